@@ -1,0 +1,61 @@
+"""The contract every column encoder follows.
+
+An encoder turns one column into two blocks the network understands and back:
+
+* ``continuous``: float32, shape ``(n, n_continuous)`` - values on a roughly
+  standard-normal scale, modelled by Gaussian decoder heads;
+* ``codes``: int64, shape ``(n, len(cardinalities))`` - category indices,
+  modelled by softmax decoder heads.
+
+Categories are kept as integer codes rather than one-hot floats so that the
+encoded table of a million rows with a wide categorical stays small; the model
+one-hot encodes a batch at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec
+
+
+class ColumnEncoder:
+    """Base class: reversible fit / transform / inverse_transform of one column.
+
+    Subclasses set ``n_continuous`` and ``cardinalities`` in ``fit`` and
+    implement ``get_state`` / ``from_state`` with JSON-safe values only, so
+    that saved models load without unpickling.
+    """
+
+    n_continuous: int = 0
+    cardinalities: tuple[int, ...] = ()
+
+    def __init__(self, spec: ColumnSpec):
+        self.spec = spec
+
+    def fit(self, column: pd.Series) -> "ColumnEncoder":
+        raise NotImplementedError
+
+    def transform(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def inverse_transform(
+        self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState
+    ) -> pd.Series:
+        raise NotImplementedError
+
+    def get_state(self) -> dict:
+        raise NotImplementedError
+
+    def set_state(self, state: dict) -> "ColumnEncoder":
+        raise NotImplementedError
+
+    def _empty(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return (np.zeros((n, self.n_continuous), np.float32),
+                np.zeros((n, len(self.cardinalities)), np.int64))
+
+
+def is_missing(column: pd.Series) -> np.ndarray:
+    """Boolean mask of NaN / None / pd.NA / NaT."""
+    return column.isna().to_numpy()

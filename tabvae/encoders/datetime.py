@@ -1,0 +1,82 @@
+"""Datetime columns: a number on the column's own time unit, quantile-encoded.
+
+Values are read as integers of the dtype's unit (after converting tz-aware
+values to UTC), modelled with :class:`NumericEncoder`, rounded on the way back
+to the coarsest resolution every training value had (day, hour, second...), and
+returned in the original unit and time zone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec
+from .base import ColumnEncoder, is_missing
+from .numeric import NumericEncoder
+
+# Candidate resolutions in nanoseconds, coarsest first.
+_RESOLUTIONS_NS = [86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
+
+
+class DatetimeEncoder(ColumnEncoder):
+    """Quantile encoding of datetimes, tz and unit preserved."""
+
+    def __init__(self, spec, clip: bool = True):
+        super().__init__(spec)
+        self.clip = clip
+
+    def fit(self, column: pd.Series) -> "DatetimeEncoder":
+        ns = _to_ns(column)
+        present = ns[~is_missing(column)]
+        self.resolution_ns_ = next(r for r in _RESOLUTIONS_NS if np.all(present % r == 0))
+        self._numeric = self._numeric_encoder().fit(self._as_numeric(column))
+        self._set_dims()
+        return self
+
+    def _numeric_encoder(self):
+        spec = ColumnSpec(self.spec.name, "numeric", "float64", self.spec.null_rate)
+        return NumericEncoder(spec, clip=self.clip)
+
+    def _set_dims(self):
+        self.n_continuous = self._numeric.n_continuous
+        self.cardinalities = self._numeric.cardinalities
+
+    def _as_numeric(self, column: pd.Series) -> pd.Series:
+        ns = _to_ns(column).astype("float64")
+        ns[is_missing(column)] = np.nan
+        return pd.Series(ns / self.resolution_ns_)
+
+    def transform(self, column):
+        return self._numeric.transform(self._as_numeric(column))
+
+    def inverse_transform(self, continuous, codes, rng):
+        steps = self._numeric.inverse_transform(continuous, codes, rng).to_numpy(float)
+        missing = np.isnan(steps)
+        ns = np.where(missing, 0, np.round(steps)).astype(np.int64) * self.resolution_ns_
+        values = pd.Series(pd.to_datetime(ns, unit="ns"))
+        values[missing] = pd.NaT
+        dtype = pd.api.types.pandas_dtype(self.spec.dtype)
+        if getattr(dtype, "tz", None) is not None:
+            values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
+        return values.astype(dtype).rename(self.spec.name)
+
+    def get_state(self):
+        return {"clip": self.clip, "resolution_ns": self.resolution_ns_,
+                "numeric": self._numeric.get_state()}
+
+    def set_state(self, state):
+        self.clip = state["clip"]
+        self.resolution_ns_ = state["resolution_ns"]
+        self._numeric = self._numeric_encoder().set_state(state["numeric"])
+        self._set_dims()
+        return self
+
+
+def _to_ns(column: pd.Series) -> np.ndarray:
+    """Integer nanoseconds since the epoch (UTC for tz-aware); NaT rows are 0."""
+    values = column
+    if getattr(column.dtype, "tz", None) is not None:
+        values = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    ns = values.to_numpy(dtype="datetime64[ns]").view("int64")
+    return np.where(values.isna().to_numpy(), 0, ns)

@@ -1,0 +1,121 @@
+"""The table encoder: one column encoder per column and the encoded layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec, Schema
+from .base import ColumnEncoder
+from .categorical import MAX_CATEGORIES, CategoricalEncoder
+from .constant import ConstantEncoder
+from .datetime import DatetimeEncoder
+from .numeric import NumericEncoder
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each column lives in the encoded blocks.
+
+    ``continuous[name]`` and ``codes[name]`` are ``slice`` objects into the
+    continuous and code blocks; ``cardinalities`` lists the number of codes of
+    every categorical part, in block order.
+    """
+
+    n_continuous: int
+    cardinalities: tuple[int, ...]
+    continuous: dict
+    codes: dict
+
+
+def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True) -> ColumnEncoder:
+    """The encoder for one column kind."""
+    if spec.kind in ("numeric", "integer"):
+        return NumericEncoder(spec, clip=clip)
+    if spec.kind in ("categorical", "boolean"):
+        return CategoricalEncoder(spec, max_categories=max_categories)
+    if spec.kind == "datetime":
+        return DatetimeEncoder(spec, clip=clip)
+    if spec.kind == "constant":
+        return ConstantEncoder(spec)
+    raise ValueError(f"Column {spec.name!r}: unknown kind {spec.kind!r}")
+
+
+class TableEncoder:
+    """Encode a whole DataFrame into ``(continuous, codes)`` arrays and back.
+
+    Parameters
+    ----------
+    schema : Schema
+    max_categories : int, default=256
+        Cap on codes per categorical column (see :class:`CategoricalEncoder`).
+    clip : bool, default=True
+        Keep decoded numbers and datetimes within the training range.
+    """
+
+    def __init__(self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True):
+        self.schema = schema
+        self.max_categories = max_categories
+        self.clip = clip
+
+    def fit(self, df: pd.DataFrame) -> "TableEncoder":
+        self.encoders_ = {
+            spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).fit(df[spec.name])
+            for spec in self.schema
+        }
+        self.layout_ = self._layout()
+        return self
+
+    def _layout(self) -> Layout:
+        cont, codes, cards, i, j = {}, {}, [], 0, 0
+        for name, enc in self.encoders_.items():
+            cont[name] = slice(i, i + enc.n_continuous)
+            codes[name] = slice(j, j + len(enc.cardinalities))
+            cards.extend(enc.cardinalities)
+            i, j = i + enc.n_continuous, j + len(enc.cardinalities)
+        return Layout(i, tuple(cards), cont, codes)
+
+    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Encode ``df``; returns ``continuous`` (n, C) float32 and ``codes`` (n, K) int64.
+
+        Codes of category levels never seen in fit are -1.
+        """
+        parts = [self.encoders_[name].transform(df[name]) for name in self.schema.names]
+        n = len(df)
+        cont = np.concatenate([p[0] for p in parts] + [np.zeros((n, 0), np.float32)], axis=1)
+        codes = np.concatenate([p[1] for p in parts] + [np.zeros((n, 0), np.int64)], axis=1)
+        return cont.astype(np.float32, copy=False), codes.astype(np.int64, copy=False)
+
+    def inverse_transform(self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState) -> pd.DataFrame:
+        """Decode blocks back to a DataFrame with the original columns and dtypes."""
+        lay = self.layout_
+        columns = {
+            name: self.encoders_[name]
+            .inverse_transform(continuous[:, lay.continuous[name]], codes[:, lay.codes[name]], rng)
+            .reset_index(drop=True)
+            for name in self.schema.names
+        }
+        return pd.DataFrame(columns)
+
+    def get_state(self) -> dict:
+        return {
+            "schema": self.schema.to_dict(),
+            "max_categories": self.max_categories,
+            "clip": self.clip,
+            "encoders": {name: enc.get_state() for name, enc in self.encoders_.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TableEncoder":
+        schema = Schema.from_dict(state["schema"])
+        self = cls(schema, max_categories=state["max_categories"], clip=state["clip"])
+        self.encoders_ = {
+            spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).set_state(
+                state["encoders"][spec.name]
+            )
+            for spec in schema
+        }
+        self.layout_ = self._layout()
+        return self

@@ -1,0 +1,239 @@
+"""The variational autoencoder: encoder, decoder, per-kind heads, ELBO and priors.
+
+Input rows arrive as two blocks (see :mod:`tabvae.encoders`): ``cont``
+(B, C) floats on a standard-normal scale and ``codes`` (B, K) category
+indices.  The decoder emits one Gaussian mean per continuous dimension (with
+a learned per-dimension standard deviation) and one logit vector per
+categorical part.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+MIN_LOG_SIGMA = math.log(0.01)  # a floor on the Gaussian heads' std, as in TVAE
+
+
+@dataclass
+class VAEConfig:
+    n_continuous: int
+    cardinalities: tuple[int, ...]
+    latent_dim: int = 32
+    hidden_dims: tuple[int, ...] = (256, 256)
+    n_conditions: int = 0  # width of the one-hot condition vector (conditional VAE)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_continuous + sum(self.cardinalities)
+
+
+def mlp(d_in: int, hidden: tuple[int, ...], d_out: int) -> nn.Sequential:
+    layers, d = [], d_in
+    for h in hidden:
+        layers += [nn.Linear(d, h), nn.SiLU()]
+        d = h
+    layers.append(nn.Linear(d, d_out))
+    return nn.Sequential(*layers)
+
+
+class CategoricalParts(nn.Module):
+    """Vectorised log-softmax / sampling over many categorical parts.
+
+    Parts with the same number of categories are stacked into one
+    (B, parts, k) tensor, so the cost is one op per distinct cardinality rather
+    than one per column.
+    """
+
+    def __init__(self, cardinalities: tuple[int, ...]):
+        super().__init__()
+        self.cardinalities = tuple(cardinalities)
+        offsets = np.concatenate([[0], np.cumsum(cardinalities)[:-1]]).astype(np.int64)
+        self.register_buffer("offsets", torch.as_tensor(offsets), persistent=False)
+        self.groups = []  # (k, index of parts, name of logit-index buffer)
+        for k in sorted(set(cardinalities)):
+            parts = [i for i, c in enumerate(cardinalities) if c == k]
+            logit_idx = torch.as_tensor([offsets[i] + j for i in parts for j in range(k)])
+            self.register_buffer(f"parts_{k}", torch.as_tensor(parts), persistent=False)
+            self.register_buffer(f"logits_{k}", logit_idx, persistent=False)
+            self.groups.append(k)
+
+    def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
+        """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros."""
+        out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=torch.float32)
+        if codes.shape[1]:
+            valid = codes >= 0
+            out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.float())
+        return out
+
+    def _grouped(self, logits: torch.Tensor, k: int) -> torch.Tensor:
+        idx = getattr(self, f"logits_{k}")
+        return logits[:, idx].view(logits.shape[0], -1, k)  # (B, parts, k)
+
+    def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        """(B, K) negative log-likelihood of each code; unseen codes (-1) score log(1/k)... as 0."""
+        out = logits.new_zeros(codes.shape)
+        for k in self.groups:
+            parts = getattr(self, f"parts_{k}")
+            logp = F.log_softmax(self._grouped(logits, k), dim=-1)
+            target = codes[:, parts]
+            nll = -logp.gather(-1, target.clamp_min(0).unsqueeze(-1)).squeeze(-1)
+            out[:, parts] = torch.where(target >= 0, nll, torch.zeros_like(nll))
+        return out
+
+    def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:
+        """Draw codes from the softmax of each part (Gumbel-max trick)."""
+        codes = torch.zeros((logits.shape[0], len(self.cardinalities)), dtype=torch.long, device=logits.device)
+        for k in self.groups:
+            parts = getattr(self, f"parts_{k}")
+            g = self._grouped(logits, k)
+            if temperature == 0:
+                codes[:, parts] = g.argmax(-1)
+                continue
+            u = torch.rand(g.shape, generator=generator, device=g.device).clamp_(1e-10, 1 - 1e-10)
+            codes[:, parts] = (g / temperature - torch.log(-torch.log(u))).argmax(-1)
+        return codes
+
+    def probabilities(self, logits: torch.Tensor, part: int) -> torch.Tensor:
+        start = int(self.offsets[part])
+        return F.softmax(logits[:, start:start + self.cardinalities[part]], dim=-1)
+
+
+class VAE(nn.Module):
+    """Encoder q(z|x), decoder p(x|z) with Gaussian and categorical heads."""
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.parts = CategoricalParts(cfg.cardinalities)
+        self.encoder = mlp(cfg.n_inputs + cfg.n_conditions, cfg.hidden_dims, 2 * cfg.latent_dim)
+        self.decoder = mlp(cfg.latent_dim + cfg.n_conditions, cfg.hidden_dims[::-1], cfg.n_inputs)
+        self.log_sigma = nn.Parameter(torch.zeros(cfg.n_continuous))  # learned per-dim std
+
+    def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+        return torch.cat([cont, self.parts.one_hot(codes)], dim=1)  # (B, n_inputs)
+
+    def encode(self, cont, codes, cond=None):
+        h = self.inputs(cont, codes)
+        if cond is not None:
+            h = torch.cat([h, cond], dim=1)
+        mu, logvar = self.encoder(h).chunk(2, dim=-1)  # (B, L) each
+        return mu, logvar.clamp(-12, 8)
+
+    def decode(self, z, cond=None):
+        if cond is not None:
+            z = torch.cat([z, cond], dim=1)
+        out = self.decoder(z)
+        return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous:]  # means, logits
+
+    def sigma(self) -> torch.Tensor:
+        return self.log_sigma.clamp_min(MIN_LOG_SIGMA).exp()
+
+    def reconstruction_nll(self, cont, codes, mean, logits) -> torch.Tensor:
+        """(B, C + K) per-dimension negative log-likelihood of the data."""
+        log_sigma = self.log_sigma.clamp_min(MIN_LOG_SIGMA)
+        gauss = 0.5 * ((cont - mean) / log_sigma.exp()) ** 2 + log_sigma + 0.5 * LOG_2PI
+        return torch.cat([gauss, self.parts.nll(logits, codes)], dim=1)
+
+    def forward(self, cont, codes, generator=None, cond=None):
+        mu, logvar = self.encode(cont, codes, cond)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond)
+        return mean, logits, mu, logvar
+
+    def draw(self, z, generator=None, cond=None, temperature: float = 1.0):
+        """Decode latents into sampled (cont, codes) blocks."""
+        mean, logits = self.decode(z, cond)
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+        cont = mean + temperature * noise * self.sigma()
+        return cont, self.parts.sample(logits, generator, temperature)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """(B,) KL(q(z|x) || N(0, I))."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+def elbo(model: VAE, cont, codes, generator=None, kl_weight: float = 1.0, cond=None):
+    """Per-row negative ELBO terms.
+
+    Returns
+    -------
+    loss : (B,) tensor
+        ``reconstruction + kl_weight * kl`` (the negative ELBO when kl_weight=1).
+    reconstruction : (B,) tensor
+    kl : (B,) tensor
+    """
+    mean, logits, mu, logvar = model(cont, codes, generator, cond)
+    rec = model.reconstruction_nll(cont, codes, mean, logits).sum(-1)
+    kl = kl_divergence(mu, logvar)
+    return rec + kl_weight * kl, rec, kl
+
+
+def init_weights(model: nn.Module, generator: torch.Generator) -> None:
+    """Initialise every Linear from ``generator`` (PyTorch's default scheme), never the global RNG."""
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(m.in_features)
+            nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+    with torch.no_grad():
+        model.log_sigma.zero_()
+
+
+def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) -> VAE:
+    """Build on the meta device so construction draws no global random numbers."""
+    with torch.device("meta"):
+        model = VAE(cfg)
+    model = model.to_empty(device=device)
+    model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
+    init_weights(model, generator)
+    return model
+
+
+# --------------------------------------------------------------------------- priors
+
+
+@dataclass
+class GaussianMixturePrior:
+    """A Gaussian mixture fitted to the latent means of the training rows.
+
+    Sampling from the aggregate posterior rather than N(0, I) puts samples where
+    the training data actually lives in latent space (the "prior hole"
+    problem of VAEs).  Fitted with scikit-learn; stored as plain arrays.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    chol: np.ndarray  # (K, L, L) Cholesky factors of the covariances
+    temperature: float = 1.0
+
+    @classmethod
+    def fit(cls, latents: np.ndarray, n_components: int, random_state: int, max_rows: int = 50_000):
+        from sklearn.mixture import GaussianMixture
+
+        rng = np.random.RandomState(random_state)
+        if len(latents) > max_rows:
+            latents = latents[rng.choice(len(latents), max_rows, replace=False)]
+        k = int(min(n_components, max(1, len(latents) // 20)))
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200,
+                             random_state=rng.randint(2**31 - 1)).fit(latents)
+        return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_))
+
+    def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
+        comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
+        eps = rng.standard_normal((n, self.means.shape[1]))
+        return self.means[comp] + np.einsum("nij,nj->ni", self.chol[comp], eps)
+
+    def to_dict(self) -> dict:
+        return {"weights": self.weights.tolist(), "means": self.means.tolist(), "chol": self.chol.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GaussianMixturePrior":
+        return cls(np.asarray(d["weights"]), np.asarray(d["means"]), np.asarray(d["chol"]))

@@ -1,0 +1,317 @@
+"""Column kinds, schema inference and input validation.
+
+A :class:`Schema` is the contract between a user's DataFrame and the rest of
+tabvae: for every column it records *what kind of thing it holds* (which picks
+the column encoder) and *how to give it back* (the exact pandas dtype, category
+order, time zone).  It is plain data, so it serialises to JSON for saving.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+Kind = Literal["numeric", "integer", "categorical", "boolean", "datetime", "constant"]
+KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "constant")
+
+# Integer columns with at most this many distinct values are modelled as
+# categories by default: codes such as SEX {1, 2} or PAY_0 {-2..8} are labels,
+# and a categorical head reproduces their exact frequencies, which a Gaussian
+# head on a quantile scale does not.  Override per column with
+# ``categorical_columns`` / ``numeric_columns``.
+DISCRETE_INTEGER_LEVELS = 20
+
+
+@dataclass
+class ColumnSpec:
+    """How one column is modelled and how to restore it.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    kind : str
+        One of ``numeric``, ``integer``, ``categorical``, ``boolean``,
+        ``datetime``, ``constant``.
+    dtype : str
+        ``str(series.dtype)``, used to give the column back in its own dtype.
+    null_rate : float
+        Share of missing values in the training data.
+    categories : list or None
+        For ``category`` dtypes, the declared categories (in order).
+    ordered : bool
+        Whether a ``category`` dtype is ordered.
+    """
+
+    name: str
+    kind: str
+    dtype: str
+    null_rate: float = 0.0
+    categories: list | None = None
+    ordered: bool = False
+
+    def restore_dtype(self, values: pd.Series) -> pd.Series:
+        """Cast decoded ``values`` back to this column's original dtype."""
+        if self.dtype == "category":
+            cat = pd.Categorical(values, categories=self.categories, ordered=self.ordered)
+            return pd.Series(cat, index=values.index, name=self.name)
+        if self.dtype == "object":
+            return values.astype(object).rename(self.name)
+        return values.astype(pandas_dtype(self.dtype)).rename(self.name)
+
+
+@dataclass
+class Schema:
+    """The ordered column specs of a table."""
+
+    columns: list[ColumnSpec] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def to_dict(self) -> dict:
+        return {"columns": [asdict(c) for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Schema":
+        return cls([ColumnSpec(**c) for c in d["columns"]])
+
+    def sdmetrics_metadata(self) -> dict:
+        """SDMetrics single-table metadata derived from this schema."""
+        sdtype = {
+            "numeric": "numerical",
+            "integer": "numerical",
+            "categorical": "categorical",
+            "boolean": "boolean",
+            "datetime": "datetime",
+            "constant": "categorical",
+        }
+        return {"columns": {c.name: {"sdtype": sdtype[c.kind]} for c in self.columns}}
+
+
+def pandas_dtype(name: str):
+    """Parse a dtype string written by ``str(dtype)``, including ``str`` (pandas 3)."""
+    if name == "str":  # pandas 3 default string dtype; pandas 2 would read it as numpy str
+        return pd.StringDtype(na_value=np.nan) if _pandas_major() >= 3 else object
+    return pd.api.types.pandas_dtype(name)
+
+
+def _pandas_major() -> int:
+    return int(pd.__version__.split(".")[0])
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
+    """Return ``X`` as a DataFrame, or raise a clear error.
+
+    Accepts a DataFrame (returned as is, never modified) or a 2-D array-like,
+    whose columns are named ``x0, x1, ...``.
+    """
+    if isinstance(X, pd.DataFrame):
+        df = X
+    elif isinstance(X, pd.Series):
+        raise TypeError(
+            f"{what} is a pandas Series; pass a DataFrame (use series.to_frame()) "
+            "or a 2-D array."
+        )
+    elif hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"{what} must be a DataFrame or a 2-D array; got an array with "
+                f"{arr.ndim} dimension(s) and shape {arr.shape}. Reshape a single "
+                "feature with X.reshape(-1, 1) or a single row with X.reshape(1, -1)."
+            )
+        if np.iscomplexobj(arr):
+            raise ValueError(f"{what} holds complex numbers; Complex data not supported.")
+        df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+    else:
+        raise TypeError(
+            f"{what} must be a pandas DataFrame or a 2-D array, got {type(X).__name__}."
+        )
+    if df.shape[1] == 0:
+        raise ValueError(f"{what} has 0 columns; tabvae needs at least one column.")
+    if df.shape[0] == 0:
+        raise ValueError(f"{what} has 0 rows (0 sample(s)); at least 1 row is required.")
+    dupes = df.columns[df.columns.duplicated()].unique().tolist()
+    if dupes:
+        raise ValueError(
+            f"{what} has duplicate column names {dupes}; rename them so every "
+            "column name is unique."
+        )
+    bad = [c for c in df.columns if not isinstance(c, str)]
+    if bad:
+        raise TypeError(
+            f"{what} has non-string column names {bad[:5]}; tabvae needs string names "
+            "(e.g. df.columns = df.columns.astype(str))."
+        )
+    return df
+
+
+def _check_values(name: str, s: pd.Series) -> None:
+    """Reject values no encoder can model: complex, infinite, nested objects."""
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise ValueError(
+            f"Column {name!r} has complex dtype {s.dtype}; Complex data not supported. "
+            "Split it into real and imaginary columns."
+        )
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        values = s.to_numpy(dtype="float64", na_value=np.nan)
+        if np.isinf(values).any():
+            n = int(np.isinf(values).sum())
+            raise ValueError(
+                f"Column {name!r} contains {n} infinite value(s); replace them with "
+                "NaN (missing) or a finite number before fitting."
+            )
+    if s.dtype == object:
+        sample = s.dropna()
+        kinds = {type(v) for v in sample.to_numpy()}
+        nested = [k for k in kinds if issubclass(k, (list, tuple, dict, set, np.ndarray, pd.Series))]
+        if nested:
+            raise TypeError(
+                f"Column {name!r} holds {nested[0].__name__} values; tabvae models scalar "
+                "values only. Flatten the column into scalar columns or drop it."
+            )
+        if any(issubclass(k, complex) for k in kinds):
+            raise ValueError(f"Column {name!r} holds complex numbers; Complex data not supported.")
+        if any(issubclass(k, float) for k in kinds) and np.isinf(
+            pd.to_numeric(sample[[isinstance(v, float) for v in sample]], errors="coerce")
+        ).any():
+            raise ValueError(
+                f"Column {name!r} contains infinite value(s); replace them with NaN or a "
+                "finite number before fitting."
+            )
+
+
+# --------------------------------------------------------------------------- inference
+
+
+def infer_schema(
+    df: pd.DataFrame,
+    *,
+    categorical_columns: Iterable[str] | None = None,
+    numeric_columns: Iterable[str] | None = None,
+    warn: bool = True,
+) -> Schema:
+    """Infer the kind of every column of ``df``.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Training table (validated with :func:`check_dataframe` first).
+    categorical_columns, numeric_columns : iterable of str, optional
+        Columns forced to be modelled as categories / as numbers, overriding
+        inference (e.g. integer-coded categories, or a 5-level integer that is
+        really a count).
+    warn : bool, default=True
+        Warn about columns that are entirely missing.
+
+    Returns
+    -------
+    Schema
+    """
+    df = check_dataframe(df)
+    forced_cat = _check_names(df, categorical_columns, "categorical_columns")
+    forced_num = _check_names(df, numeric_columns, "numeric_columns")
+    both = forced_cat & forced_num
+    if both:
+        raise ValueError(
+            f"Columns {sorted(both)} are in both categorical_columns and numeric_columns; "
+            "name each column in at most one of them."
+        )
+    specs = []
+    for name in df.columns:
+        s = df[name]
+        _check_values(name, s)
+        specs.append(_infer_column(name, s, name in forced_cat, name in forced_num, warn))
+    return Schema(specs)
+
+
+def _check_names(df: pd.DataFrame, names, param: str) -> set:
+    if names is None:
+        return set()
+    if isinstance(names, str):
+        raise TypeError(f"{param} must be a list of column names, got the string {names!r}; "
+                        f"use [{names!r}].")
+    names = list(names)
+    unknown = [n for n in names if n not in df.columns]
+    if unknown:
+        raise ValueError(
+            f"{param} names columns that are not in the data: {unknown}. "
+            f"Available columns: {list(df.columns)}."
+        )
+    return set(names)
+
+
+def _infer_column(name: str, s: pd.Series, force_cat: bool, force_num: bool, warn: bool) -> ColumnSpec:
+    dtype = s.dtype
+    null_rate = float(s.isna().mean())
+    spec = ColumnSpec(name=name, kind="categorical", dtype=str(dtype), null_rate=null_rate)
+    if isinstance(dtype, pd.CategoricalDtype):
+        spec.categories = _jsonable_list(dtype.categories)
+        spec.ordered = bool(dtype.ordered)
+    n_unique = s.nunique(dropna=True)
+    if n_unique <= 1 and (null_rate == 0.0 or null_rate == 1.0):
+        if null_rate == 1.0 and warn:
+            warnings.warn(
+                f"Column {name!r} is entirely missing; it will be reproduced as all-missing.",
+                UserWarning,
+                stacklevel=4,
+            )
+        spec.kind = "constant"
+        return spec
+    is_bool = pd.api.types.is_bool_dtype(dtype)
+    is_num = pd.api.types.is_numeric_dtype(dtype) and not is_bool
+    if force_num:
+        if not is_num:
+            raise ValueError(
+                f"Column {name!r} is in numeric_columns but has dtype {dtype}, which is not "
+                "numeric; convert it with pd.to_numeric first or drop it from numeric_columns."
+            )
+        spec.kind = "integer" if pd.api.types.is_integer_dtype(dtype) else "numeric"
+    elif force_cat or isinstance(dtype, pd.CategoricalDtype):
+        spec.kind = "categorical"
+    elif is_bool:
+        spec.kind = "boolean"
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        spec.kind = "datetime"
+    elif pd.api.types.is_timedelta64_dtype(dtype):
+        raise TypeError(
+            f"Column {name!r} has timedelta dtype {dtype}, which tabvae does not model; "
+            "convert it to a number (e.g. s.dt.total_seconds()) first."
+        )
+    elif pd.api.types.is_integer_dtype(dtype):
+        spec.kind = "categorical" if n_unique <= DISCRETE_INTEGER_LEVELS else "integer"
+    elif is_num:
+        spec.kind = "numeric"
+    elif dtype == object or pd.api.types.is_string_dtype(dtype):
+        spec.kind = "categorical"
+    else:
+        raise TypeError(
+            f"Column {name!r} has unsupported dtype {dtype}. Supported: numbers, integers, "
+            "booleans, strings/objects, categories and datetimes; convert or drop it."
+        )
+    return spec
+
+
+def _jsonable_list(values) -> list:
+    return [v.item() if isinstance(v, np.generic) else v for v in list(values)]

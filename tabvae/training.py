@@ -1,0 +1,135 @@
+"""The training loop: device choice, batches by index, early stopping."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .model import VAE, elbo
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; a clear error for unavailable CUDA."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but no CUDA GPU is available to PyTorch "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda is not None}). "
+            "Use device='auto' or device='cpu'."
+        )
+    try:
+        return torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f"device={device!r} is not a valid torch device: {e}") from None
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 300
+    batch_size: int = 500
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-5
+    kl_weight: float = 1.0
+    kl_warmup: int = 0  # epochs over which the KL weight rises linearly from 0
+    n_iter_no_change: int | None = None  # early-stopping patience (None: off)
+    tol: float = 1e-4
+    verbose: bool = False
+
+
+class Data:
+    """The encoded table resident on the device; batches are drawn by index."""
+
+    def __init__(self, cont: np.ndarray, codes: np.ndarray, device: torch.device, cond: np.ndarray | None = None):
+        self.cont = torch.as_tensor(cont, device=device)
+        self.codes = torch.as_tensor(codes, device=device)
+        self.cond = None if cond is None else torch.as_tensor(cond, device=device)
+
+    def __len__(self) -> int:
+        return self.cont.shape[0]
+
+    def batch(self, idx: torch.Tensor):
+        cond = None if self.cond is None else self.cond[idx]
+        return self.cont[idx], self.codes[idx], cond
+
+
+def run_epoch(model: VAE, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator):
+    """One pass over ``data``; returns summed (loss, reconstruction, kl) as a device tensor."""
+    model.train()
+    n = len(data)
+    perm = torch.randperm(n, generator=gen, device=data.cont.device)
+    # Drop a ragged last batch smaller than half a batch: it adds noise, not signal.
+    n_batches = max(1, round(n / cfg.batch_size))
+    totals = torch.zeros(3, device=data.cont.device)
+    for idx in perm.tensor_split(n_batches):
+        cont, codes, cond = data.batch(idx)
+        loss, rec, kl = elbo(model, cont, codes, gen, kl_weight, cond)
+        optimizer.zero_grad(set_to_none=True)
+        loss.mean().backward()
+        optimizer.step()
+        totals += torch.stack([loss.sum(), rec.sum(), kl.sum()]).detach()
+    return totals / n
+
+
+@torch.no_grad()
+def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int = 8192) -> float:
+    """Mean negative ELBO of ``data`` (kl weight 1)."""
+    model.eval()
+    total = torch.zeros((), device=data.cont.device)
+    for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
+        total += elbo(model, *data.batch(idx)[:2], gen, 1.0, data.batch(idx)[2])[0].sum()
+    return float(total) / len(data)
+
+
+def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, validation: Data | None = None) -> dict:
+    """Fit ``model`` with Adam; returns the per-epoch history.
+
+    The loss of each epoch is summed on the device and read once per epoch, so
+    the GPU never waits on the host inside an epoch.  With ``validation`` and
+    ``n_iter_no_change``, training stops when the validation loss has not
+    improved by ``tol`` for that many epochs, and the best weights are kept.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    history = {"loss": [], "reconstruction": [], "kl": []}
+    if validation is not None:
+        history["val_loss"] = []
+    best, best_state, stale = np.inf, None, 0
+    epochs = _progress(range(cfg.epochs), cfg.verbose)
+    for epoch in epochs:
+        kl_weight = cfg.kl_weight * min(1.0, (epoch + 1) / cfg.kl_warmup) if cfg.kl_warmup else cfg.kl_weight
+        loss, rec, kl = run_epoch(model, data, optimizer, cfg, kl_weight, gen).tolist()
+        history["loss"].append(loss)
+        history["reconstruction"].append(rec)
+        history["kl"].append(kl)
+        postfix = {"loss": f"{loss:.3f}"}
+        if validation is not None:
+            val = evaluate_loss(model, validation, gen)
+            history["val_loss"].append(val)
+            postfix["val"] = f"{val:.3f}"
+            if val < best - cfg.tol:
+                best, best_state, stale = val, copy.deepcopy(model.state_dict()), 0
+            else:
+                stale += 1
+            if cfg.n_iter_no_change is not None and stale >= cfg.n_iter_no_change:
+                break
+        if cfg.verbose:
+            epochs.set_postfix(postfix, refresh=False)
+    if best_state is not None and cfg.n_iter_no_change is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def _progress(it, verbose: bool):
+    if not verbose:
+        return it
+    from tqdm.auto import tqdm
+
+    return tqdm(it, desc="tabvae fit", unit="epoch")
