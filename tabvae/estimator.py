@@ -345,7 +345,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.model_.eval()
         out = []
         for s in range(0, len(cont), batch):
-            c = torch.as_tensor(cont[s:s + batch], device=self.device_)
+            c = torch.as_tensor(cont[s:s + batch], dtype=torch.float32, device=self.device_)
             k = torch.as_tensor(codes[s:s + batch], device=self.device_)
             out.append(self.model_.encode(c, k)[0].cpu().numpy())
         return np.concatenate(out).astype(np.float64)
@@ -418,7 +418,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.model_.eval()
         out = []
         for s in range(0, len(cont), SAMPLE_CHUNK):
-            c = torch.as_tensor(cont[s:s + SAMPLE_CHUNK], device=self.device_)
+            c = torch.as_tensor(cont[s:s + SAMPLE_CHUNK], dtype=torch.float32, device=self.device_)
             k = torch.as_tensor(codes[s:s + SAMPLE_CHUNK], device=self.device_)
             out.append(-elbo(self.model_, c, k, gen)[0].cpu().numpy())
         return np.concatenate(out).astype(np.float64)

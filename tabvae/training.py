@@ -48,7 +48,7 @@ class Data:
     """The encoded table resident on the device; batches are drawn by index."""
 
     def __init__(self, cont: np.ndarray, codes: np.ndarray, device: torch.device, cond: np.ndarray | None = None):
-        self.cont = torch.as_tensor(cont, device=device)
+        self.cont = torch.as_tensor(cont, dtype=torch.float32, device=device)
         self.codes = torch.as_tensor(codes, device=device)
         self.cond = None if cond is None else torch.as_tensor(cond, device=device)
 

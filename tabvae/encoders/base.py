@@ -2,7 +2,7 @@
 
 An encoder turns one column into two blocks the network understands and back:
 
-* ``continuous``: float32, shape ``(n, n_continuous)`` - values on a roughly
+* ``continuous``: float64, shape ``(n, n_continuous)`` - values on a roughly
   standard-normal scale, modelled by Gaussian decoder heads;
 * ``codes``: int64, shape ``(n, len(cardinalities))`` - category indices,
   modelled by softmax decoder heads.
@@ -52,7 +52,7 @@ class ColumnEncoder:
         raise NotImplementedError
 
     def _empty(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return (np.zeros((n, self.n_continuous), np.float32),
+        return (np.zeros((n, self.n_continuous)),
                 np.zeros((n, len(self.cardinalities)), np.int64))
 
 

@@ -66,7 +66,7 @@ class CategoricalEncoder(ColumnEncoder):
             codes[(codes < 0) & (self._rare_index.get_indexer(values) >= 0)] = self.other_code_
         if self.missing_code_ is not None:
             codes[is_missing(column)] = self.missing_code_
-        return np.zeros((len(column), 0), np.float32), codes[:, None]
+        return np.zeros((len(column), 0)), codes[:, None]
 
     def unknown_mask(self, column: pd.Series) -> np.ndarray:
         """Rows whose value was never seen in training (missing counts as seen if it was)."""

@@ -78,13 +78,16 @@ class NumericEncoder(ColumnEncoder):
         u = 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
         z = ndtri(np.clip(u, _EPS, 1 - _EPS))
         z[missing] = 0.0
-        cont = z.astype(np.float32)[:, None]
+        cont = z[:, None]
         codes = missing.astype(np.int64)[:, None] if self.has_missing_ else np.zeros((len(x), 0), np.int64)
         return cont, codes
 
     def inverse_transform(self, continuous, codes, rng):
         z = continuous[:, 0].astype(np.float64)
-        x = np.interp(ndtr(z), self.references_, self.quantiles_)
+        u = ndtr(z)
+        # The extremes were encoded at u = EPS / 1 - EPS: send them back exactly.
+        u = np.where(u >= 1 - 1.01 * _EPS, 1.0, np.where(u <= 1.01 * _EPS, 0.0, u))
+        x = np.interp(u, self.references_, self.quantiles_)
         if not self.clip:
             x = self._extrapolate(z, x)
         if self.levels_ is not None:
@@ -151,7 +154,7 @@ def _decimals(values: np.ndarray) -> int | None:
     values = values[:10_000]
     for k in range(7):
         scaled = values * 10.0**k
-        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6 * max(1.0, 10.0**k)):
+        if np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6):
             return k
     return None
 
