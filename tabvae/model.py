@@ -176,10 +176,39 @@ def elbo(model: VAE, cont, codes, generator=None, kl_weight: float = 1.0, cond=N
     return rec + kl_weight * kl, rec, kl
 
 
+@torch.no_grad()
+def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor):
+    """Per-draw reconstruction NLL and log-weights for fixed standard-normal draws ``eps`` (S, L).
+
+    Every row uses the same S draws, so a row's score does not depend on
+    which other rows are in the batch or on their order.
+
+    Returns
+    -------
+    rec : (S, B, C + K) tensor
+        Per-dimension reconstruction NLL of each draw.
+    log_w : (S, B) tensor
+        log p(x|z) + log p(z) - log q(z|x) of each draw (importance weights).
+    kl : (B,) tensor
+        Analytic KL(q(z|x) || N(0, I)).
+    """
+    mu, logvar = model.encode(cont, codes)
+    std = (0.5 * logvar).exp()
+    recs, log_ws = [], []
+    for e in eps:
+        z = mu + std * e
+        rec = model.reconstruction_nll(cont, codes, *model.decode(z))
+        log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+        log_qz = -0.5 * (e.pow(2) + LOG_2PI).sum(-1) - (0.5 * logvar).sum(-1)
+        recs.append(rec)
+        log_ws.append(-rec.sum(-1) + log_pz - log_qz)
+    return torch.stack(recs), torch.stack(log_ws), kl_divergence(mu, logvar)
+
+
 def init_weights(model: nn.Module, generator: torch.Generator) -> None:
     """Initialise every Linear from ``generator`` (PyTorch's default scheme), never the global RNG."""
     for m in model.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, nn.Linear) and m.weight.numel():  # a table of constants has 0 inputs
             nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(m.in_features)
             nn.init.uniform_(m.bias, -bound, bound, generator=generator)

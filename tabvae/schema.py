@@ -133,12 +133,17 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
             f"{what} is a pandas Series; pass a DataFrame (use series.to_frame()) "
             "or a 2-D array."
         )
+    elif _is_sparse(X):
+        raise TypeError(
+            f"{what} is a sparse matrix; sparse input is not supported. Convert it with "
+            "X.toarray() or pass a DataFrame."
+        )
     elif hasattr(X, "__array__") or isinstance(X, (list, tuple)):
         arr = np.asarray(X)
         if arr.ndim != 2:
             raise ValueError(
                 f"{what} must be a DataFrame or a 2-D array; got an array with "
-                f"{arr.ndim} dimension(s) and shape {arr.shape}. Reshape a single "
+                f"{arr.ndim} dimension(s) and shape {arr.shape}. Reshape your data: a single "
                 "feature with X.reshape(-1, 1) or a single row with X.reshape(1, -1)."
             )
         if np.iscomplexobj(arr):
@@ -149,7 +154,10 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
             f"{what} must be a pandas DataFrame or a 2-D array, got {type(X).__name__}."
         )
     if df.shape[1] == 0:
-        raise ValueError(f"{what} has 0 columns; tabvae needs at least one column.")
+        raise ValueError(
+            f"{what} has 0 columns: 0 feature(s) (shape=({df.shape[0]}, 0)) while a minimum "
+            "of 1 is required. tabvae needs at least one column."
+        )
     if df.shape[0] == 0:
         raise ValueError(f"{what} has 0 rows (0 sample(s)); at least 1 row is required.")
     dupes = df.columns[df.columns.duplicated()].unique().tolist()
@@ -165,6 +173,14 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
             "(e.g. df.columns = df.columns.astype(str))."
         )
     return df
+
+
+def _is_sparse(X) -> bool:
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return False
+    return sp.issparse(X)
 
 
 def _check_values(name: str, s: pd.Series) -> None:

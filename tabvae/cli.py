@@ -1,0 +1,288 @@
+"""The ``tabvae`` command line: fit, sample, evaluate, score, demo.
+
+User mistakes (a missing file, an unreadable table, an unknown column, a bad
+number) print one ``tabvae: error: ...`` line and exit with status 2; only
+bugs print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for, reported in one line."""
+
+
+# --------------------------------------------------------------------------- I/O
+
+
+def read_table(path: str):
+    """Read CSV (also gzip), TSV or Parquet; ``-`` reads CSV from standard input."""
+    import pandas as pd
+
+    if path == "-":
+        return pd.read_csv(sys.stdin)
+    if not os.path.exists(path):
+        raise UserError(f"no such file: {path}")
+    lower = path.lower()
+    try:
+        if lower.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        sep = "\t" if lower.endswith((".tsv", ".tsv.gz")) else ","
+        return pd.read_csv(path, sep=sep)
+    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as e:
+        raise UserError(f"cannot read {path} as a table: {str(e).splitlines()[0]}") from None
+
+
+class TableWriter:
+    """Append DataFrame chunks to a CSV or Parquet file, so memory stays bounded."""
+
+    def __init__(self, path: str):
+        lower = path.lower()
+        if not lower.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
+            raise UserError(f"output must end in .csv, .csv.gz or .parquet, got {path}")
+        self.path, self.parquet, self._writer, self._first = path, lower.endswith((".parquet", ".pq")), None, True
+
+    def write(self, chunk) -> None:
+        if self.parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.path, table.schema)
+            self._writer.write_table(table)
+        else:
+            chunk.to_csv(self.path, mode="w" if self._first else "a", header=self._first, index=False)
+        self._first = False
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _columns(value: str | None) -> list[str] | None:
+    return None if not value else [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return n
+
+
+def _condition(value: str) -> tuple[str, str]:
+    if "=" not in value:
+        raise argparse.ArgumentTypeError(f"a condition is COLUMN=VALUE, got {value!r}")
+    col, val = value.split("=", 1)
+    return col.strip(), val
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_fit(args) -> None:
+    from . import TabularVAE
+
+    df = read_table(args.data)
+    params = dict(verbose=not args.quiet, random_state=args.seed, device=args.device,
+                  categorical_columns=_columns(args.categorical), numeric_columns=_columns(args.numeric))
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    start = time.perf_counter()
+    model = TabularVAE(**params).fit(df)
+    model.save(args.output)
+    secs = time.perf_counter() - start
+    print(f"fitted {len(df):,} rows x {df.shape[1]} columns in {secs:.1f}s on {model.device_} "
+          f"(final loss {model.history_['loss'][-1]:.3f}); saved {args.output}")
+
+
+def cmd_sample(args) -> None:
+    from . import load
+
+    model = _load(args.model, args.device)
+    conditions = _typed_conditions(model, args.condition) if args.condition else None
+    writer = TableWriter(args.output)
+    start, written = time.perf_counter(), 0
+    try:
+        for chunk in model.iter_samples(args.n, chunk_size=args.chunk_size, random_state=args.seed,
+                                        conditions=conditions):
+            writer.write(chunk)
+            written += len(chunk)
+    finally:
+        writer.close()
+    print(f"wrote {written:,} rows to {args.output} in {time.perf_counter() - start:.1f}s")
+
+
+def _typed_conditions(model, pairs) -> dict:
+    """Turn COLUMN=VALUE strings into values of each column's type."""
+    import pandas as pd
+
+    out = {}
+    for col, raw in pairs:
+        if col not in model.schema_.names:
+            raise UserError(f"unknown column in --condition: {col!r}; columns are {model.schema_.names}")
+        spec = model.schema_[col]
+        if spec.kind in ("numeric", "integer") and ":" in raw:
+            lo, hi = raw.split(":", 1)
+            out[col] = (float(lo) if lo else -float("inf"), float(hi) if hi else float("inf"))
+        elif spec.kind in ("numeric", "integer"):
+            out[col] = float(raw)
+        elif spec.kind == "boolean":
+            out[col] = raw.strip().lower() in ("1", "true", "yes")
+        else:
+            levels = model.encoder_.encoders_[col].levels_ + model.encoder_.encoders_[col].rare_levels_
+            match = [v for v in levels if str(v) == raw]
+            out[col] = match[0] if match else raw
+        _ = pd  # noqa: F841 (keeps pandas import local to the command)
+    return out
+
+
+def cmd_evaluate(args) -> None:
+    try:
+        from .evaluate import evaluate
+    except ImportError as e:
+        raise UserError(f"tabvae evaluate needs the eval extra: pip install 'tabvae[eval]' ({e})") from None
+    real, synthetic = read_table(args.real), read_table(args.synthetic)
+    holdout = read_table(args.holdout) if args.holdout else None
+    model = _load(args.model, "cpu") if args.model else None
+    report = evaluate(real, synthetic, target=args.target, holdout=holdout, model=model)
+    print(report.summary())
+    if args.report:
+        report.to_html(args.report)
+        print(f"report written to {args.report}")
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump(report.to_dict(), f, indent=2)
+
+
+def cmd_score(args) -> None:
+    import pandas as pd
+
+    model = _load(args.model, args.device)
+    df = read_table(args.data)
+    scores = pd.DataFrame({"score": model.score_samples(df)})
+    if hasattr(model, "decision_function") and getattr(model, "offset_", None) is not None:
+        scores["anomaly"] = model.predict(df) == -1
+    scores.to_csv(args.output, index=False)
+    print(f"scored {len(df):,} rows; wrote {args.output} (higher score = more typical)")
+
+
+def cmd_demo(args) -> None:
+    from . import TabularVAE
+    from .datasets import load_adult
+
+    df = load_adult()
+    train = df.sample(frac=0.8, random_state=0)
+    holdout = df.drop(train.index)
+    print(f"UCI Adult: {len(train):,} training rows, {len(holdout):,} held out, {df.shape[1]} columns")
+    params = dict(random_state=0, verbose=not args.quiet)
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    start = time.perf_counter()
+    model = TabularVAE(**params).fit(train)
+    fit_s = time.perf_counter() - start
+    synthetic = model.sample(len(train), random_state=0)
+    synthetic.to_csv(args.output, index=False)
+    print(f"fit in {fit_s:.1f}s on {model.device_}; wrote {len(synthetic):,} synthetic rows to {args.output}")
+    try:
+        from .evaluate import evaluate
+    except ImportError:
+        print("install the eval extra (pip install 'tabvae[eval]') for a fidelity summary")
+        return
+    report = evaluate(train, synthetic, target="income", holdout=holdout)
+    print(report.summary())
+
+
+def _load(path, device):
+    from . import load
+
+    try:
+        return load(path, device=device)
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tabvae", description="Learn a table and write new, realistic rows of it.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser("fit", help="fit a model on a CSV/Parquet table and save it")
+    f.add_argument("data", help="CSV, TSV or Parquet file; '-' reads CSV from stdin")
+    f.add_argument("-o", "--output", required=True, help="model file to write (e.g. model.tabvae)")
+    f.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
+    f.add_argument("--categorical", help="comma-separated columns to model as categories")
+    f.add_argument("--numeric", help="comma-separated columns to model as numbers")
+    f.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    f.set_defaults(func=cmd_fit)
+
+    s = sub.add_parser("sample", help="write synthetic rows from a saved model")
+    s.add_argument("model", help="model file written by 'tabvae fit'")
+    s.add_argument("-n", type=_positive_int, required=True, help="number of rows")
+    s.add_argument("-o", "--output", required=True, help="output .csv, .csv.gz or .parquet")
+    s.add_argument("--seed", type=int, default=None, help="random seed")
+    s.add_argument("--condition", type=_condition, action="append",
+                   help="COLUMN=VALUE (or COLUMN=LOW:HIGH for numbers); repeatable")
+    s.add_argument("--chunk-size", type=_positive_int, default=100_000, help="rows per chunk written")
+    s.add_argument("--device", default="auto")
+    s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("evaluate", help="score a synthetic table against the real one")
+    e.add_argument("real")
+    e.add_argument("synthetic")
+    e.add_argument("--target", help="target column, for train-synthetic-test-real utility")
+    e.add_argument("--holdout", help="real rows not used for training (enables privacy metrics)")
+    e.add_argument("--model", help="model file, to show its training curve in the report")
+    e.add_argument("--report", help="write a self-contained HTML report here")
+    e.add_argument("--json", help="write all scores as JSON here")
+    e.set_defaults(func=cmd_evaluate)
+
+    c = sub.add_parser("score", help="anomaly scores of rows (higher = more typical)")
+    c.add_argument("model")
+    c.add_argument("data")
+    c.add_argument("-o", "--output", required=True, help="CSV of scores")
+    c.add_argument("--device", default="auto")
+    c.set_defaults(func=cmd_score)
+
+    d = sub.add_parser("demo", help="fit on the bundled UCI Adult table, sample, and summarise fidelity")
+    d.add_argument("-o", "--output", default="adult_synthetic.csv", help="synthetic CSV to write")
+    d.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (UserError, ValueError, TypeError, KeyError, FileNotFoundError) as e:
+        msg = str(e).strip("'\"") or type(e).__name__
+        print(f"tabvae: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tabvae: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,197 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from conftest import SHARED_TABLES, load_slice, make_mixed
+from tabvae import TabularVAE
+
+FAST = dict(epochs=3, batch_size=128, hidden_dims=(64, 64), latent_dim=8)
+
+
+@pytest.fixture(scope="module")
+def fitted_mixed():
+    df = make_mixed(400)
+    return df, TabularVAE(**FAST, random_state=0).fit(df)
+
+
+# ---------------------------------------------------------------- scikit-learn contract
+
+@parametrize_with_checks([TabularVAE(epochs=2, latent_dim=2, hidden_dims=(8,), batch_size=64, random_state=0)])
+def test_sklearn_estimator_checks(estimator, check):
+    # Every check applies to the numeric path and passes; none is listed as expected to fail.
+    check(estimator)
+
+
+def test_get_set_params_and_clone():
+    model = TabularVAE(epochs=7, categorical_columns=["a"])
+    assert model.get_params()["epochs"] == 7
+    model.set_params(latent_dim=4)
+    twin = clone(model)
+    assert twin.get_params() == model.get_params() and twin is not model
+
+
+@pytest.mark.parametrize("method, args", [
+    ("sample", (5,)), ("transform", (make_mixed(5),)), ("inverse_transform", (np.zeros((2, 8)),)),
+    ("score_samples", (make_mixed(5),)), ("reconstruct", (make_mixed(5),)),
+])
+def test_not_fitted(method, args):
+    with pytest.raises(NotFittedError):
+        getattr(TabularVAE(), method)(*args)
+
+
+def test_fit_returns_self_and_history(fitted_mixed):
+    df, model = fitted_mixed
+    assert set(model.history_) == {"loss", "reconstruction", "kl"}
+    assert len(model.history_["loss"]) == FAST["epochs"]
+    assert all(np.isfinite(v) for v in model.history_["loss"])
+    assert list(model.feature_names_in_) == list(df.columns) and model.n_features_in_ == df.shape[1]
+
+
+# ---------------------------------------------------------------- output honours the schema
+
+def test_sample_honours_schema(fitted_mixed):
+    df, model = fitted_mixed
+    out = model.sample(2000, random_state=1)
+    assert list(out.columns) == list(df.columns)
+    pd.testing.assert_series_equal(out.dtypes, df.dtypes)
+    assert out.index.equals(pd.RangeIndex(2000))
+    for c in ["float", "bimodal", "int", "Int64", "Float64", "uint8", "date", "ts_tz", "ts_s"]:
+        assert out[c].min() >= df[c].min() and out[c].max() <= df[c].max(), c
+    for c in ["code", "object", "string", "ordered", "mixed", "bool", "boolean"]:
+        assert set(out[c].dropna()) <= set(df[c].dropna()), c
+    assert out["ordered"].cat.categories.tolist() == ["low", "mid", "high"] and out["ordered"].cat.ordered
+    assert (out["constant"] == 7).all()
+    assert (out["int"] == out["int"].round()).all()
+
+
+def test_all_missing_column_reproduced():
+    df = pd.DataFrame({"x": np.arange(50.0), "gone": [None] * 50})
+    with pytest.warns(UserWarning, match="entirely missing"):
+        model = TabularVAE(**FAST, random_state=0).fit(df)
+    out = model.sample(20, random_state=0)
+    assert out["gone"].isna().all() and out["gone"].dtype == df["gone"].dtype
+
+
+def test_input_is_not_modified(mixed):
+    before = mixed.copy(deep=True)
+    model = TabularVAE(**FAST, random_state=0).fit(mixed)
+    model.transform(mixed)
+    model.score_samples(mixed)
+    pd.testing.assert_frame_equal(mixed, before)
+
+
+# ---------------------------------------------------------------- randomness
+
+def test_same_seed_same_model_and_samples(mixed):
+    a = TabularVAE(**FAST, random_state=3).fit(mixed)
+    b = TabularVAE(**FAST, random_state=3).fit(mixed)
+    assert a.history_ == b.history_
+    pd.testing.assert_frame_equal(a.sample(300, random_state=5), b.sample(300, random_state=5))
+    pd.testing.assert_frame_equal(a.sample(300), b.sample(300))  # each model's own stream
+
+
+def test_sample_seed_controls_sampling(fitted_mixed):
+    _, model = fitted_mixed
+    pd.testing.assert_frame_equal(model.sample(100, random_state=1), model.sample(100, random_state=1))
+    assert not model.sample(100, random_state=1).equals(model.sample(100, random_state=2))
+    assert not model.sample(100).equals(model.sample(100))  # the stream moves on
+
+
+def test_numpy_random_state_accepted(mixed):
+    model = TabularVAE(**FAST, random_state=np.random.RandomState(0)).fit(mixed)
+    assert len(model.sample(5, random_state=np.random.RandomState(1))) == 5
+
+
+def test_global_rng_untouched(mixed):
+    torch_state, np_state = torch.random.get_rng_state(), np.random.get_state()
+    TabularVAE(**FAST, random_state=0).fit(mixed).sample(50, random_state=0)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert all(np.array_equal(a, b) for a, b in zip(np_state[1:2], np.random.get_state()[1:2]))
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("n", [0, -3, 2.5, "10", None, True])
+def test_bad_n(fitted_mixed, n):
+    with pytest.raises(ValueError, match=r"n_samples must be a positive int, got"):
+        fitted_mixed[1].sample(n)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"epochs": 0}, r"epochs must be a positive int, got 0"),
+    ({"latent_dim": 2.5}, r"latent_dim must be a positive int, got 2.5"),
+    ({"hidden_dims": ()}, r"hidden_dims must be a non-empty tuple"),
+    ({"prior": "flow"}, r"prior must be 'gmm' or 'standard', got 'flow'"),
+    ({"epochs": "many"}, r"epochs must be a positive int, got 'many'"),
+    ({"learning_rate": -1}, r"learning_rate must be a positive number"),
+    ({"validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\)"),
+    ({"max_categories": 1}, r"max_categories must be an int >= 2"),
+])
+def test_bad_params(mixed, params, match):
+    with pytest.raises(ValueError, match=match):
+        TabularVAE(**params).fit(mixed)
+
+
+def test_cuda_without_gpu_is_a_clear_error(mixed):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match=r"device='cuda' was requested but no CUDA GPU is available"):
+        TabularVAE(device="cuda").fit(mixed)
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (pd.DataFrame({"x": [1.0, np.inf]}), ValueError, r"Column 'x' contains 1 infinite value"),
+    (pd.DataFrame({"x": [1j, 2j]}), ValueError, r"Column 'x' has complex dtype"),
+    (pd.DataFrame({"x": [[1], [2]]}), TypeError, r"Column 'x' holds list values"),
+    (pd.DataFrame({"x": []}), ValueError, r"has 0 rows"),
+    (pd.DataFrame(index=range(3)), ValueError, r"has 0 columns"),
+    (pd.DataFrame([[1, 2]], columns=["a", "a"]), ValueError, r"duplicate column names \['a'\]"),
+    ([1, 2, 3], ValueError, r"Reshape your data"),
+    ("table.csv", TypeError, r"must be a pandas DataFrame or a 2-D array, got str"),
+])
+def test_bad_training_data(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        TabularVAE(**FAST).fit(bad)
+
+
+def test_transform_checks_columns(fitted_mixed):
+    df, model = fitted_mixed
+    pd.testing.assert_frame_equal(  # order of columns does not matter, names do
+        pd.DataFrame(model.transform(df[df.columns[::-1]])), pd.DataFrame(model.transform(df)))
+    with pytest.raises(ValueError, match=r"missing \['float'\], unexpected \[\]"):
+        model.transform(df.drop(columns="float"))
+    with pytest.raises(ValueError, match=r"never seen in fit: \{'object': \['purple'\]\}"):
+        model.transform(df.assign(object="purple"))
+
+
+# ---------------------------------------------------------------- every shared table, default parameters
+
+@pytest.mark.parametrize("name", SHARED_TABLES)
+def test_every_shared_table(name):
+    df = load_slice(name)
+    out = TabularVAE(random_state=0).fit(df).sample(3000, random_state=0)  # default parameters
+    assert list(out.columns) == list(df.columns)
+    pd.testing.assert_series_equal(out.dtypes, df.dtypes)
+    for c in df.columns:
+        real, syn = df[c], out[c]
+        assert abs(real.isna().mean() - syn.isna().mean()) <= 0.02, c
+        if pd.api.types.is_numeric_dtype(real) and not pd.api.types.is_bool_dtype(real):
+            assert syn.min() >= real.min() and syn.max() <= real.max(), c
+        else:
+            assert set(syn.dropna()) <= set(real.dropna()), c
+
+
+def test_quality_floor_on_adult(adult_slice):
+    from sdmetrics.reports.single_table import QualityReport
+
+    from tabvae.schema import infer_schema
+
+    out = TabularVAE(epochs=30, random_state=0).fit(adult_slice).sample(len(adult_slice), random_state=0)
+    report = QualityReport()
+    report.generate(adult_slice, out, infer_schema(adult_slice).sdmetrics_metadata(), verbose=False)
+    scores = report.get_properties().set_index("Property")["Score"]
+    assert scores["Column Shapes"] > 0.85 and scores["Column Pair Trends"] > 0.75, scores
