@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from . import conditions as conditions_mod
 from .encoders import TableEncoder
 from .encoders.categorical import MAX_CATEGORIES
 from .model import GaussianMixturePrior, VAEConfig, build_vae, log_likelihood_terms
@@ -51,6 +52,10 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         where data actually lies in latent space.
     prior_components : int, default=32
         Components of the ``"gmm"`` prior.
+    conditional_columns : list of str, optional
+        Categorical or boolean columns the network is conditioned on (a
+        conditional VAE), so that ``sample(n, conditions={col: value})`` on
+        them is exact and needs no rejection.
     categorical_columns, numeric_columns : list of str, optional
         Override type inference for these columns (e.g. integer-coded
         categories).  By default integers with at most 20 distinct values,
@@ -111,6 +116,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         kl_weight=1.0,
         prior="standard",
         prior_components=32,
+        conditional_columns=None,
         categorical_columns=None,
         numeric_columns=None,
         max_categories=MAX_CATEGORIES,
@@ -131,6 +137,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.kl_weight = kl_weight
         self.prior = prior
         self.prior_components = prior_components
+        self.conditional_columns = conditional_columns
         self.categorical_columns = categorical_columns
         self.numeric_columns = numeric_columns
         self.max_categories = max_categories
@@ -206,13 +213,15 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
+        cond = self._fit_conditions(codes)
         gen = _torch_generator(rng, device)
         cfg = VAEConfig(encoder.layout_.n_continuous, encoder.layout_.cardinalities,
-                        self.latent_dim, tuple(self.hidden_dims))
+                        self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities())
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
-        data = Data(cont[train_idx], codes[train_idx], device)
-        val = Data(cont[val_idx], codes[val_idx], device) if val_idx is not None else None
+        pick = lambda a, i: None if a is None else a[i]  # noqa: E731
+        data = Data(cont[train_idx], codes[train_idx], device, pick(cond, train_idx))
+        val = Data(cont[val_idx], codes[val_idx], device, pick(cond, val_idx)) if val_idx is not None else None
         tcfg = TrainConfig(
             epochs=self._n_epochs(len(train_idx)), batch_size=self.batch_size, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, kl_weight=self.kl_weight,
@@ -222,10 +231,70 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.history_ = train(self.model_, data, tcfg, gen, val)
         self.prior_ = None
         if self.prior == "gmm":
-            latents = self._latent_means(cont, codes)
+            latents = self._latent_means(cont, codes, cond)
             self.prior_ = GaussianMixturePrior.fit(latents, self.prior_components, rng.randint(2**31 - 1))
         self._sample_rng = np.random.RandomState(rng.randint(2**31 - 1))
         return self
+
+    def _fit_conditions(self, codes: np.ndarray) -> np.ndarray | None:
+        """Codes of the conditioning columns, and their empirical joint distribution."""
+        cols = list(self.conditional_columns or [])
+        if isinstance(self.conditional_columns, str):
+            raise TypeError(f"conditional_columns must be a list of column names, got "
+                            f"{self.conditional_columns!r}; use [{self.conditional_columns!r}].")
+        for c in cols:
+            if c not in self.schema_.names:
+                raise ValueError(f"conditional_columns names {c!r}, which is not a column of X; "
+                                 f"columns are {self.schema_.names}.")
+            if self.schema_[c].kind not in ("categorical", "boolean"):
+                raise ValueError(
+                    f"conditional_columns: {c!r} is {self.schema_[c].kind}; only categorical and "
+                    "boolean columns can be conditioned in the network. Condition numbers with "
+                    "ranges at sampling time instead (rejection sampling)."
+                )
+        self.conditional_columns_ = cols
+        if not cols:
+            self._cond_table = None
+            return None
+        idx = [self.encoder_.layout_.codes[c].start for c in cols]
+        cond = codes[:, idx]
+        combos, counts = np.unique(cond, axis=0, return_counts=True)
+        self._cond_table = (combos, counts / counts.sum())
+        return cond
+
+    def _cond_cardinalities(self) -> tuple[int, ...]:
+        lay = self.encoder_.layout_
+        return tuple(lay.cardinalities[lay.codes[c].start] for c in self.conditional_columns_)
+
+    def _draw_cond(self, n: int, rng, fixed: dict | None = None) -> np.ndarray | None:
+        """Condition codes for n rows: ``fixed`` {column: code}, the rest from the training joint."""
+        if self._cond_table is None:
+            return None
+        combos, probs = self._cond_table
+        fixed = fixed or {}
+        match = np.ones(len(combos), bool)
+        for j, c in enumerate(self.conditional_columns_):
+            if c in fixed:
+                match &= combos[:, j] == fixed[c]
+        if not match.any():  # never seen together: draw the free columns from the whole table
+            match[:] = True
+        p = probs * match
+        out = combos[rng.choice(len(combos), size=n, p=p / p.sum())].copy()
+        for j, c in enumerate(self.conditional_columns_):
+            if c in fixed:
+                out[:, j] = fixed[c]
+        return out
+
+    def _extra_state(self) -> dict:
+        combos, probs = self._cond_table if self._cond_table is not None else (None, None)
+        return {"conditional_columns": self.conditional_columns_,
+                "cond_combos": None if combos is None else combos.tolist(),
+                "cond_probs": None if probs is None else probs.tolist()}
+
+    def _set_extra_state(self, state: dict) -> None:
+        self.conditional_columns_ = state.get("conditional_columns", [])
+        combos = state.get("cond_combos")
+        self._cond_table = None if combos is None else (np.asarray(combos, np.int64), np.asarray(state["cond_probs"]))
 
     def _n_epochs(self, n_rows: int) -> int:
         if self.epochs != "auto":
@@ -247,13 +316,23 @@ class TabularVAE(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ sampling
 
-    def sample(self, n_samples=1, *, random_state=None, temperature=1.0) -> pd.DataFrame:
-        """Generate synthetic rows.
+    def sample(self, n_samples=1, *, conditions=None, random_state=None, temperature=1.0,
+               max_tries=100) -> pd.DataFrame:
+        """Generate synthetic rows, optionally meeting conditions.
 
         Parameters
         ----------
         n_samples : int, default=1
-            Number of rows.
+            Number of rows.  With a DataFrame of ``conditions`` it may be
+            ``None`` (one row per condition row).
+        conditions : dict or DataFrame, optional
+            Values every row must have: ``{"income": ">50K", "sex": "Female"}``,
+            numeric or datetime ranges ``{"age": (30, 40)}`` (inclusive), or a
+            DataFrame with one condition row per output row (NaN cells are
+            unconstrained).  Columns in ``conditional_columns`` are generated
+            by the conditional network; others by rejection, which raises a
+            ValueError naming the condition when fewer than ``n_samples`` rows
+            meet it within ``max_tries`` draws per requested row.
         random_state : None, int or RandomState, default=None
             Seed for this call.  ``None`` continues the model's own stream
             (seeded at fit from ``random_state``), so successive calls give
@@ -261,32 +340,109 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         temperature : float, default=1.0
             Scales the decoder's noise and softmax temperature; below 1 gives
             more typical rows, 0 gives the decoder's modes.
+        max_tries : int, default=100
+            Rejection budget: at most ``max_tries * n_samples`` candidate rows.
 
         Returns
         -------
         DataFrame of shape (n_samples, n_features)
             Same columns, order and dtypes as the training data.
+
+        Examples
+        --------
+        >>> from tabvae import TabularVAE
+        >>> from tabvae.datasets import load_adult
+        >>> df = load_adult().head(1000)
+        >>> model = TabularVAE(epochs=2, conditional_columns=["income"], random_state=0).fit(df)
+        >>> rows = model.sample(50, conditions={"income": ">50K", "age": (30, 40)}, random_state=0)
+        >>> bool((rows["income"] == ">50K").all() and rows["age"].between(30, 40).all())
+        True
         """
-        n_samples = _check_n(n_samples)
-        chunks = list(self.iter_samples(n_samples, random_state=random_state, temperature=temperature))
+        check_is_fitted(self)
+        if isinstance(conditions, pd.DataFrame):
+            if n_samples is not None and _check_n(n_samples) != len(conditions):
+                raise ValueError(f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
+                                 "pass n_samples=None or a matching number.")
+            rng = self._rng(random_state)
+            return self._sample_per_row(conditions, rng, temperature, max_tries)
+        chunks = list(self.iter_samples(n_samples, conditions=conditions, random_state=random_state,
+                                        temperature=temperature, max_tries=max_tries))
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
-    def iter_samples(self, n_samples, *, chunk_size=SAMPLE_CHUNK, random_state=None, temperature=1.0
-                     ) -> Iterator[pd.DataFrame]:
+    def iter_samples(self, n_samples, *, chunk_size=SAMPLE_CHUNK, conditions=None, random_state=None,
+                     temperature=1.0, max_tries=100) -> Iterator[pd.DataFrame]:
         """Yield ``n_samples`` synthetic rows as DataFrames of at most ``chunk_size`` rows.
 
         Only one chunk of network outputs is alive at a time, so any number of
-        rows can be written with bounded memory.
+        rows can be written with bounded memory.  Arguments as in :meth:`sample`.
         """
         check_is_fitted(self)
         n_samples = _check_n(n_samples)
         chunk_size = _check_n(chunk_size, "chunk_size")
-        rng = self._sample_rng if random_state is None else check_random_state(random_state)
+        parsed = conditions_mod.parse(self, conditions) if conditions is not None else {}
+        rng = self._rng(random_state)
         gen = _torch_generator(rng, self.device_)
         for start in range(0, n_samples, chunk_size):
             n = min(chunk_size, n_samples - start)
-            z = self._draw_latents(n, rng)
-            yield self._decode(z, rng, gen, temperature)
+            yield self._sample_conditioned(n, parsed, rng, gen, temperature, max_tries)
+
+    def _rng(self, random_state):
+        return self._sample_rng if random_state is None else check_random_state(random_state)
+
+    def _sample_conditioned(self, n, parsed: dict, rng, gen, temperature, max_tries) -> pd.DataFrame:
+        in_net = {c: v for c, v in parsed.items()
+                  if c in self.conditional_columns_ and not isinstance(v, tuple)}
+        rest = {c: v for c, v in parsed.items() if c not in in_net}
+        fixed = {c: self._code_of(c, v) for c, v in in_net.items()}
+        if not rest:
+            out = self._generate(n, rng, gen, temperature, fixed)
+        else:
+            out = self._reject(n, rest, fixed, rng, gen, temperature, max_tries)
+        for c, v in in_net.items():  # the network was told; make the value exact (e.g. rare levels)
+            out[c] = conditions_mod.exact_column(self, c, v, len(out))
+        return out
+
+    def _code_of(self, col, value) -> int:
+        _, codes = self.encoder_.encoders_[col].transform(pd.Series([value], dtype=object))
+        return int(codes[0, 0])
+
+    def _generate(self, n, rng, gen, temperature, fixed=None) -> pd.DataFrame:
+        z = self._draw_latents(n, rng)
+        return self._decode(z, rng, gen, temperature, self._draw_cond(n, rng, fixed))
+
+    def _reject(self, n, rest, fixed, rng, gen, temperature, max_tries) -> pd.DataFrame:
+        kept, n_kept, drawn, budget = [], 0, 0, max_tries * n
+        while n_kept < n and drawn < budget:
+            m = int(min(SAMPLE_CHUNK, max(2 * (n - n_kept), 1024)))
+            cand = self._generate(m, rng, gen, temperature, fixed)
+            drawn += m
+            good = cand[conditions_mod.satisfied(cand, rest)]
+            kept.append(good)
+            n_kept += len(good)
+        if n_kept < n:
+            raise ValueError(
+                f"Could only generate {n_kept} of {n} rows meeting {rest} after drawing {drawn} "
+                f"candidates (acceptance rate {n_kept / drawn:.2g}). Relax the condition, raise "
+                "max_tries, or name categorical columns in conditional_columns at fit for exact "
+                "conditioning."
+            )
+        return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+    def _sample_per_row(self, conditions: pd.DataFrame, rng, temperature, max_tries) -> pd.DataFrame:
+        """One output row per condition row; rows with equal conditions are generated together."""
+        gen = _torch_generator(rng, self.device_)
+        keys = conditions.astype(object).where(conditions.notna(), None)
+        groups = keys.groupby(list(keys.columns), dropna=False, sort=False).indices
+        parts, order = [], []
+        for key, rows in groups.items():
+            key = key if isinstance(key, tuple) else (key,)
+            cond = {c: v for c, v in zip(keys.columns, key) if v is not None and not pd.isna(v)}
+            parsed = conditions_mod.parse(self, cond) if cond else {}
+            parts.append(self._sample_conditioned(len(rows), parsed, rng, gen, temperature, max_tries))
+            order.append(rows)
+        out = pd.concat(parts, ignore_index=True)
+        out.index = np.concatenate(order)
+        return out.sort_index().reset_index(drop=True)
 
     def _draw_latents(self, n: int, rng: np.random.RandomState) -> np.ndarray:
         if self.prior_ is not None:
@@ -294,10 +450,11 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         return rng.standard_normal((n, self.latent_dim))
 
     @torch.no_grad()
-    def _decode(self, z: np.ndarray, rng, gen, temperature: float = 1.0) -> pd.DataFrame:
+    def _decode(self, z: np.ndarray, rng, gen, temperature: float = 1.0, cond=None) -> pd.DataFrame:
         self.model_.eval()
         zt = torch.as_tensor(z, dtype=torch.float32, device=self.device_)
-        cont, codes = self.model_.draw(zt, gen, temperature=temperature)
+        ct = None if cond is None else torch.as_tensor(cond, device=self.device_)
+        cont, codes = self.model_.draw(zt, gen, ct, temperature=temperature)
         return self._to_frame(cont, codes, rng)
 
     def _to_frame(self, cont: torch.Tensor, codes: torch.Tensor, rng) -> pd.DataFrame:
@@ -352,13 +509,14 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         return df
 
     @torch.no_grad()
-    def _latent_means(self, cont: np.ndarray, codes: np.ndarray, batch=SAMPLE_CHUNK) -> np.ndarray:
+    def _latent_means(self, cont: np.ndarray, codes: np.ndarray, cond=None, batch=SAMPLE_CHUNK) -> np.ndarray:
         self.model_.eval()
         out = []
         for s in range(0, len(cont), batch):
             c = torch.as_tensor(cont[s:s + batch], dtype=torch.float32, device=self.device_)
             k = torch.as_tensor(codes[s:s + batch], device=self.device_)
-            out.append(self.model_.encode(c, k)[0].cpu().numpy())
+            y = None if cond is None else torch.as_tensor(cond[s:s + batch], device=self.device_)
+            out.append(self.model_.encode(c, k, y)[0].cpu().numpy())
         return np.concatenate(out).astype(np.float64)
 
     def transform(self, X) -> np.ndarray:
@@ -373,24 +531,31 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, latent_dim)
         """
         check_is_fitted(self)
-        return self._latent_means(*self._encode_input(X))
+        cont, codes = self._encode_input(X)
+        return self._latent_means(cont, codes, self._cond_from_codes(codes))
+
+    def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:
+        if not self.conditional_columns_:
+            return None
+        return codes[:, [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the latent dimensions: ``z0 ... z{latent_dim-1}``."""
         check_is_fitted(self)
         return np.asarray([f"z{i}" for i in range(self.latent_dim)], dtype=object)
 
-    @torch.no_grad()
     def inverse_transform(self, Z, *, random_state=None) -> pd.DataFrame:
         """Decode latent codes into rows of the original table.
 
         Decoding is deterministic: each number is the decoder's mean and each
-        category its most probable level (``random_state`` only matters for
-        levels in the "other" bucket).
+        category its most probable level.  ``random_state`` only matters for
+        levels in the "other" bucket and, for a conditional model, for the
+        conditioning values, drawn from their training frequencies.
 
         Parameters
         ----------
         Z : array-like of shape (n_samples, latent_dim)
+        random_state : None, int or RandomState, default=None (seed 0)
 
         Returns
         -------
@@ -403,15 +568,23 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         if not np.isfinite(Z).all():
             raise ValueError("Z contains NaN or infinite values.")
         rng = check_random_state(0 if random_state is None else random_state)
+        return self._decode_means(Z, self._draw_cond(len(Z), rng), rng)
+
+    @torch.no_grad()
+    def _decode_means(self, Z, cond, rng) -> pd.DataFrame:
         self.model_.eval()
         zt = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
-        mean, logits = self.model_.decode(zt)
+        ct = None if cond is None else torch.as_tensor(cond, device=self.device_)
+        mean, logits = self.model_.decode(zt, ct)
         codes = self.model_.parts.sample(logits, None, temperature=0)
         return self._to_frame(mean, codes, rng)
 
     def reconstruct(self, X) -> pd.DataFrame:
-        """Encode then decode rows (``inverse_transform(transform(X))``)."""
-        return self.inverse_transform(self.transform(X))
+        """Encode rows to their latent means and decode them back (deterministic)."""
+        check_is_fitted(self)
+        cont, codes = self._encode_input(X)
+        cond = self._cond_from_codes(codes)
+        return self._decode_means(self._latent_means(cont, codes, cond), cond, np.random.RandomState(0))
 
     # ------------------------------------------------------------------ likelihood
 
@@ -452,10 +625,12 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.model_.eval()
         gen = torch.Generator(device=self.device_).manual_seed(0)
         eps = torch.randn((n_draws, self.latent_dim), generator=gen, device=self.device_)
+        cond = self._cond_from_codes(codes)
         for s in range(0, len(cont), batch):
             c = torch.as_tensor(cont[s:s + batch], dtype=torch.float32, device=self.device_)
             k = torch.as_tensor(codes[s:s + batch], device=self.device_)
-            yield log_likelihood_terms(self.model_, c, k, eps)
+            y = None if cond is None else torch.as_tensor(cond[s:s + batch], device=self.device_)
+            yield log_likelihood_terms(self.model_, c, k, eps, y)
 
     def score(self, X, y=None) -> float:
         """Mean ELBO of the rows of ``X``."""

@@ -475,10 +475,13 @@ class EvaluationReport:
             return "<h2>Privacy</h2><p>Not evaluated: pass holdout=<real rows not used for training>.</p>"
         s = self.scores
         rows = [
-            ("distance to closest record, median", s["dcr_synthetic_median"], s["dcr_holdout_median"], s["dcr_median_ratio"]),
-            ("distance to closest record, 5th percentile", s["dcr_synthetic_p05"], s["dcr_holdout_p05"], s["dcr_p05_ratio"]),
-            ("share of exact copies of training rows", s["exact_copy_share"], s["holdout_exact_copy_share"], np.nan),
-            ("share closer to train than to holdout", s["closer_to_train_share"], 0.5, np.nan),
+            ("distance to closest record, median",
+             s["dcr_synthetic_median"], s["dcr_holdout_median"], s["dcr_median_ratio"]),
+            ("distance to closest record, 5th percentile",
+             s["dcr_synthetic_p05"], s["dcr_holdout_p05"], s["dcr_p05_ratio"]),
+            ("share of exact copies of training rows",
+             s["exact_copy_share"], s["holdout_exact_copy_share"], np.nan),
+            ("share closer to train than to holdout (ideal 0.5)", s["closer_to_train_share"], np.nan, np.nan),
         ]
         frame = pd.DataFrame(rows, columns=["measure", "synthetic", "holdout baseline", "ratio"])
         guide = "".join(
@@ -622,7 +625,9 @@ def evaluate(
     *Detection*: ``sdmetrics.single_table.LogisticDetection`` shuffles its
     folds with numpy's global generator, so that one call runs with the global
     generator seeded from ``random_state`` and its previous state restored
-    afterwards (not thread-safe). The stronger test is a
+    afterwards (not thread-safe); synthetic rows with categories absent from
+    ``real`` (which its encoder cannot handle) are left out of it, with a note.
+    The stronger test is a
     ``HistGradientBoostingClassifier`` (native categorical features) with
     3-fold stratified cross-validated ROC-AUC on equal numbers of real and
     synthetic rows; each fold's AUC is floored at 0.5 as in sdmetrics (an AUC
@@ -733,7 +738,8 @@ def _same_columns(real: pd.DataFrame, other: pd.DataFrame, what: str) -> pd.Data
 
 
 def _check_max_rows(max_rows) -> None:
-    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < _MIN_ROWS_DETECTION:
+    is_int = isinstance(max_rows, (int, np.integer)) and not isinstance(max_rows, bool)
+    if not is_int or max_rows < _MIN_ROWS_DETECTION:
         raise ValueError(f"max_rows must be an integer >= {_MIN_ROWS_DETECTION}, got {max_rows!r}.")
 
 
@@ -866,7 +872,8 @@ def _fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema):
     """Column shapes, pair trends and the three headline fidelity scores."""
     report = _quality_report()
     with _quiet():
-        report.generate(real.copy(), synthetic.copy(), schema.sdmetrics_metadata(), verbose=False)
+        report.generate(_for_sdmetrics(real, schema), _for_sdmetrics(synthetic, schema),
+                        schema.sdmetrics_metadata(), verbose=False)
     shapes = _tidy_shapes(report.get_details("Column Shapes"), schema)
     pairs = _tidy_pairs(report.get_details("Column Pair Trends"))
     props = report.get_properties().set_index("Property")["Score"]
@@ -876,6 +883,20 @@ def _fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema):
         "column_pair_trends": float(props["Column Pair Trends"]),
     }
     return shapes, pairs, scores
+
+
+def _for_sdmetrics(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """A copy with nullable numeric columns (``Int64``, ``Float64``) as float64.
+
+    sdmetrics fills missing numbers with the column mean, which a nullable
+    integer column cannot hold.
+    """
+    out = df.copy()
+    for spec in schema:
+        s = out[spec.name]
+        if spec.kind in ("numeric", "integer") and isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            out[spec.name] = _as_float(s, spec.kind)
+    return out
 
 
 def _tidy_shapes(details: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -944,7 +965,10 @@ def _logistic_detection(real, synthetic, schema: Schema, seed: int, notes: list)
         return float("nan")
     try:
         with _quiet(), _seeded_global_numpy(seed):
-            return float(LogisticDetection.compute(real.copy(), synthetic.copy(), schema.sdmetrics_metadata()))
+            score = LogisticDetection.compute(
+                _for_sdmetrics(real, schema), _for_sdmetrics(synthetic, schema), schema.sdmetrics_metadata()
+            )
+            return float(score)
     except Exception as err:  # sdmetrics raises IncomputableMetricError and friends
         notes.append(f"LogisticDetection could not be computed: {type(err).__name__}: {err}")
         return float("nan")
@@ -1079,7 +1103,9 @@ class _DistanceEncoding:
             quantiles = QuantileTransformer(n_quantiles=min(1000, len(train)), random_state=seed)
             with _quiet():
                 quantiles.fit(_numeric_block(train, numeric, kinds))
-        levels = {c: _levels(train[c], _DISTANCE_MAX_LEVELS) for c, k in kinds.items() if k not in _NUMERIC_KINDS}
+        levels = {
+            c: _levels(train[c], _DISTANCE_MAX_LEVELS) for c, k in kinds.items() if k not in _NUMERIC_KINDS
+        }
         return cls(numeric, kinds, quantiles, levels)
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:

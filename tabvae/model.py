@@ -27,7 +27,11 @@ class VAEConfig:
     cardinalities: tuple[int, ...]
     latent_dim: int = 32
     hidden_dims: tuple[int, ...] = (256, 256)
-    n_conditions: int = 0  # width of the one-hot condition vector (conditional VAE)
+    cond_cardinalities: tuple[int, ...] = ()  # categories of each conditioning column (conditional VAE)
+
+    @property
+    def n_conditions(self) -> int:
+        return sum(self.cond_cardinalities)
 
     @property
     def n_inputs(self) -> int:
@@ -112,6 +116,7 @@ class VAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.parts = CategoricalParts(cfg.cardinalities)
+        self.cond_parts = CategoricalParts(cfg.cond_cardinalities)
         self.encoder = mlp(cfg.n_inputs + cfg.n_conditions, cfg.hidden_dims, 2 * cfg.latent_dim)
         self.decoder = mlp(cfg.latent_dim + cfg.n_conditions, cfg.hidden_dims[::-1], cfg.n_inputs)
         self.log_sigma = nn.Parameter(torch.zeros(cfg.n_continuous))  # learned per-dim std
@@ -119,16 +124,20 @@ class VAE(nn.Module):
     def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         return torch.cat([cont, self.parts.one_hot(codes)], dim=1)  # (B, n_inputs)
 
+    def condition(self, cond: torch.Tensor | None) -> torch.Tensor | None:
+        """(B, m) codes of the conditioning columns -> (B, n_conditions) one-hot."""
+        return None if cond is None or not self.cfg.n_conditions else self.cond_parts.one_hot(cond)
+
     def encode(self, cont, codes, cond=None):
         h = self.inputs(cont, codes)
-        if cond is not None:
-            h = torch.cat([h, cond], dim=1)
+        if (c := self.condition(cond)) is not None:
+            h = torch.cat([h, c], dim=1)
         mu, logvar = self.encoder(h).chunk(2, dim=-1)  # (B, L) each
         return mu, logvar.clamp(-12, 8)
 
     def decode(self, z, cond=None):
-        if cond is not None:
-            z = torch.cat([z, cond], dim=1)
+        if (c := self.condition(cond)) is not None:
+            z = torch.cat([z, c], dim=1)
         out = self.decoder(z)
         return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous:]  # means, logits
 
@@ -177,7 +186,7 @@ def elbo(model: VAE, cont, codes, generator=None, kl_weight: float = 1.0, cond=N
 
 
 @torch.no_grad()
-def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor):
+def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
     """Per-draw reconstruction NLL and log-weights for fixed standard-normal draws ``eps`` (S, L).
 
     Every row uses the same S draws, so a row's score does not depend on
@@ -192,12 +201,12 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor):
     kl : (B,) tensor
         Analytic KL(q(z|x) || N(0, I)).
     """
-    mu, logvar = model.encode(cont, codes)
+    mu, logvar = model.encode(cont, codes, cond)
     std = (0.5 * logvar).exp()
     recs, log_ws = [], []
     for e in eps:
         z = mu + std * e
-        rec = model.reconstruction_nll(cont, codes, *model.decode(z))
+        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond))
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         log_qz = -0.5 * (e.pow(2) + LOG_2PI).sum(-1) - (0.5 * logvar).sum(-1)
         recs.append(rec)
@@ -222,6 +231,7 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
         model = VAE(cfg)
     model = model.to_empty(device=device)
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
+    model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)
     init_weights(model, generator)
     return model
 

@@ -41,7 +41,7 @@ def save(model, path: str | os.PathLike) -> None:
                    "cardinalities": list(model.model_.cfg.cardinalities),
                    "latent_dim": model.model_.cfg.latent_dim,
                    "hidden_dims": list(model.model_.cfg.hidden_dims),
-                   "n_conditions": model.model_.cfg.n_conditions},
+                   "cond_cardinalities": list(model.model_.cfg.cond_cardinalities)},
         "prior": None if model.prior_ is None else model.prior_.to_dict(),
         "history": model.history_,
         "n_features_in": model.n_features_in_,
@@ -111,7 +111,7 @@ def load(path: str | os.PathLike, *, device: str = "auto"):
     model.schema_ = model.encoder_.schema
     cfg = meta["config"]
     cfg = VAEConfig(cfg["n_continuous"], tuple(cfg["cardinalities"]), cfg["latent_dim"],
-                    tuple(cfg["hidden_dims"]), cfg["n_conditions"])
+                    tuple(cfg["hidden_dims"]), tuple(cfg["cond_cardinalities"]))
     model.model_ = build_vae(cfg, dev, torch.Generator(device=dev).manual_seed(0))
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.model_.load_state_dict(state)

@@ -1,0 +1,332 @@
+"""Tests for tabvae.evaluate (small frames; the whole file runs in well under a minute)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from tabvae.evaluate import EvaluationReport, evaluate
+from tabvae.schema import infer_schema
+
+ADULT = Path(__file__).resolve().parents[1] / "tabvae" / "datasets" / "data" / "adult.csv.gz"
+
+
+def make_frame(n: int, seed: int) -> pd.DataFrame:
+    """2 numeric, 1 integer, 2 categorical columns and a binary target, all related."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = 0.8 * x1 + 0.6 * rng.normal(size=n)
+    count = np.round(50 + 20 * x1 + 5 * rng.normal(size=n)).astype(int)
+    c1 = np.where(x1 < -0.5, "a", np.where(x1 < 0.5, "b", "c"))
+    c2 = np.where(rng.random(n) < 0.7, np.where(c1 == "a", "u", "v"), rng.choice(["u", "v", "w"], n))
+    y = x1 + (c2 == "v") + 0.5 * rng.normal(size=n) > 0.5
+    return pd.DataFrame(
+        {"x1": x1, "x2": x2, "count": count, "c1": c1, "c2": c2, "y": np.where(y, "yes", "no")}
+    )
+
+
+def shuffle_columns(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Permute every column independently: same marginals, no relationships."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({c: df[c].to_numpy()[rng.permutation(len(df))] for c in df.columns})
+
+
+def shift_and_noise(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = df.copy()
+    out["x1"] = out["x1"] + 1.0 + rng.normal(scale=0.5, size=len(df))
+    out["x2"] = out["x2"] * 2.0
+    out["count"] = out["count"] + 15
+    out["c2"] = rng.choice(["u", "v", "w"], len(df), p=[0.1, 0.2, 0.7])
+    return out
+
+
+class FakeModel:
+    history_ = {
+        "loss": [5.0, 3.0, 2.0, 1.5],
+        "reconstruction": [4.5, 2.7, 1.8, 1.3],
+        "kl": [0.5, 0.3, 0.2, 0.2],
+        "val_loss": [5.2, 3.3, 2.4, 2.0],
+    }
+
+
+@pytest.fixture(scope="module")
+def real():
+    return make_frame(500, 0)
+
+
+@pytest.fixture(scope="module")
+def holdout():
+    return make_frame(300, 1)
+
+
+@pytest.fixture(scope="module")
+def identical(real, holdout):
+    return evaluate(real, real.copy(), target="y", holdout=holdout, model=FakeModel())
+
+
+@pytest.fixture(scope="module")
+def independent(real):
+    return evaluate(real, make_frame(500, 2))
+
+
+# --------------------------------------------------------------------------- fidelity & detection
+
+
+def test_identical_data_scores_near_perfect(identical):
+    s = identical.scores
+    assert s["column_shapes"] > 0.98
+    assert s["column_pair_trends"] > 0.95
+    assert s["quality_score"] > 0.95
+    assert abs(s["detection_auc"] - 0.5) < 0.05
+    assert s["logistic_detection"] > 0.9
+    assert isinstance(identical, EvaluationReport)
+
+
+def test_same_distribution_is_hard_to_detect(independent):
+    assert independent.scores["detection_auc"] < 0.65
+    assert independent.scores["column_shapes"] > 0.9
+
+
+def test_shuffled_columns_lose_pair_trends(real, identical):
+    report = evaluate(real, shuffle_columns(real, 3))
+    assert report.scores["column_shapes"] > 0.98  # marginals untouched
+    assert report.scores["column_pair_trends"] < identical.scores["column_pair_trends"] - 0.15
+    assert report.scores["detection_auc"] > 0.8
+
+
+def test_shifted_data_loses_column_shapes(real, identical):
+    report = evaluate(real, shift_and_noise(real, 4))
+    assert report.scores["column_shapes"] < identical.scores["column_shapes"] - 0.15
+    shapes = report.column_shapes.set_index("column")["score"]
+    assert shapes["x1"] < 0.8 and shapes["c2"] < 0.8
+    assert shapes["c1"] == pytest.approx(1.0)
+
+
+def test_trend_score_averages_all_pairs(identical, real):
+    n = real.shape[1]
+    pairs = identical.pair_trends
+    assert len(pairs) == n * (n - 1) // 2
+    assert set(pairs["metric"]) == {"CorrelationSimilarity", "ContingencySimilarity"}
+    assert identical.scores["column_pair_trends"] == pytest.approx(pairs["score"].mean())
+
+
+def test_column_shapes_table(identical):
+    shapes = identical.column_shapes
+    assert list(shapes["column"]) == ["x1", "x2", "count", "c1", "c2", "y"]
+    metric = shapes.set_index("column")["metric"]
+    assert metric["x1"] == "KSComplement" and metric["c1"] == "TVComplement"
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_same_random_state_gives_identical_results(real, holdout):
+    synth = shift_and_noise(real, 5)
+    a = evaluate(real, synth, target="y", holdout=holdout, random_state=7, max_rows=300)
+    b = evaluate(real, synth, target="y", holdout=holdout, random_state=7, max_rows=300)
+    assert a.to_dict() == b.to_dict()
+    pd.testing.assert_frame_equal(a.pair_trends, b.pair_trends)
+
+
+def test_global_numpy_random_state_untouched(real):
+    np.random.seed(123)
+    expected = np.random.random_sample(3)
+    np.random.seed(123)
+    evaluate(real, shuffle_columns(real, 6))
+    np.testing.assert_array_equal(np.random.random_sample(3), expected)
+
+
+def test_inputs_are_not_modified():
+    df = make_frame(200, 8)
+    df.loc[::7, "x1"] = np.nan
+    df.loc[::9, "c1"] = None
+    df["c2"] = df["c2"].astype("category")
+    df["flag"] = df["x2"] > 0
+    df["when"] = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.arange(200) % 97, unit="D")
+    synth = shuffle_columns(df, 9)
+    synth["c2"] = synth["c2"].astype("category")
+    before_real, before_synth = df.copy(deep=True), synth.copy(deep=True)
+    report = evaluate(df, synth, target="y", holdout=make_frame(200, 10).assign(
+        flag=True, when=pd.Timestamp("2021-02-01"), c2=lambda d: d["c2"].astype("category")))
+    pd.testing.assert_frame_equal(df, before_real)
+    pd.testing.assert_frame_equal(synth, before_synth)
+    assert np.isfinite(report.scores["column_shapes"])
+    assert np.isfinite(report.scores["exact_copy_share"])
+
+
+# --------------------------------------------------------------------------- utility
+
+
+def test_classification_utility(identical):
+    util = identical.utility
+    assert list(util.index) == ["TSTR", "TRTR"] and list(util.columns) == ["roc_auc", "f1"]
+    assert identical.task == "classification"
+    assert identical.scores["trtr_roc_auc"] > 0.8
+    # identical data -> identical models
+    assert identical.scores["tstr_roc_auc"] == pytest.approx(identical.scores["trtr_roc_auc"])
+
+
+def test_regression_task_inferred_and_multiclass(real):
+    reg = evaluate(real, make_frame(400, 11), target="x2", max_rows=300)
+    assert reg.task == "regression"
+    assert {"tstr_r2", "tstr_rmse", "trtr_r2", "trtr_rmse"} <= set(reg.scores)
+    assert reg.scores["trtr_r2"] > 0.3
+    assert any("No holdout given" in n for n in reg.notes)
+    multi = evaluate(real, make_frame(400, 12), target="c1", task="classification", max_rows=300)
+    assert multi.scores["tstr_roc_auc"] > 0.8  # c1 is a function of x1
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def test_privacy_detects_copies_of_training_rows():
+    data = make_frame(800, 13)
+    train, hold = data.iloc[:400], data.iloc[400:]
+    report = evaluate(train, train.copy(), holdout=hold)
+    s = report.scores
+    assert s["exact_copy_share"] == 1.0
+    assert s["holdout_exact_copy_share"] == 0.0
+    assert s["closer_to_train_share"] > 0.95
+    assert s["dcr_synthetic_median"] == 0.0 and s["dcr_median_ratio"] == 0.0
+    assert s["dcr_holdout_median"] > 0
+
+
+def test_privacy_honest_generator_looks_like_holdout(real, holdout):
+    report = evaluate(real, make_frame(300, 14), holdout=holdout)
+    s = report.scores
+    assert s["exact_copy_share"] == 0.0
+    assert 0.35 < s["closer_to_train_share"] < 0.65
+    assert 0.7 < s["dcr_median_ratio"] < 1.4
+
+
+def test_privacy_skipped_without_holdout(independent):
+    assert "exact_copy_share" not in independent.scores
+    assert any("Privacy metrics skipped" in n for n in independent.notes)
+    assert independent.to_dict()["privacy_evaluated"] is False
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_to_dict_is_json_serialisable(identical):
+    d = identical.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert json.loads(text)["scores"]["column_shapes"] == pytest.approx(identical.scores["column_shapes"])
+    expected = {
+        "quality_score", "column_shapes", "column_pair_trends", "logistic_detection",
+        "detection_auc", "tstr_roc_auc", "tstr_f1", "trtr_roc_auc", "trtr_f1",
+        "dcr_synthetic_median", "dcr_holdout_median", "dcr_median_ratio",
+        "dcr_synthetic_p05", "dcr_holdout_p05", "dcr_p05_ratio",
+        "closer_to_train_share", "exact_copy_share", "holdout_exact_copy_share",
+    }
+    assert set(d["scores"]) == expected
+    assert all(isinstance(v, float) for v in d["scores"].values())
+    assert d["groups"]["detection_auc"] == "detection"
+    assert d["history"]["loss"] == FakeModel.history_["loss"]
+
+
+def test_to_frame_is_tidy(identical):
+    frame = identical.to_frame()
+    assert list(frame.columns) == ["metric", "value", "group"]
+    assert set(frame["group"]) == {"fidelity", "detection", "utility", "privacy"}
+    assert len(frame) == len(identical.scores)
+
+
+def test_summary_mentions_each_part(identical):
+    text = identical.summary()
+    for word in ("Fidelity", "Detection", "Utility", "Privacy"):
+        assert word in text
+
+
+def test_plots_are_figures(identical):
+    fig = identical.plot_distributions(columns=["x1", "c1", "count"])
+    assert isinstance(fig, Figure)
+    assert sum(ax.get_visible() for ax in fig.axes) == 3
+    heat = identical.plot_correlation_difference()
+    assert isinstance(heat, Figure)
+    diff = identical.correlation_difference()
+    assert np.allclose(diff.to_numpy(), 0.0)  # identical data: no difference
+    assert isinstance(identical.plot_training_curve(), Figure)
+    with pytest.raises(ValueError, match="Unknown columns"):
+        identical.plot_distributions(columns=["nope"])
+
+
+def test_shuffled_correlation_difference_is_visible(real):
+    report = evaluate(real, shuffle_columns(real, 15), max_rows=300)
+    diff = report.correlation_difference()
+    assert diff.loc["x1", "x2"] > 0.5  # Pearson 0.8 -> ~0
+
+
+def test_to_html_is_self_contained(identical, tmp_path):
+    path = tmp_path / "report.html"
+    identical.to_html(path)
+    text = path.read_text(encoding="utf-8")
+    assert "<img" in text and "data:image/png;base64," in text
+    assert "http://" not in text and "https://" not in text
+    for heading in ("Column shapes", "Column pair trends", "Privacy", "utility", "Training curve"):
+        assert heading in text
+    assert "how to read it" in text
+
+
+def test_html_without_model_or_holdout(independent, tmp_path):
+    text = Path(independent.to_html(tmp_path / "r.html")).read_text(encoding="utf-8")
+    assert "Training curve" not in text
+    assert "Not evaluated" in text
+    with pytest.raises(ValueError, match="history"):
+        independent.plot_training_curve()
+
+
+# --------------------------------------------------------------------------- metadata & real data
+
+
+def test_metadata_schema_is_used(real):
+    schema = infer_schema(real, categorical_columns=["count"])
+    report = evaluate(real, shuffle_columns(real, 16), metadata=schema, max_rows=200)
+    assert report.column_shapes.set_index("column").loc["count", "metric"] == "TVComplement"
+    small = real.iloc[:150]
+    sd = evaluate(small, small, metadata=schema.sdmetrics_metadata(), max_rows=200)
+    assert sd.scores["column_shapes"] == pytest.approx(1.0)
+
+
+def test_adult_slice():
+    df = pd.read_csv(ADULT, nrows=2400)
+    train, hold, synth = df.iloc[:1200], df.iloc[1200:1800], df.iloc[1800:]
+    report = evaluate(train, synth, target="income", holdout=hold)
+    s = report.scores
+    assert s["column_shapes"] > 0.9
+    assert s["detection_auc"] < 0.7
+    assert s["tstr_roc_auc"] > 0.8
+    assert 0.3 < s["closer_to_train_share"] < 0.7
+    json.dumps(report.to_dict(), allow_nan=False)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    "mutate, kwargs, match",
+    [
+        (lambda r, s, h: (r, s.drop(columns=["c2"]), h), {}, r"missing columns \['c2'\]"),
+        (lambda r, s, h: (r, s.assign(extra=1), h), {}, r"extra columns \['extra'\]"),
+        (lambda r, s, h: (r, s.iloc[:0], h), {}, "synthetic has 0 rows"),
+        (lambda r, s, h: (r.iloc[:0], s, h), {}, "real has 0 rows"),
+        (lambda r, s, h: (r, s.drop(columns=["y"]), h), {"target": "y"},
+         "target 'y' is not a column of synthetic"),
+        (lambda r, s, h: (r, s, h), {"target": "nope"}, "target 'nope' is not a column of real"),
+        (lambda r, s, h: (r, s, h.rename(columns={"x1": "z"})), {}, r"real and holdout columns differ"),
+        (lambda r, s, h: (r, s, h), {"target": "y", "task": "clustering"}, "Unknown task 'clustering'"),
+        (lambda r, s, h: (r, s, h), {"task": "regression"}, "without a target"),
+        (lambda r, s, h: (r, s, h), {"max_rows": 0}, "max_rows"),
+        (lambda r, s, h: (r, s, h), {"model": object()}, "history_"),
+    ],
+)
+def test_bad_inputs_raise(real, holdout, mutate, kwargs, match):
+    r, s, h = mutate(real, real.copy(), holdout)
+    with pytest.raises(ValueError, match=match):
+        evaluate(r, s, holdout=h, **kwargs)
