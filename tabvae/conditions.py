@@ -38,6 +38,10 @@ def parse(model, conditions) -> dict:
             lo, hi = _bounds(spec, enc)
             if pd.isna(value):
                 out[col] = value
+            elif spec.kind == "integer" and float(value) != round(float(value)):
+                raise ValueError(
+                    f"Condition {col}={value!r}: {col!r} holds integers; give an integer or a range."
+                )
             elif not lo <= value <= hi:
                 raise ValueError(
                     f"Condition {col}={value!r} is outside the training range [{lo}, {hi}]."
