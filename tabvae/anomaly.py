@@ -34,6 +34,13 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     n_importance_samples : int, optional
         Score with the importance-weighted bound on log p(x) (tighter)
         instead of the ELBO.
+    units : {"data", "encoded"}, default="data"
+        ``"data"`` scores the density of each row in the columns' own units:
+        the bound on log p(z) of the encoded row plus log |dz/dx| of every
+        numeric cell (change of variables through the quantile map), so a value
+        in a sparse region or far outside the training range scores low even
+        though the quantile map squeezes it near the edge.  ``"encoded"``
+        scores the encoded row as :meth:`TabularVAE.score_samples` does.
     random_state : None, int or RandomState, default=None
 
     Attributes
@@ -62,10 +69,12 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     (2, 15)
     """
 
-    def __init__(self, *, vae=None, contamination="auto", n_importance_samples=None, random_state=None):
+    def __init__(self, *, vae=None, contamination="auto", n_importance_samples=None, units="data",
+                 random_state=None):
         self.vae = vae
         self.contamination = contamination
         self.n_importance_samples = n_importance_samples
+        self.units = units
         self.random_state = random_state
 
     def fit(self, X, y=None):
@@ -73,6 +82,8 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         c = self.contamination
         if not (c == "auto" or (isinstance(c, numbers.Real) and not isinstance(c, bool) and 0 < c <= 0.5)):
             raise ValueError(f"contamination must be 'auto' or a float in (0, 0.5], got {c!r}.")
+        if self.units not in ("data", "encoded"):
+            raise ValueError(f"units must be 'data' or 'encoded', got {self.units!r}.")
         rng = check_random_state(self.random_state)
         vae = clone(self.vae) if self.vae is not None else TabularVAE()
         self.vae_ = vae.set_params(random_state=rng.randint(2**31 - 1)).fit(X)
@@ -93,7 +104,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         """Per-row, per-column reconstruction NLL (averaged over draws) and the row bound."""
         vae = self.vae_
         df = vae._align(X, "X")
-        cont, codes = vae.encoder_.transform(df)
+        cont, codes = vae.encoder_.transform(df, extrapolate=True)
         unknown = codes < 0
         k = self.n_importance_samples or 8
         cols, bounds = [], []
@@ -108,6 +119,8 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         penalty = np.log(self._n_train + 1)
         dims[:, n_cont:][unknown] += penalty  # unseen category: as rare as one training occurrence
         bound -= penalty * unknown.sum(1)
+        if self.units == "data":
+            bound += vae.encoder_.log_jacobian(df).to_numpy().sum(1)
         per_col = {}
         for name in vae.schema_.names:
             sc, sk = lay.continuous[name], lay.codes[name]
@@ -139,7 +152,8 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         -------
         DataFrame with the columns of X
             Negative log-likelihood (nats) of every cell given the row's
-            latent code; the largest values name the fields that made a row
+            latent code, on the encoded (scale-free) scale so that columns
+            compare; the largest values name the fields that made a row
             unusual.  Rows sum to the reconstruction part of the negative
             ELBO.
         """

@@ -37,8 +37,12 @@ class ColumnEncoder:
     def fit(self, column: pd.Series) -> "ColumnEncoder":
         raise NotImplementedError
 
-    def transform(self, column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, column: pd.Series, extrapolate: bool = False) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
+
+    def log_jacobian(self, column: pd.Series) -> np.ndarray:
+        """log |d(encoding)/d(value)| per row: 0 for columns with no continuous part."""
+        return np.zeros(len(column))
 
     def inverse_transform(
         self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState

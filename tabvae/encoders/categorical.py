@@ -58,7 +58,7 @@ class CategoricalEncoder(ColumnEncoder):
         self._index = pd.Index(self.levels_, dtype=object)
         self._rare_index = pd.Index(self.rare_levels_, dtype=object)
 
-    def transform(self, column: pd.Series):
+    def transform(self, column: pd.Series, extrapolate: bool = False):
         """Codes of ``column``; levels never seen in training get code -1."""
         values = column.astype(object)
         codes = self._index.get_indexer(values).astype(np.int64)

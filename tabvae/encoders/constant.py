@@ -19,7 +19,7 @@ class ConstantEncoder(ColumnEncoder):
             self.value_ = self.value_.isoformat()
         return self
 
-    def transform(self, column):
+    def transform(self, column, extrapolate: bool = False):
         return self._empty(len(column))
 
     def inverse_transform(self, continuous, codes, rng):

@@ -47,8 +47,12 @@ class DatetimeEncoder(ColumnEncoder):
         ns[is_missing(column)] = np.nan
         return pd.Series(ns / self.resolution_ns_)
 
-    def transform(self, column):
-        return self._numeric.transform(self._as_numeric(column))
+    def transform(self, column, extrapolate: bool = False):
+        return self._numeric.transform(self._as_numeric(column), extrapolate)
+
+    def log_jacobian(self, column) -> np.ndarray:
+        """log |dz/dx| per value, x in units of the column's resolution."""
+        return self._numeric.log_jacobian(self._as_numeric(column))
 
     def inverse_transform(self, continuous, codes, rng):
         steps = self._numeric.inverse_transform(continuous, codes, rng).to_numpy(float)

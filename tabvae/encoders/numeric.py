@@ -59,7 +59,11 @@ class NumericEncoder(ColumnEncoder):
         # Repeated quantiles must stay sorted for np.interp.
         self.quantiles_ = np.maximum.accumulate(self.quantiles_)
         uniq = np.unique(x)
+        gaps = np.diff(uniq)
+        self.min_gap_ = float(gaps.min()) if len(gaps) else 1.0
         self.levels_ = uniq if len(uniq) <= SNAP_LEVELS else None
+        # Share of each level, for the probability mass of discrete columns in log_jacobian.
+        self.level_probs_ = (np.unique(x, return_counts=True)[1] / len(x)) if self.levels_ is not None else None
         self.decimals_ = _decimals(uniq) if self.spec.kind == "numeric" else 0
         self.has_missing_ = bool(np.isnan(_as_float(column)).any())
         self._set_dims()
@@ -69,14 +73,32 @@ class NumericEncoder(ColumnEncoder):
         self.n_continuous = 1
         self.cardinalities = (2,) if self.has_missing_ else ()
 
-    def transform(self, column: pd.Series):
-        x = _as_float(column)
-        missing = np.isnan(x)
+    def _cdf(self, x: np.ndarray) -> np.ndarray:
         q, r = self.quantiles_, self.references_
         # Average of the forward and backward interpolation puts a run of tied
         # values (a spike) in the middle of its quantile interval.
-        u = 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
-        z = ndtri(np.clip(u, _EPS, 1 - _EPS))
+        return 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
+
+    def _tail_slopes(self) -> tuple[float, float]:
+        """dx/dz of the outer 1 % of the map, low and high side."""
+        q, r = self.quantiles_, self.references_
+        z_lo, z_hi = ndtri(_EPS), ndtri(1 - _EPS)
+        k = max(1, len(q) // 100)
+        hi = (q[-1] - q[-1 - k]) / max(z_hi - ndtri(np.clip(r[-1 - k], _EPS, 1 - _EPS)), 1e-6)
+        lo = (q[k] - q[0]) / max(ndtri(np.clip(r[k], _EPS, 1 - _EPS)) - z_lo, 1e-6)
+        floor = self.min_gap_ / 10  # a constant column still has a usable slope
+        return max(lo, floor), max(hi, floor)
+
+    def transform(self, column: pd.Series, extrapolate: bool = False):
+        """Encode; with ``extrapolate``, values beyond the training range continue
+        linearly past the extreme z (so "far outside" stays far, for scoring)."""
+        x = _as_float(column)
+        missing = np.isnan(x)
+        z = ndtri(np.clip(self._cdf(x), _EPS, 1 - _EPS))
+        if extrapolate:
+            (lo, hi), q = self._tail_slopes(), self.quantiles_
+            z = np.where(x > q[-1], ndtri(1 - _EPS) + (x - q[-1]) / hi, z)
+            z = np.where(x < q[0], ndtri(_EPS) + (x - q[0]) / lo, z)
         z[missing] = 0.0
         cont = z[:, None]
         codes = missing.astype(np.int64)[:, None] if self.has_missing_ else np.zeros((len(x), 0), np.int64)
@@ -98,13 +120,40 @@ class NumericEncoder(ColumnEncoder):
         return self._restore(x, missing)
 
     def _extrapolate(self, z, x):
-        q, r = self.quantiles_, self.references_
+        (lo, hi), q = self._tail_slopes(), self.quantiles_
         z_lo, z_hi = ndtri(_EPS), ndtri(1 - _EPS)
-        k = max(1, len(q) // 100)
-        slope_hi = (q[-1] - q[-1 - k]) / max(z_hi - ndtri(np.clip(r[-1 - k], _EPS, 1 - _EPS)), 1e-6)
-        slope_lo = (q[k] - q[0]) / max(ndtri(np.clip(r[k], _EPS, 1 - _EPS)) - z_lo, 1e-6)
-        x = np.where(z > z_hi, q[-1] + (z - z_hi) * slope_hi, x)
-        return np.where(z < z_lo, q[0] + (z - z_lo) * slope_lo, x)
+        x = np.where(z > z_hi, q[-1] + (z - z_hi) * hi, x)
+        return np.where(z < z_lo, q[0] + (z - z_lo) * lo, x)
+
+    def log_jacobian(self, column: pd.Series) -> np.ndarray:
+        """log |dz/dx| of each value (0 where missing), to turn a density of z
+        into a density in the column's own units: log p(x) = log p(z) + log |dz/dx|.
+
+        Continuous columns use the slope of the empirical CDF (a finite
+        difference over 0.1 % of the range), so log p(x) is a density per unit.
+        Columns with at most 50 distinct values are discrete: the term is
+        log P(X = x) - log phi(z), so log p(x) is a probability mass and a rare
+        level scores low wherever it sits (an unseen value counts as seen once).
+        Beyond the training range the slope is the extrapolated tail's.
+        """
+        x = _as_float(column)
+        missing = np.isnan(x)
+        q = self.quantiles_
+        u = np.clip(self._cdf(x), _EPS, 1 - _EPS)
+        if self.level_probs_ is not None:
+            idx = np.clip(np.searchsorted(self.levels_, x), 0, len(self.levels_) - 1)
+            seen = self.levels_[idx] == x
+            n = 1 / self.level_probs_.min() if len(self.level_probs_) else 1.0
+            mass = np.where(seen, self.level_probs_[idx], 1 / (n + 1))
+            log_dz_dx = np.log(mass) - _log_phi(ndtri(u))
+        else:
+            h = max((q[-1] - q[0]) * 1e-3, 1e-12)
+            du_dx = (self._cdf(x + h) - self._cdf(x - h)) / (2 * h)
+            log_dz_dx = np.log(np.maximum(du_dx, 1e-300)) - _log_phi(ndtri(u))
+        lo, hi = self._tail_slopes()
+        log_dz_dx = np.where(x > q[-1], -np.log(hi), log_dz_dx)
+        log_dz_dx = np.where(x < q[0], -np.log(lo), log_dz_dx)
+        return np.where(missing, 0.0, log_dz_dx)
 
     def _restore(self, x: np.ndarray, missing: np.ndarray) -> pd.Series:
         dtype = self.spec.dtype
@@ -132,6 +181,8 @@ class NumericEncoder(ColumnEncoder):
             "levels": None if self.levels_ is None else self.levels_.tolist(),
             "decimals": self.decimals_,
             "has_missing": self.has_missing_,
+            "min_gap": self.min_gap_,
+            "level_probs": None if self.level_probs_ is None else self.level_probs_.tolist(),
         }
 
     def set_state(self, state):
@@ -141,8 +192,14 @@ class NumericEncoder(ColumnEncoder):
         self.levels_ = None if state["levels"] is None else np.asarray(state["levels"], float)
         self.decimals_ = state["decimals"]
         self.has_missing_ = state["has_missing"]
+        self.min_gap_ = state["min_gap"]
+        self.level_probs_ = None if state["level_probs"] is None else np.asarray(state["level_probs"], float)
         self._set_dims()
         return self
+
+
+def _log_phi(z: np.ndarray) -> np.ndarray:
+    return -0.5 * (z * z + np.log(2 * np.pi))
 
 
 def _as_float(column: pd.Series) -> np.ndarray:

@@ -77,19 +77,26 @@ class TableEncoder:
             i, j = i + enc.n_continuous, j + len(enc.cardinalities)
         return Layout(i, tuple(cards), cont, codes)
 
-    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, df: pd.DataFrame, extrapolate: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``df``; returns ``continuous`` (n, C) float64 and ``codes`` (n, K) int64.
 
-        Codes of category levels never seen in fit are -1.  The continuous
+        Codes of category levels never seen in fit are -1.  With
+        ``extrapolate``, numbers beyond the training range map past the extreme
+        z instead of onto it (used when scoring rows).  The continuous
         block stays float64 here so that encode -> decode is exact (a float32
         z cannot tell apart two timestamps one second apart over a decade);
         the model casts it to float32 when moving it to the device.
         """
-        parts = [self.encoders_[name].transform(df[name]) for name in self.schema.names]
+        parts = [self.encoders_[name].transform(df[name], extrapolate) for name in self.schema.names]
         n = len(df)
         cont = np.concatenate([p[0] for p in parts] + [np.zeros((n, 0))], axis=1)
         codes = np.concatenate([p[1] for p in parts] + [np.zeros((n, 0), np.int64)], axis=1)
         return cont.astype(np.float64, copy=False), codes.astype(np.int64, copy=False)
+
+    def log_jacobian(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Per-cell log |dz/dx| (see :meth:`NumericEncoder.log_jacobian`); 0 for categories."""
+        return pd.DataFrame({name: self.encoders_[name].log_jacobian(df[name]) for name in self.schema.names},
+                            index=df.index)
 
     def inverse_transform(self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState) -> pd.DataFrame:
         """Decode blocks back to a DataFrame with the original columns and dtypes."""
