@@ -100,7 +100,18 @@ def cmd_fit(args) -> None:
     if args.epochs is not None:
         params["epochs"] = args.epochs
     start = time.perf_counter()
-    model = TabularVAE(**params).fit(df)
+    from .distributed import is_launched
+
+    if is_launched():  # under torchrun: data-parallel, rank 0 saves and reports
+        import torch.distributed as dist
+
+        from .distributed import fit_distributed
+
+        model = fit_distributed(TabularVAE(**params), df)
+        if dist.get_rank() != 0:
+            return
+    else:
+        model = TabularVAE(**params).fit(df)
     model.save(args.output)
     secs = time.perf_counter() - start
     print(f"fitted {len(df):,} rows x {df.shape[1]} columns in {secs:.1f}s on {model.device_} "

@@ -195,13 +195,19 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         -------
         self : TabularVAE
         """
+        return self._fit(X)
+
+    def _fit(self, X, encoder: TableEncoder | None = None):
+        """``fit``, optionally with an already fitted table encoder (shared across ranks)."""
         self._validate_params()
         df = check_dataframe(X)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        schema = infer_schema(df, categorical_columns=self.categorical_columns,
-                              numeric_columns=self.numeric_columns)
-        encoder = TableEncoder(schema, max_categories=self.max_categories, clip=self.clip).fit(df)
+        if encoder is None:
+            schema = infer_schema(df, categorical_columns=self.categorical_columns,
+                                  numeric_columns=self.numeric_columns)
+            encoder = TableEncoder(schema, max_categories=self.max_categories, clip=self.clip).fit(df)
+        schema = encoder.schema
         cont, codes = encoder.transform(df)
 
         self.device_ = device

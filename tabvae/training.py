@@ -11,6 +11,24 @@ import torch
 from .model import VAE, elbo
 
 
+class NegativeELBO(torch.nn.Module):
+    """The training objective as a module, so DistributedDataParallel can wrap its forward."""
+
+    def __init__(self, vae: VAE):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, cont, codes, generator, kl_weight, cond=None):
+        return elbo(self.vae, cont, codes, generator, kl_weight, cond)
+
+
+def _world() -> tuple[int, int]:
+    """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
 def resolve_device(device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; a clear error for unavailable CUDA."""
     if isinstance(device, torch.device):
@@ -60,22 +78,30 @@ class Data:
         return self.cont[idx], self.codes[idx], cond
 
 
-def run_epoch(model: VAE, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator):
-    """One pass over ``data``; returns summed (loss, reconstruction, kl) as a device tensor."""
-    model.train()
+def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator):
+    """One pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.
+
+    With torch.distributed, every rank draws the same permutation (same
+    generator seed) and takes every world-th batch row, so ranks see disjoint
+    shards; ``objective`` is then DDP-wrapped and averages gradients.
+    """
+    objective.train()
+    rank, world = _world()
     n = len(data)
-    perm = torch.randperm(n, generator=gen, device=data.cont.device)
-    # Drop a ragged last batch smaller than half a batch: it adds noise, not signal.
+    perm = torch.randperm(n, generator=gen, device=data.cont.device)[rank::world]
+    # Batches of about batch_size rows across all ranks; no ragged tiny last batch.
     n_batches = max(1, round(n / cfg.batch_size))
-    totals = torch.zeros(3, device=data.cont.device)
+    totals = torch.zeros(4, device=data.cont.device)
     for idx in perm.tensor_split(n_batches):
         cont, codes, cond = data.batch(idx)
-        loss, rec, kl = elbo(model, cont, codes, gen, kl_weight, cond)
+        loss, rec, kl = objective(cont, codes, gen, kl_weight, cond)
         optimizer.zero_grad(set_to_none=True)
         loss.mean().backward()
         optimizer.step()
-        totals += torch.stack([loss.sum(), rec.sum(), kl.sum()]).detach()
-    return totals / n
+        totals += torch.stack([loss.sum(), rec.sum(), kl.sum(), loss.new_tensor(idx.numel())]).detach()
+    if world > 1:
+        torch.distributed.all_reduce(totals)
+    return totals[:3] / totals[3]
 
 
 @torch.no_grad()
@@ -97,6 +123,12 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     improved by ``tol`` for that many epochs, and the best weights are kept.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    objective = NegativeELBO(model)
+    if _world()[1] > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        device_ids = [data.cont.device.index] if data.cont.device.type == "cuda" else None
+        objective = DistributedDataParallel(objective, device_ids=device_ids)
     history = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
@@ -104,7 +136,7 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     epochs = _progress(range(cfg.epochs), cfg.verbose)
     for epoch in epochs:
         kl_weight = cfg.kl_weight * min(1.0, (epoch + 1) / cfg.kl_warmup) if cfg.kl_warmup else cfg.kl_weight
-        loss, rec, kl = run_epoch(model, data, optimizer, cfg, kl_weight, gen).tolist()
+        loss, rec, kl = run_epoch(objective, data, optimizer, cfg, kl_weight, gen).tolist()
         history["loss"].append(loss)
         history["reconstruction"].append(rec)
         history["kl"].append(kl)
