@@ -26,7 +26,7 @@ class VAEConfig:
     n_continuous: int
     cardinalities: tuple[int, ...]
     latent_dim: int = 32
-    hidden_dims: tuple[int, ...] = (256, 256)
+    hidden_dims: tuple[int, ...] = (128, 128)
     cond_cardinalities: tuple[int, ...] = ()  # categories of each conditioning column (conditional VAE)
 
     @property
