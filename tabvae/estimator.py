@@ -626,6 +626,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         za, zb = self.transform(a).mean(0), self.transform(b).mean(0)
         t = np.linspace(0.0, 1.0, n_steps)[:, None]
         Z = _slerp(za, zb, t) if method == "slerp" else (1 - t) * za + t * zb
+        Z[0], Z[-1] = za, zb  # exact endpoints, free of rounding in the mixing
         cond = None
         if self.conditional_columns_:  # each point takes the conditions of the nearer endpoint
             ca = self._cond_from_codes(self._encode_input(a)[1])[0]

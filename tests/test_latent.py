@@ -43,11 +43,14 @@ def test_reconstruction_is_close(adult_model):
     df, model = adult_model
     rec = model.reconstruct(df)
     cats = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex"]
+    kappas = []
     for c in cats:
         agree = (rec[c].astype(object).fillna("NA") == df[c].astype(object).fillna("NA")).mean()
         chance = (df[c].value_counts(normalize=True, dropna=False) ** 2).sum()
         # Cohen's-kappa-like gain over agreement by chance (0 = chance, 1 = perfect).
-        assert (agree - chance) / (1 - chance) > 0.3, (c, agree, chance)
+        kappas.append((agree - chance) / (1 - chance))
+        assert kappas[-1] > 0.2, (c, agree, chance)
+    assert np.mean(kappas) > 0.5, kappas
     corr = np.corrcoef(rec["age"], df["age"])[0, 1]
     assert corr > 0.7
 
@@ -58,8 +61,11 @@ def test_interpolation_endpoints(adult_model, method):
     a, b = df.iloc[[0]], df.iloc[[1]]
     path = model.interpolate(a, b, n_steps=7, method=method)
     assert len(path) == 7 and list(path.columns) == list(df.columns)
-    pd.testing.assert_frame_equal(path.iloc[[0]].reset_index(drop=True), model.reconstruct(a).reset_index(drop=True))
-    pd.testing.assert_frame_equal(path.iloc[[-1]].reset_index(drop=True), model.reconstruct(b).reset_index(drop=True))
+    # Endpoints decode to the rows' own reconstructions; numbers may differ in the last unit
+    # (a one-row and a seven-row batch round differently in float32).
+    for row, end in ((a, path.iloc[[0]]), (b, path.iloc[[-1]])):
+        pd.testing.assert_frame_equal(end.reset_index(drop=True), model.reconstruct(row).reset_index(drop=True),
+                                      check_exact=False, rtol=1e-4)
     with pytest.raises(ValueError, match="n_steps must be at least 2"):
         model.interpolate(a, b, n_steps=1)
 
