@@ -980,7 +980,7 @@ def _rows_with_unseen_labels(real, synthetic, schema: Schema) -> np.ndarray:
     for spec in schema:
         if spec.kind in ("categorical", "constant"):
             r, s = real[spec.name], synthetic[spec.name]
-            known = s.isin(r.dropna().unique()).to_numpy()
+            known = s.isin(r.dropna().unique()).to_numpy().copy()  # pandas 3 hands out read-only views
             if r.isna().any():
                 known |= s.isna().to_numpy()
             mask |= ~known
@@ -1048,7 +1048,7 @@ def _codes(s: pd.Series, levels: list) -> np.ndarray:
     values = pd.Series(s.to_numpy(dtype=object))
     codes = values.map({v: i for i, v in enumerate(levels)}).astype("float64")
     unseen = values.notna().to_numpy() & codes.isna().to_numpy()
-    out = codes.to_numpy()
+    out = codes.to_numpy().copy()  # writable under pandas 3
     out[unseen] = len(levels)
     return out
 

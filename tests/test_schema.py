@@ -20,7 +20,7 @@ def test_schema_records_dtype_order_and_null_rate(mixed):
     schema = infer_schema(mixed)
     assert schema.names == list(mixed.columns)
     assert schema["ordered"].categories == ["low", "mid", "high"] and schema["ordered"].ordered
-    assert schema["ts_tz"].dtype == "datetime64[ns, Europe/Paris]"
+    assert schema["ts_tz"].dtype == str(mixed["ts_tz"].dtype)  # e.g. datetime64[ns, Europe/Paris]
     assert schema["Int64"].null_rate == pytest.approx(mixed["Int64"].isna().mean())
     assert Schema.from_dict(schema.to_dict()) == schema
 
@@ -33,7 +33,7 @@ def test_overrides():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"categorical_columns": ["nope"]}, r"categorical_columns names columns that are not in the data: \['nope'\]"),
-    ({"numeric_columns": ["s"]}, r"Column 's' is in numeric_columns but has dtype object"),
+    ({"numeric_columns": ["s"]}, r"Column 's' is in numeric_columns but has dtype (object|str)"),
     ({"categorical_columns": ["x"], "numeric_columns": ["x"]}, r"in both categorical_columns and numeric_columns"),
     ({"categorical_columns": "x"}, r"must be a list of column names"),
 ])
