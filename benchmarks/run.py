@@ -1,0 +1,565 @@
+"""Run the benchmark: fidelity/utility/privacy per (data set, generator, seed), or augmentation lift.
+
+Fidelity run (one JSON per data set x generator x seed)::
+
+    python -m benchmarks.run --datasets adult,magic_gamma --generators tabvae,sdv_tvae --seeds 1 \\
+        [--max-train N] [--ctgan-epochs E] [--tvae-epochs E] [--out benchmarks/results]
+
+Augmentation lift (one JSON per data set)::
+
+    python -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3
+
+Seed index ``k`` (``--seeds 3`` gives k = 0, 1, 2) fixes the 80/20 train/test split
+(stratified on the target for classification, random for regression), the
+``--max-train`` subsample, the generator's seed and the evaluation's seed.
+
+Each (data set, generator, seed) fit runs in a fresh process (``multiprocessing``
+spawn context) so that its peak resident memory (``ru_maxrss`` of that process) is
+a clean measurement; the parent only orchestrates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "benchmarks" / "results"
+
+# name -> (file, target, task)
+DATASETS = {
+    "adult": ("adult.csv", "income", "classification"),
+    "default_credit": ("default_credit.csv", "default_payment_next_month", "classification"),
+    "online_shoppers": ("online_shoppers.csv", "Revenue", "classification"),
+    "beijing_pm25": ("beijing_pm25.csv", "pm2.5", "regression"),
+    "california_housing": ("california_housing.csv", "median_house_value", "regression"),
+    "magic_gamma": ("magic_gamma.csv", "class", "classification"),
+}
+
+# Fixed gradient-boosting settings of the augmentation experiment.
+AUG_HGB_PARAMS = dict(max_iter=200, learning_rate=0.05, early_stopping=False, random_state=0)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def data_dir() -> Path:
+    """``$TABVAE_DATA`` if set, else ``<repo>/../shared/data``."""
+    env = os.environ.get("TABVAE_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def load_dataset(name: str) -> tuple[pd.DataFrame, str, str]:
+    """The table, its target column and task."""
+    if name not in DATASETS:
+        raise SystemExit(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")
+    fname, target, task = DATASETS[name]
+    path = data_dir() / fname
+    if name == "adult":
+        # Values carry a leading space and '?' marks missing (see shared/data/README.md).
+        df = pd.read_csv(path, skipinitialspace=True, na_values="?")
+    else:
+        df = pd.read_csv(path)
+    return df, target, task
+
+
+def split(df: pd.DataFrame, target: str, task: str, k: int, max_train: int | None):
+    """80/20 train/test split for seed index ``k`` (+ optional train subsample)."""
+    from sklearn.model_selection import train_test_split
+
+    strat = df[target] if task == "classification" else None
+    train, test = train_test_split(df, test_size=0.2, stratify=strat, random_state=k)
+    if max_train is not None and len(train) > max_train:
+        strat = train[target] if task == "classification" else None
+        train, _ = train_test_split(train, train_size=max_train, stratify=strat, random_state=k)
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def _version(mod: str):
+    try:
+        from importlib.metadata import version
+
+        return version(mod)
+    except Exception:
+        return None
+
+
+def machine_info() -> dict:
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "gpu": None,
+        "versions": {
+            m: _version(m)
+            for m in ("tabvae", "torch", "sdv", "sdmetrics", "ctgan", "rdt", "scikit-learn",
+                      "pandas", "numpy", "imbalanced-learn")
+        },
+    }
+    try:
+        mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        info["memory_gb"] = round(mem_kb / 2**20, 1)
+    except Exception:
+        info["memory_gb"] = None
+    try:
+        info["cpu_model"] = next(
+            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
+        )
+    except Exception:
+        info["cpu_model"] = None
+    try:
+        import torch
+
+        info["torch_threads"] = torch.get_num_threads()
+        if torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except Exception:
+        pass
+    try:
+        import tabvae
+
+        info["tabvae_path"] = str(Path(tabvae.__file__).resolve().parent)
+    except Exception:
+        info["tabvae_path"] = None
+    snapshot = os.environ.get("TABVAE_BENCH_COMMIT")
+    if snapshot:
+        # tabvae imported from a `git archive <commit> tabvae` export placed first on
+        # PYTHONPATH, so that concurrent edits to the working tree cannot leak into a run.
+        info["git_commit"] = snapshot
+        info["tabvae_dirty"] = False
+        info["tabvae_snapshot"] = True
+        return info
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "tabvae"], cwd=REPO,
+                               capture_output=True, text=True)
+        info["git_commit"] = rev.stdout.strip() or None
+        info["tabvae_dirty"] = bool(dirty.stdout.strip())
+    except Exception:
+        info["git_commit"] = None
+    return info
+
+
+def command_line() -> str:
+    return "python -m benchmarks.run " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=_default))
+    tmp.replace(path)
+
+
+def _default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    return str(o)
+
+
+def _rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r / 1024 if sys.platform != "darwin" else r / 2**20
+
+
+def _quiet():
+    warnings.filterwarnings("ignore")
+    import logging
+
+    for name in ("sdv", "rdt", "copulas", "ctgan", "SingleTableSynthesizer", "sdmetrics"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+# --------------------------------------------------------------------------- fidelity
+
+
+def result_path(out: Path, dataset: str, generator: str, k: int) -> Path:
+    return out / f"{dataset}__{generator}__seed{k}.json"
+
+
+def fidelity_job(job: dict) -> None:
+    """One (data set, generator, seed): fit, sample, measure, evaluate, write JSON.
+
+    Runs in a fresh spawned process.
+    """
+    _quiet()
+    import torch
+
+    torch.set_num_threads(job["threads"])
+    from tabvae.evaluate import evaluate
+    from tabvae.schema import infer_schema
+
+    from .generators import make_generator
+
+    dataset, gen_name, k = job["dataset"], job["generator"], job["seed"]
+    out = Path(job["out"])
+    record = {
+        "kind": "fidelity",
+        "dataset": dataset,
+        "generator": gen_name,
+        "seed": k,
+        "command": job["command"],
+        "started_at": _now(),
+        "machine": machine_info(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        df, target, task = load_dataset(dataset)
+        train, test = split(df, target, task, k, job["max_train"])
+        schema = infer_schema(train, warn=False)
+        record.update(
+            target=target, task=task, n_rows_full=len(df), n_train=len(train), n_test=len(test),
+            max_train=job["max_train"], split="stratified 80/20" if task == "classification" else "random 80/20",
+            schema=schema.to_dict(),
+        )
+        options = {}
+        if gen_name == "sdv_ctgan":
+            options["ctgan_epochs"] = job["ctgan_epochs"]
+        if gen_name == "sdv_tvae":
+            options["tvae_epochs"] = job["tvae_epochs"]
+        gen = make_generator(gen_name, **options)
+        gen.warmup()
+        rss0 = _rss_mb()
+        t0 = time.perf_counter()
+        gen.fit(train, schema, k)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        synthetic = gen.sample(len(train), k)
+        sample_s = time.perf_counter() - t0
+        rss1 = _rss_mb()
+        record["generator_info"] = gen.info()
+        record["n_synthetic"] = len(synthetic)
+        record["timing"] = {"fit_s": fit_s, "sample_s": sample_s}
+        record["memory"] = {
+            "baseline_rss_mb": rss0,
+            "peak_rss_mb": rss1,
+            "fit_sample_delta_mb": rss1 - rss0,
+            "method": "ru_maxrss of a fresh spawned process: baseline after imports (incl. the "
+                      "generator's library) and data loading, peak after fit + sample (before evaluation)",
+        }
+        t0 = time.perf_counter()
+        report = evaluate(train, synthetic, target=target, task=task, holdout=test, random_state=k,
+                          max_rows=job["eval_max_rows"], metadata=schema)
+        record["timing"]["evaluate_s"] = time.perf_counter() - t0
+        record["evaluation"] = report.to_dict()
+        record["scores"] = record["evaluation"]["scores"]
+        record["status"] = "ok"
+    except Exception as e:  # keep going; the report shows the failure
+        record["status"] = "error"
+        record["error"] = f"{type(e).__name__}: {e}"
+        record["traceback"] = traceback.format_exc()
+    record["finished_at"] = _now()
+    _write_json(result_path(out, dataset, gen_name, k), record)
+    # Leave at once: joblib/loky worker pools started by SDV/RDT or sklearn would
+    # otherwise keep this process alive at exit until their idle timeout (300 s).
+    import multiprocessing as mp
+
+    for child in mp.active_children():
+        child.terminate()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def run_fidelity(args) -> None:
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    out = Path(args.out)
+    cmd = command_line()
+    for dataset in args.datasets:
+        for k in range(args.seeds):
+            for gen_name in args.generators:
+                path = result_path(out, dataset, gen_name, k)
+                if path.exists() and not args.overwrite:
+                    prev = json.loads(path.read_text())
+                    if prev.get("status") == "ok":
+                        print(f"[skip] {path.name} exists (use --overwrite)", flush=True)
+                        continue
+                job = dict(dataset=dataset, generator=gen_name, seed=k, out=str(out),
+                           max_train=args.max_train, ctgan_epochs=args.ctgan_epochs,
+                           tvae_epochs=args.tvae_epochs, threads=args.threads,
+                           eval_max_rows=args.eval_max_rows, command=cmd)
+                t0 = time.perf_counter()
+                p = ctx.Process(target=fidelity_job, args=(job,))
+                p.start()
+                p.join()
+                wall = time.perf_counter() - t0
+                status = "?"
+                if path.exists():
+                    rec = json.loads(path.read_text())
+                    status = rec.get("status")
+                    if status == "ok":
+                        s = rec["scores"]
+                        status += (f"  fit {rec['timing']['fit_s']:.1f}s  shapes {s['column_shapes']:.3f}"
+                                   f"  trends {s['column_pair_trends']:.3f}  det_auc {s['detection_auc']:.3f}")
+                    else:
+                        status += "  " + rec.get("error", "")
+                print(f"[{_now()}] {dataset:18s} {gen_name:16s} seed{k}  exit={p.exitcode}  "
+                      f"{wall:6.1f}s  {status}", flush=True)
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def _hgb_frame(df: pd.DataFrame, features: list, cat_levels: dict) -> pd.DataFrame:
+    """Features for HistGradientBoosting: object/bool/category columns -> ``category``
+    with the full data set's levels (missing as its own level), numbers as float."""
+    X = pd.DataFrame(index=df.index)
+    for c in features:
+        if c in cat_levels:
+            s = df[c].astype(object).where(df[c].notna(), "__missing__").astype(str)
+            X[c] = pd.Categorical(s, categories=cat_levels[c])
+        else:
+            X[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    return X
+
+
+def _label(y: pd.Series, positive) -> np.ndarray:
+    return (y.astype(object).astype(str) == str(positive)).to_numpy().astype(int)
+
+
+def _score(X_fit, y_fit, X_test, y_test, task) -> float:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import r2_score, roc_auc_score
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        if task == "classification":
+            if len(np.unique(y_fit)) < 2:
+                return float("nan")
+            m = HistGradientBoostingClassifier(categorical_features="from_dtype", **AUG_HGB_PARAMS)
+            m.fit(X_fit, y_fit)
+            return float(roc_auc_score(y_test, m.predict_proba(X_test)[:, 1]))
+        m = HistGradientBoostingRegressor(categorical_features="from_dtype", **AUG_HGB_PARAMS)
+        m.fit(X_fit, y_fit)
+        return float(r2_score(y_test, m.predict(X_test)))
+
+
+def _smote(X: pd.DataFrame, y: np.ndarray, seed: int, notes: set):
+    """Balance classes with SMOTE-NC (plain SMOTE when no feature is categorical)."""
+    from imblearn.over_sampling import SMOTE, SMOTENC
+
+    cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    Xs = X.copy()
+    nums = [c for c in X.columns if c not in cats]
+    if Xs[nums].isna().any().any():
+        notes.add("SMOTE-NC: missing numbers median-imputed in the small set before oversampling.")
+        Xs[nums] = Xs[nums].fillna(Xs[nums].median())
+    k_neighbors = int(min(5, np.bincount(y).min() - 1))
+    if k_neighbors < 1:
+        notes.add("SMOTE-NC skipped where the minority class had a single row.")
+        return X, y
+    if cats:
+        for c in cats:  # SMOTENC wants plain labels
+            Xs[c] = Xs[c].astype(str)
+        sm = SMOTENC(categorical_features=[Xs.columns.get_loc(c) for c in cats],
+                     k_neighbors=k_neighbors, random_state=seed)
+    else:
+        sm = SMOTE(k_neighbors=k_neighbors, random_state=seed)
+    Xr, yr = sm.fit_resample(Xs, y)
+    Xr = pd.DataFrame(Xr, columns=X.columns)
+    for c in cats:
+        Xr[c] = pd.Categorical(Xr[c].astype(str), categories=X[c].cat.categories)
+    for c in nums:
+        Xr[c] = Xr[c].astype(float)
+    return Xr, np.asarray(yr)
+
+
+def run_augmentation(args) -> None:
+    _quiet()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from sklearn.model_selection import train_test_split
+
+    from tabvae.schema import infer_schema
+
+    from .generators import make_generator
+
+    out = Path(args.out)
+    cmd = command_line()
+    machine = machine_info()
+    for dataset in args.datasets:
+        df, target, task = load_dataset(dataset)
+        full_schema = infer_schema(df, warn=False)
+        features = [c for c in df.columns if c != target]
+        cat_levels = {}
+        for c in features:
+            if df[c].dtype == object or pd.api.types.is_bool_dtype(df[c]) \
+                    or isinstance(df[c].dtype, pd.CategoricalDtype):
+                vals = df[c].astype(object).where(df[c].notna(), "__missing__").astype(str)
+                cat_levels[c] = sorted(vals.unique())
+        positive = None
+        if task == "classification":
+            positive = df[target].value_counts().idxmin()  # rarer class = positive
+        metric = "roc_auc" if task == "classification" else "r2"
+        rows, notes, gen_infos = [], set(), {}
+        t_start = time.perf_counter()
+        for k in range(args.seeds):
+            train, test = split(df, target, task, k, None)
+            if task == "regression" and test[target].isna().any():
+                test = test[test[target].notna()]
+                notes.add("Test rows with a missing target dropped for R².")
+            X_test = _hgb_frame(test, features, cat_levels)
+            y_test = _label(test[target], positive) if task == "classification" else test[target].to_numpy(float)
+
+            def xy(frame):
+                frame = frame[frame[target].notna()]
+                X = _hgb_frame(frame, features, cat_levels)
+                y = _label(frame[target], positive) if task == "classification" \
+                    else frame[target].to_numpy(float)
+                return X, y
+
+            Xf, yf = xy(train)
+            rows.append(dict(size=len(train), seed=k, arm="full_train", n_fit_rows=len(yf),
+                             score=_score(Xf, yf, X_test, y_test, task), fit_s=None))
+            for size in args.sizes:
+                strat = train[target] if task == "classification" else None
+                small, _ = train_test_split(train, train_size=size, stratify=strat, random_state=1000 + k)
+                small = small.reset_index(drop=True)
+                Xs, ys = xy(small)
+                base = dict(size=size, seed=k)
+                rows.append(dict(base, arm="small_only", n_fit_rows=len(ys),
+                                 score=_score(Xs, ys, X_test, y_test, task), fit_s=None))
+                schema = infer_schema(small, warn=False)
+                for arm, gname in (("small+tabvae", "tabvae"), ("small+sdv_tvae", "sdv_tvae")):
+                    try:
+                        gen = make_generator(gname)
+                        t0 = time.perf_counter()
+                        gen.fit(small, schema, k)
+                        syn = gen.sample(len(small), k)
+                        fit_s = time.perf_counter() - t0
+                        gen_infos.setdefault(gname, gen.info())
+                        Xy_syn = xy(syn)
+                        X_aug = pd.concat([Xs, Xy_syn[0]], ignore_index=True)
+                        y_aug = np.concatenate([ys, Xy_syn[1]])
+                        rows.append(dict(base, arm=arm, n_fit_rows=len(y_aug), fit_s=fit_s,
+                                         score=_score(X_aug, y_aug, X_test, y_test, task)))
+                    except Exception as e:
+                        rows.append(dict(base, arm=arm, n_fit_rows=None, fit_s=None, score=None,
+                                         error=f"{type(e).__name__}: {e}"))
+                if task == "classification":
+                    Xr, yr = _smote(Xs, ys, k, notes)
+                    rows.append(dict(base, arm="small+smote_nc", n_fit_rows=len(yr), fit_s=None,
+                                     score=_score(Xr, yr, X_test, y_test, task)))
+                print(f"[{_now()}] augmentation {dataset} seed{k} size{size}: " + ", ".join(
+                    f"{r['arm']}={r['score']:.4f}" for r in rows
+                    if r["seed"] == k and r["size"] == size and r.get("score") is not None), flush=True)
+        res = pd.DataFrame(rows)
+        summary = {}
+        for (size, arm), g in res.dropna(subset=["score"]).groupby(["size", "arm"]):
+            summary.setdefault(str(size), {})[arm] = {
+                "mean": float(g["score"].mean()),
+                "std": float(g["score"].std(ddof=1)) if len(g) > 1 else None,
+                "n": int(len(g)),
+            }
+        record = {
+            "kind": "augmentation",
+            "dataset": dataset,
+            "target": target,
+            "task": task,
+            "metric": metric,
+            "positive_class": None if positive is None else str(positive),
+            "sizes": list(args.sizes),
+            "seeds": args.seeds,
+            "ratio_synthetic_to_real": 1.0,
+            "model": {"class": "HistGradientBoosting" + ("Classifier" if task == "classification" else "Regressor"),
+                      "params": dict(AUG_HGB_PARAMS, categorical_features="from_dtype")},
+            "arms": {
+                "full_train": "reference: the whole 80% training split",
+                "small_only": "stratified subset of the training split of the given size",
+                "small+tabvae": "small set + as many TabularVAE rows (defaults, fitted on the small set)",
+                "small+smote_nc": "small set + SMOTE-NC oversampling to balanced classes",
+                "small+sdv_tvae": "small set + as many SDV TVAESynthesizer rows (defaults, fitted on the small set)",
+            },
+            "generators": gen_infos,
+            "rows": rows,
+            "summary": summary,
+            "notes": sorted(notes),
+            "wall_s": time.perf_counter() - t_start,
+            "command": cmd,
+            "machine": machine,
+            "finished_at": _now(),
+        }
+        _write_json(out / f"augmentation__{dataset}.json", record)
+        print(f"[{_now()}] wrote augmentation__{dataset}.json", flush=True)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _csv(s: str) -> list[str]:
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def parse_args(argv=None):
+    from .generators import GENERATORS
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p.add_argument("--datasets", type=_csv, default=list(DATASETS),
+                   help=f"comma-separated, from {','.join(DATASETS)} (default: all)")
+    p.add_argument("--generators", type=_csv, default=["tabvae", "sdv_tvae", "gaussian_copula", "identity"],
+                   help=f"comma-separated, from {','.join(GENERATORS)}")
+    p.add_argument("--seeds", type=int, default=1, help="number of seed indices (0..seeds-1)")
+    p.add_argument("--max-train", type=int, default=None,
+                   help="subsample the 80%% training split to at most N rows (stratified)")
+    p.add_argument("--ctgan-epochs", type=int, default=None, help="CTGAN epochs (default: SDV's 300)")
+    p.add_argument("--tvae-epochs", type=int, default=None, help="SDV TVAE epochs (default: SDV's 300)")
+    p.add_argument("--eval-max-rows", type=int, default=20000, help="evaluate(max_rows=...)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads (default 1: on a small, shared CPU two OpenMP "
+                        "threads spin-wait and can be many times slower)")
+    p.add_argument("--overwrite", action="store_true", help="re-run jobs whose JSON already exists")
+    p.add_argument("--out", default=str(DEFAULT_OUT))
+    p.add_argument("--augmentation", action="store_true", help="run the augmentation-lift experiment")
+    p.add_argument("--sizes", type=lambda s: [int(x) for x in _csv(s)], default=[200, 500, 1000])
+    args = p.parse_args(argv)
+    for d in args.datasets:
+        if d not in DATASETS:
+            p.error(f"unknown data set {d!r}; choose from {', '.join(DATASETS)}")
+    for g in args.generators:
+        if g not in GENERATORS:
+            p.error(f"unknown generator {g!r}; choose from {', '.join(GENERATORS)}")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    t0 = time.perf_counter()
+    if args.augmentation:
+        run_augmentation(args)
+    else:
+        run_fidelity(args)
+    print(f"[{_now()}] done in {time.perf_counter() - t0:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

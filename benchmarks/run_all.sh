@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The sequence of commands behind benchmarks/results (run from the repository root).
+# Fast generators first, then the slow ones, so that a cut-off run still covers every data set.
+#
+# tabvae is imported from a snapshot of one commit (`git archive`), placed first on
+# PYTHONPATH, so that edits to tabvae/ made while the benchmark runs cannot mix versions;
+# each JSON records the commit (machine.git_commit) and the path tabvae came from.
+set -u
+ALL=adult,default_credit,online_shoppers,beijing_pm25,california_housing,magic_gamma
+MAXTRAIN=${MAXTRAIN:-10000}
+COMMIT=${COMMIT:-$(git rev-parse HEAD)}
+SNAP=${TMPDIR:-/tmp}/tabvae_snapshot/$COMMIT
+if [ ! -d "$SNAP/tabvae" ]; then mkdir -p "$SNAP" && git archive "$COMMIT" tabvae | tar -x -C "$SNAP"; fi
+export PYTHONPATH="$SNAP:$PWD" TABVAE_BENCH_COMMIT=$COMMIT
+
+python -m benchmarks.run --datasets $ALL --generators tabvae,gaussian_copula,identity --seeds 1 --max-train $MAXTRAIN
+python -m benchmarks.run --datasets $ALL --generators sdv_tvae --seeds 1 --max-train $MAXTRAIN
+python -m benchmarks.run --datasets $ALL --generators sdv_ctgan --seeds 1 --max-train $MAXTRAIN --ctgan-epochs 30
+python -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3
+python -m benchmarks.run --datasets $ALL --generators tabvae --seeds 3 --max-train $MAXTRAIN
+python -m benchmarks.report
