@@ -130,10 +130,18 @@ def test_bad_n(fitted_mixed, n):
     ({"learning_rate": -1}, r"learning_rate must be a positive number"),
     ({"validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\)"),
     ({"max_categories": 1}, r"max_categories must be an int >= 2"),
+    ({"precision": "fp8"}, r"precision must be 'fp32' or 'bf16', got 'fp8'"),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
         TabularVAE(**params).fit(mixed)
+
+
+def test_bf16_mixed_precision_trains(mixed):
+    model = TabularVAE(**FAST, precision="bf16", random_state=0).fit(mixed)
+    assert all(np.isfinite(model.history_["loss"]))
+    assert next(model.model_.parameters()).dtype == torch.float32  # weights stay fp32
+    pd.testing.assert_series_equal(model.sample(50, random_state=0).dtypes, mixed.dtypes)
 
 
 def test_cuda_without_gpu_is_a_clear_error(mixed):
