@@ -100,7 +100,12 @@ def _version(mod: str):
         return None
 
 
-def machine_info() -> dict:
+BENCH_PACKAGES = ("tabvae", "torch", "sdv", "sdmetrics", "ctgan", "rdt", "scikit-learn",
+                  "pandas", "numpy", "imbalanced-learn")
+
+
+def machine_info(packages=BENCH_PACKAGES) -> dict:
+    """Machine, library versions and the tabvae commit a result was measured with."""
     info = {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -108,11 +113,7 @@ def machine_info() -> dict:
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "gpu": None,
-        "versions": {
-            m: _version(m)
-            for m in ("tabvae", "torch", "sdv", "sdmetrics", "ctgan", "rdt", "scikit-learn",
-                      "pandas", "numpy", "imbalanced-learn")
-        },
+        "versions": {m: _version(m) for m in packages},
     }
     try:
         mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])

@@ -29,7 +29,8 @@ seeded, and written to parquet before any timing:
   peak memory.
 
 Every measured fit or stream is a fresh Python process (``python -m
-benchmarks.scaling --worker JOB``): peak memory is its ``ru_maxrss``, given
+benchmarks.scaling --worker JOB``): peak memory is its own high-water mark
+(``VmHWM``; ``ru_maxrss`` would include the parent's RSS at fork), given
 after loading the table (or model) and after the work, so the difference is the
 work's own memory.  Before each job the parent waits (polling every 30 s, at
 most 20 minutes) until the 1-minute load average is at most 1.2 and under 10 %
@@ -50,7 +51,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .speed import (LOAD_MAX, RESULTS, PhaseTimer, instrument_tabvae, load_adult_csv, load_cell, machine_info, now,
+from .speed import (LOAD_MAX, RESULTS, PhaseTimer, current_rss_mb, instrument_tabvae, load_adult_csv, load_cell,
+                    machine_info, now,
                     peak_rss_mb, quiet, run_worker, write_json)
 
 SEED = 0
@@ -208,12 +210,13 @@ def _stream_job(job: dict, res: dict) -> None:
         write_s += time.perf_counter() - t0
         rows += len(chunk)
         if rows % 1_000_000 == 0:
-            rss_trace.append([rows, peak_rss_mb()])
+            rss_trace.append([rows, round(peak_rss_mb(), 1), round(current_rss_mb() or 0, 1)])
         del chunk, table
     writer.close()
     total = time.perf_counter() - t_all
     res.update(n_rows=rows, chunk_size=int(job["chunk_size"]), total_s=total, generate_s=gen_s, write_s=write_s,
-               rows_per_s=rows / total, file_mb=path.stat().st_size / 2**20, peak_rss_trace=rss_trace,
+               rows_per_s=rows / total, file_mb=path.stat().st_size / 2**20,
+               rss_trace_rows_peak_current_mb=rss_trace,
                rss_after_stream_mb=peak_rss_mb())
     path.unlink()
 
@@ -318,24 +321,25 @@ def write_markdown(doc: dict, path: Path) -> None:
         "back); see the module docstring of `benchmarks/scaling.py`. Every job is a fresh process, started "
         f"only when the 1-minute load average was ≤ {LOAD_MAX} and under 10 % of the CPU was busy over 5 s "
         "(runs where other processes used > 15 % of the CPU were re-run once); memory is that process's peak RSS "
-        "(`ru_maxrss`) after loading the table and at the end (Δ = the work's own memory). "
+        "(high-water mark `VmHWM`) after loading the table and at the end (Δ = the work's own memory). "
         "s/epoch is the mean of the epochs, each timed on its own (batch size 500).",
         "",
         "## Fit",
         "",
-        "| table | rows × cols | network inputs | epochs | preprocessing (s) | s / epoch (each epoch) | fit total (s) "
+        "| table | rows × cols | network inputs | epochs | preprocessing (s) | s / epoch (each epoch) | ms / step | fit total (s) "
         "| RSS after load (MB) | peak RSS (MB) | Δ (MB) | load avg / other CPU |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key in [k for k in R if not k.startswith("stream") and k != "stream_model"]:
         r = R[key]
         if not _ok(r):
-            L.append(f"| {key} | failed | | | | | | | | | |")
+            L.append(f"| {key} | failed | | | | | | | | | | |")
             continue
         ep = ", ".join(f"{x:.2f}" for x in r["epoch_s"])
         L.append(
             f"| {key} | {r['shape'][0]:,} × {r['shape'][1]} | {r['n_network_inputs']:,} | {len(r['epoch_s'])} | "
-            f"{_f(r['preprocessing_s'])} | {_f(r['s_per_epoch'])} ({ep}) | {_f(r['fit_total_s'])} | "
+            f"{_f(r['preprocessing_s'])} | {_f(r['s_per_epoch'])} ({ep}) | "
+            f"{_f(1000 * r['s_per_epoch'] / max(1, round(r['shape'][0] / 500)))} | {_f(r['fit_total_s'])} | "
             f"{_f(r['rss_after_load_mb'], 0)} | {_f(r['peak_rss_mb'], 0)} | "
             f"{_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | {load_cell(r)} |")
     hc = R.get("highcard_1m")
@@ -378,6 +382,10 @@ def write_markdown(doc: dict, path: Path) -> None:
                  f"{r['rows_per_s']:,.0f} | {_f(r['file_mb'], 0)} | {_f(r['rss_after_load_mb'], 0)} | "
                  f"{_f(r['peak_rss_mb'], 0)} | {_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | "
                  f"{load_cell(r)} |")
+    big = R.get("stream_10000000")
+    if _ok(big) and big.get("rss_trace_rows_peak_current_mb"):
+        L += ["", "Current RSS (MB) of the 10M-row stream after every million rows: "
+              + ", ".join(f"{int(t[0] / 1e6)}M {t[2]:.0f}" for t in big["rss_trace_rows_peak_current_mb"]) + "."]
     sv = S.get("stream_10m_vs_1m")
     if sv:
         L += ["", f"10M vs 1M rows: {sv['rows_ratio']:.0f}× the rows, {sv['time_ratio']:.2f}× the time, "

@@ -34,10 +34,11 @@ Two parts, written to ``benchmarks/results/speed.json`` and ``speed.md``:
 
 Every generator run happens in a fresh Python process (``python -m
 benchmarks.speed --worker JOB``), so its peak resident memory is that
-process's ``ru_maxrss`` (reported after imports + data loading, after fit and
-after sampling).  ctgan's ``DataTransformer.transform`` runs its columns in
-joblib (loky) worker processes, whose memory ``ru_maxrss`` of the main process
-does not see; a sampler thread (every 0.2 s) also records the peak summed RSS of
+process's own high-water mark (``VmHWM`` of /proc/self/status; ``ru_maxrss``
+would include the parent's RSS at fork) reported after imports + data loading,
+after fit and after sampling.  ctgan's ``DataTransformer.transform`` runs its columns in
+joblib (loky) worker processes, whose memory the main process's peak does not
+see; a sampler thread (every 0.2 s) also records the peak summed RSS of
 the whole process tree (``tree_peak_rss_mb``).
 
 Timings are only meaningful on an idle machine: before each job the parent
@@ -53,7 +54,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -63,6 +63,8 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .run import machine_info as _machine_info
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -106,51 +108,19 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _version(mod: str):
-    try:
-        from importlib.metadata import version
-
-        return version(mod)
-    except Exception:
-        return None
+SPEED_PACKAGES = ("tabvae", "torch", "ctgan", "rdt", "sdmetrics", "scikit-learn", "pandas", "numpy", "pyarrow")
 
 
 def machine_info() -> dict:
-    info = {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "gpu": None,
-        "versions": {m: _version(m) for m in ("tabvae", "torch", "ctgan", "rdt", "sdmetrics", "scikit-learn",
-                                               "pandas", "numpy", "pyarrow")},
-    }
-    try:
-        mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-        info["memory_gb"] = round(mem_kb / 2**20, 1)
-    except Exception:
-        info["memory_gb"] = None
-    try:
-        info["cpu_model"] = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                                 if l.startswith("model name"))
-    except Exception:
-        info["cpu_model"] = None
+    """run.py's machine description, plus torch's default thread counts (they matter for speed)."""
+    info = _machine_info(SPEED_PACKAGES)
     try:
         import torch
 
         info["torch_default_threads"] = torch.get_num_threads()
         info["torch_interop_threads"] = torch.get_num_interop_threads()
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
     except Exception:
         pass
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "tabvae"], cwd=REPO, capture_output=True, text=True)
-        info["git_commit"] = rev.stdout.strip() or None
-        info["tabvae_dirty"] = bool(dirty.stdout.strip())
-    except Exception:
-        info["git_commit"] = None
     return info
 
 
@@ -251,9 +221,35 @@ def _busy_cpu_s():
         return None
 
 
+def _status_kb(field: str):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process so far, in MB.
+
+    ``VmHWM`` of /proc/self/status (the high-water mark of this process's own
+    address space).  ``ru_maxrss`` is *not* used on Linux: a process started
+    with fork + exec inherits the parent's RSS at fork time in its ru_maxrss, so
+    a small job launched from a parent holding a big table reports the parent's
+    size.
+    """
+    kb = _status_kb("VmHWM")
+    if kb is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return kb / 1024
+
+
+def current_rss_mb() -> float | None:
+    kb = _status_kb("VmRSS")
+    return None if kb is None else kb / 1024
 
 
 class TreeRSS:
@@ -582,7 +578,7 @@ def write_markdown(doc: dict, path: Path) -> None:
                          f"{_f(r['ratio_tvae_over_tabvae'], 1)}× |")
     lines += [
         "",
-        "Peak resident memory (MB; `ru_maxrss` of the fresh process: after imports + data, after fit, "
+        "Peak resident memory (MB; high-water mark `VmHWM` of the fresh process: after imports + data, after fit, "
         "after sampling; *tree* = sampled peak RSS summed over the process and its children, which "
         "includes the joblib workers ctgan's `DataTransformer.transform` starts):",
         "",

@@ -119,8 +119,6 @@ def cmd_fit(args) -> None:
 
 
 def cmd_sample(args) -> None:
-    from . import load
-
     model = _load(args.model, args.device)
     conditions = _typed_conditions(model, args.condition) if args.condition else None
     writer = TableWriter(args.output)
@@ -137,8 +135,6 @@ def cmd_sample(args) -> None:
 
 def _typed_conditions(model, pairs) -> dict:
     """Turn COLUMN=VALUE strings into values of each column's type."""
-    import pandas as pd
-
     out = {}
     for col, raw in pairs:
         if col not in model.schema_.names:
@@ -155,7 +151,6 @@ def _typed_conditions(model, pairs) -> dict:
             levels = model.encoder_.encoders_[col].levels_ + model.encoder_.encoders_[col].rare_levels_
             match = [v for v in levels if str(v) == raw]
             out[col] = match[0] if match else raw
-        _ = pd  # noqa: F841 (keeps pandas import local to the command)
     return out
 
 

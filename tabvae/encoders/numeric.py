@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from .base import ColumnEncoder, is_missing
+from .base import ColumnEncoder
 
 N_QUANTILES = 1000
 _EPS = 1e-7  # keeps the extreme quantiles at a finite z of about +-5.2
