@@ -3,7 +3,7 @@
 Why quantiles rather than TVAE's mode-specific normalisation (a Bayesian
 Gaussian mixture per column)?  Speed, with no loss of fidelity in what we
 measured (benchmarks/README.md): preprocessing Adult takes 0.06 s here against
-10.75 s for TVAE's mixture-based transformer, and tabvae's Column Shapes beat
+10.16 s for TVAE's mixture-based transformer, and tabvae's Column Shapes beat
 TVAE's on all six shared tables (a comparison of whole systems, not of the two
 encodings alone).  The map also has properties that matter for the model:
 
