@@ -239,9 +239,12 @@ class TabularVAE(TransformerMixin, BaseEstimator):
                         self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities())
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
-        pick = lambda a, i: None if a is None else a[i]  # noqa: E731
-        data = Data(cont[train_idx], codes[train_idx], device, pick(cond, train_idx))
-        val = Data(cont[val_idx], codes[val_idx], device, pick(cond, val_idx)) if val_idx is not None else None
+        if val_idx is None:  # no split: no fancy-indexed copies of the whole encoded table
+            data, val = Data(cont, codes, device, cond), None
+        else:
+            pick = lambda a, i: None if a is None else a[i]  # noqa: E731
+            data = Data(cont[train_idx], codes[train_idx], device, pick(cond, train_idx))
+            val = Data(cont[val_idx], codes[val_idx], device, pick(cond, val_idx))
         tcfg = TrainConfig(
             epochs=self._n_epochs(len(train_idx)), batch_size=self.batch_size, learning_rate=self.learning_rate,
             weight_decay=self.weight_decay, kl_weight=self.kl_weight,
