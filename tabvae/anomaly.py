@@ -12,7 +12,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -106,15 +105,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         df = vae._align(X, "X")
         cont, codes = vae.encoder_.transform(df, extrapolate=True)
         unknown = codes < 0
-        k = self.n_importance_samples or 8
-        cols, bounds = [], []
-        for rec, log_w, kl in vae._likelihood_terms(cont, codes, k):
-            cols.append(rec.mean(0).cpu().numpy())
-            if self.n_importance_samples is None:
-                bounds.append((-(rec.sum(-1).mean(0) + kl)).cpu().numpy())
-            else:
-                bounds.append((torch.logsumexp(log_w, 0) - np.log(k)).cpu().numpy())
-        dims, bound = np.concatenate(cols).astype(np.float64), np.concatenate(bounds).astype(np.float64)
+        dims, bound = vae._row_bounds(cont, codes, self.n_importance_samples)
         lay, n_cont = vae.encoder_.layout_, vae.encoder_.layout_.n_continuous
         penalty = np.log(self._n_train + 1)
         dims[:, n_cont:][unknown] += penalty  # unseen category: as rare as one training occurrence

@@ -20,7 +20,8 @@ from .schema import check_dataframe, infer_schema
 from .training import Data, TrainConfig, resolve_device, train
 
 AUTO_STEPS = 3_000  # optimisation steps that epochs="auto" aims for
-SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
+SAMPLE_CHUNK = 65_536
+ELBO_DRAWS = 8  # fixed latent draws shared by all rows when scoring with the ELBO  # rows decoded at a time: bounds memory when sampling millions
 
 
 class TabularVAE(TransformerMixin, BaseEstimator):
@@ -672,15 +673,23 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             on the other rows or on repeated calls.
         """
         check_is_fitted(self)
-        k = 8 if n_importance_samples is None else _check_n(n_importance_samples, "n_importance_samples")
         cont, codes = self._encode_input(X)
-        out = []
+        return self._row_bounds(cont, codes, n_importance_samples)[1]
+
+    def _row_bounds(self, cont, codes, n_importance_samples=None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-dimension reconstruction NLL (mean over draws) and each row's bound on log p(x).
+
+        The bound is the ELBO over 8 fixed draws, or with ``n_importance_samples=k``
+        the importance-weighted bound over k draws (see :meth:`score_samples`).
+        """
+        iw = n_importance_samples is not None
+        k = _check_n(n_importance_samples, "n_importance_samples") if iw else ELBO_DRAWS
+        recs, bounds = [], []
         for rec, log_w, kl in self._likelihood_terms(cont, codes, k):
-            if n_importance_samples is None:
-                out.append(-(rec.sum(-1).mean(0) + kl))
-            else:
-                out.append(torch.logsumexp(log_w, 0) - np.log(k))
-        return torch.cat(out).cpu().numpy().astype(np.float64)
+            recs.append(rec.mean(0))
+            bounds.append(torch.logsumexp(log_w, 0) - np.log(k) if iw else -(rec.sum(-1).mean(0) + kl))
+        as_np = lambda parts: torch.cat(parts).cpu().numpy().astype(np.float64)  # noqa: E731
+        return as_np(recs), as_np(bounds)
 
     @torch.no_grad()
     def _likelihood_terms(self, cont, codes, n_draws: int, batch: int = 8192):

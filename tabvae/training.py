@@ -115,7 +115,8 @@ def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int 
     model.eval()
     total = torch.zeros((), device=data.cont.device)
     for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
-        total += elbo(model, *data.batch(idx)[:2], gen, 1.0, data.batch(idx)[2])[0].sum()
+        cont, codes, cond = data.batch(idx)
+        total += elbo(model, cont, codes, gen, 1.0, cond)[0].sum()
     return float(total) / len(data)
 
 

@@ -203,3 +203,14 @@ def test_quality_floor_on_adult(adult_slice):
     report.generate(adult_slice, out, infer_schema(adult_slice).sdmetrics_metadata(), verbose=False)
     scores = report.get_properties().set_index("Property")["Score"]
     assert scores["Column Shapes"] > 0.85 and scores["Column Pair Trends"] > 0.75, scores
+
+
+def test_early_stopping_keeps_validation_history(mixed):
+    model = TabularVAE(epochs=200, batch_size=64, hidden_dims=(32,), latent_dim=4, early_stopping=True,
+                       validation_fraction=0.2, n_iter_no_change=3, random_state=0).fit(mixed)
+    h = model.history_
+    assert set(h) == {"loss", "reconstruction", "kl", "val_loss"}
+    assert len(h["val_loss"]) == len(h["loss"]) < 200  # stopped before the epoch budget
+    assert all(np.isfinite(h["val_loss"]))
+    with pytest.raises(ValueError, match="early_stopping needs at least one training and one validation row"):
+        TabularVAE(early_stopping=True, validation_fraction=0.1).fit(mixed.head(2))
