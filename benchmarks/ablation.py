@@ -1,68 +1,114 @@
-"""Quick ablations behind tabvae's defaults (one seed; SDMetrics QualityReport with its own
-default pair thresholds, so trends here are not comparable with the all-pairs figures of run.py).
+"""Ablations behind tabvae's defaults, on the benchmark's protocol (split, --max-train, evaluate()).
 
-    python -m benchmarks.ablation adult '[{"epochs": 50, "gmm": [8, 32]}]' --max-train 0
-    python -m benchmarks.ablation default_credit '[{"epochs": 150, "hidden_dims": [128, 128]}]'
+One TabularVAE fit per (data set, config, seed); every latent sampler listed in
+``--priors`` is then scored on the same fit, so the comparison isolates the sampler::
 
-Each config is a dict of TabularVAE parameters; "gmm": [k, ...] also scores the same fit with a
-Gaussian-mixture prior of k components fitted to the training latents.
+    python -m benchmarks.ablation --datasets adult,default_credit --seeds 3 \\
+        --configs '[{}, {"kl_weight": 0.3}]' --priors standard,gmm16,gmm64 \\
+        --out benchmarks/results/ablation_prior.jsonl
+    python -m benchmarks.ablation --report benchmarks/results/ablation_prior.jsonl
+
+A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
+``standard`` samples N(0, I), ``gmmK`` fits a K-component ``GaussianMixturePrior``.
+One JSON line per (data set, config, seed, sampler) is appended to ``--out``;
+``--report`` prints the means over seeds as a markdown table.
 """
+
+from __future__ import annotations
 
 import argparse
 import json
 import time
 import warnings
-from pathlib import Path
 
 import pandas as pd
 
-from tabvae import TabularVAE
-from tabvae.model import GaussianMixturePrior
-from tabvae.schema import infer_schema
+from .run import load_dataset, split
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def load(name: str) -> pd.DataFrame:
-    if name == "adult":
-        from tabvae.datasets import load_adult
-
-        return load_adult()
-    return pd.read_csv(DATA / f"{name}.csv")
+METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detection_auc",
+           "tstr_gap", "closer_to_train_share", "exact_copy_share"]
 
 
-def fidelity(real, syn, meta):
-    from sdmetrics.reports.single_table import QualityReport
+def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int) -> list[dict]:
+    import torch
 
-    report = QualityReport()
-    report.generate(real, syn, meta, verbose=False)
-    p = report.get_properties().set_index("Property")["Score"]
-    return round(float(p["Column Shapes"]), 4), round(float(p["Column Pair Trends"]), 4)
+    from tabvae import TabularVAE
+    from tabvae.evaluate import evaluate
+    from tabvae.model import GaussianMixturePrior
+    from tabvae.schema import infer_schema
 
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset")
-    ap.add_argument("configs", help="JSON list of TabularVAE parameter dicts")
-    ap.add_argument("--max-train", type=int, default=10_000, help="0 = the whole 80 %% split")
-    args = ap.parse_args()
-    warnings.filterwarnings("ignore")
-    df = load(args.dataset).sample(frac=1, random_state=0).reset_index(drop=True)
-    train = df.iloc[: int(0.8 * len(df))]
-    if args.max_train:
-        train = train.iloc[: args.max_train]
-    meta = infer_schema(train).sdmetrics_metadata()
-    for cfg in json.loads(args.configs):
-        gmm = cfg.pop("gmm", [])
+    torch.set_num_threads(1)
+    df, target, task = load_dataset(dataset)
+    train, test = split(df, target, task, seed, max_train)
+    schema = infer_schema(train, warn=False)
+    start = time.perf_counter()
+    model = TabularVAE(random_state=seed, **{**cfg, "prior": "standard"}).fit(train)
+    fit_s = time.perf_counter() - start
+    mu, std = model._posterior(*model._encode_input(train))
+    out = []
+    for prior in priors:
         start = time.perf_counter()
-        model = TabularVAE(random_state=0, prior="standard", **cfg).fit(train)
-        res = {"fit_s": round(time.perf_counter() - start, 1),
-               "standard": fidelity(train, model.sample(len(train), random_state=0), meta)}
-        latents = model.transform(train) if gmm else None
-        for k in gmm:
-            model.prior_ = GaussianMixturePrior.fit(latents, k, 0, max_rows=10_000)
-            res[f"gmm{k}"] = fidelity(train, model.sample(len(train), random_state=0), meta)
-        print(args.dataset, cfg, res, flush=True)
+        k = 0 if prior == "standard" else int(prior.removeprefix("gmm"))
+        model.prior_ = GaussianMixturePrior.fit(mu, std, k, seed) if k else None
+        prior_s = time.perf_counter() - start
+        synthetic = model.sample(len(train), random_state=seed)
+        s = evaluate(train, synthetic, target=target, task=task, holdout=test, random_state=seed,
+                     metadata=schema).scores
+        utility = "roc_auc" if task == "classification" else "r2"
+        out.append({
+            "dataset": dataset, "config": cfg, "seed": seed, "prior": prior,
+            "active_dims": int(model.prior_.active.sum()) if k else None,
+            "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
+            **{m: s[m] for m in METRICS if m in s},
+            "tstr_gap": s[f"trtr_{utility}"] - s[f"tstr_{utility}"],
+        })
+    return out
+
+
+def report(path: str) -> str:
+    rows = [json.loads(line) for line in open(path)]
+    df = pd.DataFrame(rows)
+    df["config"] = df["config"].map(lambda c: json.dumps(c, sort_keys=True))
+    keys = ["dataset", "config", "prior"]
+    means = df.groupby(keys, sort=False)[METRICS + ["prior_s"]].mean()
+    seeds = df.groupby(keys, sort=False)["seed"].nunique()
+    lines = ["| data set | config | sampler | seeds | " + " | ".join(METRICS) + " | sampler fit s |",
+             "|" + "---|" * (len(METRICS) + 5)]
+    for key, r in means.iterrows():
+        vals = " | ".join(f"{r[m]:.3f}" for m in METRICS)
+        lines.append(f"| {' | '.join(key)} | {seeds[key]} | {vals} | {r['prior_s']:.2f} |")
+    overall = df.groupby(["config", "prior"], sort=False)[METRICS + ["prior_s"]].mean()
+    lines += ["", "Mean over data sets and seeds:", "",
+              "| config | sampler | " + " | ".join(METRICS) + " | sampler fit s |",
+              "|" + "---|" * (len(METRICS) + 3)]
+    for key, r in overall.iterrows():
+        vals = " | ".join(f"{r[m]:.3f}" for m in METRICS)
+        lines.append(f"| {' | '.join(key)} | {vals} | {r['prior_s']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default="adult,default_credit,online_shoppers,beijing_pm25,"
+                                          "california_housing,magic_gamma")
+    ap.add_argument("--configs", default="[{}]", help="JSON list of TabularVAE parameter dicts")
+    ap.add_argument("--priors", default="standard,gmm16")
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--max-train", type=int, default=10_000)
+    ap.add_argument("--out", default="benchmarks/results/ablation.jsonl")
+    ap.add_argument("--report", metavar="JSONL", help="print the markdown table of a results file")
+    args = ap.parse_args(argv)
+    if args.report:
+        print(report(args.report))
+        return
+    warnings.filterwarnings("ignore")
+    for dataset in args.datasets.split(","):
+        for cfg in json.loads(args.configs):
+            for seed in range(args.seeds):
+                for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train):
+                    with open(args.out, "a") as f:
+                        f.write(json.dumps(row) + "\n")
+                    print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

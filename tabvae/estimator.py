@@ -48,12 +48,17 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     kl_weight : float, default=1.0
         Weight of the KL term of the ELBO (1.0 is the true ELBO; smaller
         values trade a smoother latent space for sharper reconstructions).
-    prior : {"standard", "gmm"}, default="standard"
-        Where ``sample`` draws latent codes: ``"standard"`` is the N(0, I)
-        prior of the ELBO; ``"gmm"`` is a Gaussian mixture fitted after
-        training to the latent codes of the training rows, which puts samples
-        where data actually lies in latent space.
-    prior_components : int, default=32
+    prior : {"gmm", "standard"}, default="gmm"
+        Where ``sample`` draws latent codes.  ``"gmm"``: a Gaussian mixture
+        fitted after training to draws from the training rows' posteriors on
+        the latent dimensions the model uses (the others stay N(0, 1)), so
+        samples come from where the data lives in latent space rather than
+        from the "holes" the N(0, I) prior leaves; it costs about a second and
+        raised Column Pair Trends on all six benchmark tables and
+        LogisticDetection by 0.01-0.25 (benchmarks/README.md).
+        ``"standard"``: the N(0, I) prior of the ELBO.  Training, ``transform``
+        and ``score_samples`` use N(0, I) either way.
+    prior_components : int, default=16
         Components of the ``"gmm"`` prior.
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
@@ -123,8 +128,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         learning_rate=1e-3,
         weight_decay=1e-5,
         kl_weight=1.0,
-        prior="standard",
-        prior_components=32,
+        prior="gmm",
+        prior_components=16,
         conditional_columns=None,
         categorical_columns=None,
         numeric_columns=None,
@@ -255,8 +260,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.history_ = train(self.model_, data, tcfg, gen, val)
         self.prior_ = None
         if self.prior == "gmm":
-            latents = self._latent_means(cont, codes, cond)
-            self.prior_ = GaussianMixturePrior.fit(latents, self.prior_components, rng.randint(2**31 - 1))
+            mu, std = self._posterior(cont, codes, cond)
+            self.prior_ = GaussianMixturePrior.fit(mu, std, self.prior_components, rng.randint(2**31 - 1))
         self._sample_rng = np.random.RandomState(rng.randint(2**31 - 1))
         return self
 
@@ -533,16 +538,22 @@ class TabularVAE(TransformerMixin, BaseEstimator):
                 df[spec.name] = pd.to_numeric(df[spec.name], errors="raise")
         return df
 
+    def _latent_means(self, cont: np.ndarray, codes: np.ndarray, cond=None) -> np.ndarray:
+        return self._posterior(cont, codes, cond)[0]
+
     @torch.no_grad()
-    def _latent_means(self, cont: np.ndarray, codes: np.ndarray, cond=None, batch=SAMPLE_CHUNK) -> np.ndarray:
+    def _posterior(self, cont: np.ndarray, codes: np.ndarray, cond=None, batch=SAMPLE_CHUNK):
+        """Means and standard deviations (N, L) of q(z|x), as float64 arrays."""
         self.model_.eval()
-        out = []
+        mus, stds = [], []
         for s in range(0, len(cont), batch):
             c = torch.as_tensor(cont[s:s + batch], dtype=torch.float32, device=self.device_)
             k = torch.as_tensor(codes[s:s + batch], device=self.device_)
             y = None if cond is None else torch.as_tensor(cond[s:s + batch], device=self.device_)
-            out.append(self.model_.encode(c, k, y)[0].cpu().numpy())
-        return np.concatenate(out).astype(np.float64)
+            mu, logvar = self.model_.encode(c, k, y)
+            mus.append(mu.cpu().numpy())
+            stds.append((0.5 * logvar).exp().cpu().numpy())
+        return np.concatenate(mus).astype(np.float64), np.concatenate(stds).astype(np.float64)
 
     def transform(self, X) -> np.ndarray:
         """Embed rows: the mean of q(z|x) for each row.

@@ -239,40 +239,63 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
 # --------------------------------------------------------------------------- priors
 
 
+ACTIVE_KL = 0.05  # nats; latent dimensions whose mean KL is below this carry no information
+
+
 @dataclass
 class GaussianMixturePrior:
-    """A Gaussian mixture fitted to the latent means of the training rows.
+    """A Gaussian mixture fitted to the aggregate posterior of the training rows.
 
-    Sampling from the aggregate posterior rather than N(0, I) puts samples where
-    the training data actually lives in latent space (the "prior hole"
-    problem of VAEs).  Fitted with scikit-learn; stored as plain arrays.
+    A VAE trained with the N(0, I) prior leaves "holes": regions the prior
+    covers but no training row's posterior does, which decode into atypical
+    rows.  Sampling latent codes from a model of the aggregate posterior
+    (the mixture of q(z|x) over the training rows) instead puts samples where
+    data lives.  The mixture is fitted with scikit-learn to draws
+    z ~ q(z|x), only on the *active* dimensions (mean KL above
+    ``ACTIVE_KL``): the others collapsed to the prior, so N(0, 1) is already
+    their exact aggregate posterior and the decoder ignores them.  Stored as
+    plain arrays.
     """
 
     weights: np.ndarray
-    means: np.ndarray
-    chol: np.ndarray  # (K, L, L) Cholesky factors of the covariances
-    temperature: float = 1.0
+    means: np.ndarray  # (K, A)
+    chol: np.ndarray  # (K, A, A) Cholesky factors of the covariances
+    active: np.ndarray  # (L,) bool: the dimensions the mixture models
 
     @classmethod
-    def fit(cls, latents: np.ndarray, n_components: int, random_state: int, max_rows: int = 50_000):
+    def fit(cls, mu: np.ndarray, std: np.ndarray, n_components: int, random_state: int,
+            max_rows: int = 20_000) -> "GaussianMixturePrior":
+        """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L)."""
         from sklearn.mixture import GaussianMixture
 
         rng = np.random.RandomState(random_state)
-        if len(latents) > max_rows:
-            latents = latents[rng.choice(len(latents), max_rows, replace=False)]
-        k = int(min(n_components, max(1, len(latents) // 20)))
-        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=200,
-                             random_state=rng.randint(2**31 - 1)).fit(latents)
-        return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_))
+        kl = 0.5 * (mu**2 + std**2 - 1 - 2 * np.log(std)).mean(0)
+        active = kl > ACTIVE_KL
+        mu, std = mu[:, active], std[:, active]
+        z = np.concatenate([mu + std * rng.standard_normal(mu.shape) for _ in range(2)])
+        if len(z) > max_rows:
+            z = z[rng.choice(len(z), max_rows, replace=False)]
+        if not active.any():
+            return cls(np.ones(1), np.zeros((1, 0)), np.zeros((1, 0, 0)), active)
+        k = int(min(n_components, max(1, len(z) // 50)))
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100,
+                             random_state=rng.randint(2**31 - 1)).fit(z)
+        return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_), active)
 
     def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
+        z = rng.standard_normal((n, len(self.active)))
         comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
-        eps = rng.standard_normal((n, self.means.shape[1]))
-        return self.means[comp] + np.einsum("nij,nj->ni", self.chol[comp], eps)
+        eps = z[:, self.active]
+        z[:, self.active] = self.means[comp] + np.einsum("nij,nj->ni", self.chol[comp], eps)
+        return z
 
     def to_dict(self) -> dict:
-        return {"weights": self.weights.tolist(), "means": self.means.tolist(), "chol": self.chol.tolist()}
+        return {"weights": self.weights.tolist(), "means": self.means.tolist(), "chol": self.chol.tolist(),
+                "active": self.active.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "GaussianMixturePrior":
-        return cls(np.asarray(d["weights"]), np.asarray(d["means"]), np.asarray(d["chol"]))
+        k = len(d["weights"])
+        a = int(sum(d["active"]))
+        return cls(np.asarray(d["weights"], float), np.asarray(d["means"], float).reshape(k, a),
+                   np.asarray(d["chol"], float).reshape(k, a, a), np.asarray(d["active"], bool))
