@@ -25,7 +25,10 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     Parameters
     ----------
     vae : TabularVAE, optional
-        Template model (cloned at fit).  Default ``TabularVAE()``.
+        Template model (cloned at fit).  Default
+        ``TabularVAE(kl_weight=1.0, prior="standard")``: scores are ELBO
+        bounds on log p(x), which are only that with the unweighted ELBO, and
+        scoring needs no sampler.
     contamination : "auto" or float in (0, 0.5], default="auto"
         Expected share of anomalies; sets ``offset_``.  With ``"auto"`` the
         threshold is a robust outlier fence on the training scores:
@@ -84,7 +87,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         if self.units not in ("data", "encoded"):
             raise ValueError(f"units must be 'data' or 'encoded', got {self.units!r}.")
         rng = check_random_state(self.random_state)
-        vae = clone(self.vae) if self.vae is not None else TabularVAE()
+        vae = clone(self.vae) if self.vae is not None else TabularVAE(kl_weight=1.0, prior="standard")
         self.vae_ = vae.set_params(random_state=rng.randint(2**31 - 1)).fit(X)
         self.n_features_in_ = self.vae_.n_features_in_
         if hasattr(self.vae_, "feature_names_in_"):

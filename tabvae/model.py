@@ -264,7 +264,7 @@ class GaussianMixturePrior:
 
     @classmethod
     def fit(cls, mu: np.ndarray, std: np.ndarray, n_components: int, random_state: int,
-            max_rows: int = 20_000) -> "GaussianMixturePrior":
+            max_rows: int = 10_000) -> "GaussianMixturePrior":
         """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L)."""
         from sklearn.mixture import GaussianMixture
 

@@ -8,6 +8,7 @@ unpickles anything, so a model file from an untrusted source cannot run code.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -37,11 +38,7 @@ def save(model, path: str | os.PathLike) -> None:
         "tabvae_version": __version__,
         "params": params,
         "encoder": model.encoder_.get_state(),
-        "config": {"n_continuous": model.model_.cfg.n_continuous,
-                   "cardinalities": list(model.model_.cfg.cardinalities),
-                   "latent_dim": model.model_.cfg.latent_dim,
-                   "hidden_dims": list(model.model_.cfg.hidden_dims),
-                   "cond_cardinalities": list(model.model_.cfg.cond_cardinalities)},
+        "config": dataclasses.asdict(model.model_.cfg),
         "prior": None if model.prior_ is None else model.prior_.to_dict(),
         "history": model.history_,
         "n_features_in": model.n_features_in_,
@@ -110,8 +107,7 @@ def load(path: str | os.PathLike, *, device: str = "auto"):
     model.encoder_ = TableEncoder.from_state(meta["encoder"])
     model.schema_ = model.encoder_.schema
     cfg = meta["config"]
-    cfg = VAEConfig(cfg["n_continuous"], tuple(cfg["cardinalities"]), cfg["latent_dim"],
-                    tuple(cfg["hidden_dims"]), tuple(cfg["cond_cardinalities"]))
+    cfg = VAEConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
     model.model_ = build_vae(cfg, dev, torch.Generator(device=dev).manual_seed(0))
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.model_.load_state_dict(state)
