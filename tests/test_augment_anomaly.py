@@ -75,7 +75,7 @@ def test_regression_needs_n_new(xy):
 
 @pytest.fixture(scope="module")
 def detector(adult_slice):
-    return TabularVAEAnomalyDetector(vae=TabularVAE(epochs=150), contamination=0.05, random_state=0).fit(adult_slice)
+    return TabularVAEAnomalyDetector(vae=TabularVAE(epochs=150, kl_weight=1.0, prior="standard"), contamination=0.05, random_state=0).fit(adult_slice)
 
 
 def _corrupt(df):
