@@ -267,6 +267,7 @@ class GaussianMixturePrior:
             max_rows: int = 10_000) -> "GaussianMixturePrior":
         """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L)."""
         from sklearn.mixture import GaussianMixture
+        from threadpoolctl import threadpool_limits
 
         rng = np.random.RandomState(random_state)
         kl = 0.5 * (mu**2 + std**2 - 1 - 2 * np.log(std)).mean(0)
@@ -279,7 +280,11 @@ class GaussianMixturePrior:
             return cls(np.ones(1), np.zeros((1, 0)), np.zeros((1, 0, 0)), active)
         k = int(min(n_components, max(1, len(z) // 50)))
         gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100,
-                             random_state=rng.randint(2**31 - 1)).fit(z)
+                             random_state=rng.randint(2**31 - 1))
+        # EM on a few thousand small (A x A) problems: BLAS threads only add
+        # synchronisation (4x slower with 2 threads than with 1 in a measurement).
+        with threadpool_limits(1):
+            gm.fit(z)
         return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_), active)
 
     def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
