@@ -107,8 +107,7 @@ def quickstart():
         """),
         md(SETUP_DOC + """
         **Epochs.** This notebook uses the default, `epochs="auto"`, which aims at
-        about 3,000 optimisation steps: 58 epochs on these 26k rows, under a
-        minute on one CPU core.
+        about 2,000 optimisation steps: 39 epochs on these 26k rows.
         """),
         code(setup_cell('"auto"', "import tabvae\nfrom tabvae import evaluate")),
         md("""
@@ -435,9 +434,9 @@ def test_data():
         what the model has to learn.
         """),
         md(SETUP_DOC + """
-        **Epochs.** The default `"auto"` would train 375 epochs (3,000 steps) on
-        this 4,000-row table, about a minute per model; this notebook fits two
-        models and trains each **100 epochs** (800 steps) to stay near a minute.
+        **Epochs.** The default `"auto"` would train 250 epochs (2,000 steps) on
+        this 4,000-row table; this notebook fits two models and trains each
+        **100 epochs** (800 steps) to keep the run short.
         """),
         code(setup_cell("100", "import pyarrow as pa\nimport pyarrow.parquet as pq")),
         md("## 1. A realistic orders table"),
@@ -708,7 +707,7 @@ def anomaly():
         * look at `explain()` for the rows ranked most anomalous.
         """),
         md(SETUP_DOC + """
-        **Epochs.** `"auto"` would train 188 epochs (3,000 steps) on 8,000 rows;
+        **Epochs.** `"auto"` would train 125 epochs (2,000 steps) on 8,000 rows;
         this notebook trains **100 epochs** (1,600 steps) to stay well under a minute.
         """),
         code(setup_cell("100", """from sklearn.compose import make_column_transformer
@@ -776,7 +775,8 @@ def anomaly():
         md("## 2. Fit both detectors and score the test set"),
         code("""
         t = time.perf_counter()
-        detector = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=EPOCHS), random_state=0).fit(train)
+        detector = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=EPOCHS, kl_weight=1.0, prior="standard"),
+                                             random_state=0).fit(train)
         vae_score = -detector.score_samples(test)  # higher = more anomalous
         print(f"TabularVAEAnomalyDetector: fit + score {time.perf_counter() - t:.0f} s")
 
@@ -926,7 +926,7 @@ def latent():
         """),
         md(SETUP_DOC + """
         **Epochs.** Both models here train on 8,000 Adult rows; `"auto"` would
-        be 188 epochs (3,000 steps) each. To stay near a minute they train
+        be 125 epochs (2,000 steps) each. To stay near a minute they train
         **60 epochs** (960 steps) each.
         """),
         code(setup_cell("60", """from sklearn.decomposition import PCA
