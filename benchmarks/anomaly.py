@@ -430,8 +430,11 @@ def summarize(payload: dict) -> str:
     lines.append("- Anomaly score = −score_samples (PyOD: decision_function); higher = more anomalous. "
                  "ROC-AUC / AP from scikit-learn with label 1 = anomaly.")
     vp = payload.get("variants", {}).get("tabvae_params")
-    tv = (f"TabularVAE({', '.join(f'{k}={v!r}' for k, v in vp.items())})" if vp else "TabularVAE()")
-    tv_note = "a VARIANT, not the defaults" if vp else "epochs='auto', about 3,000 steps, at most 300 epochs"
+    params = {"kl_weight": 1.0, "prior": "standard", **(vp or {})}
+    tv = f"TabularVAE({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+    tv_note = ("a VARIANT, not the defaults" if vp else
+               "the detector's default template; epochs='auto': about 2,000 steps since commit 6b4662c "
+               "(3,000 before), at most 300 epochs")
     lines.append(f"- Settings: tabvae = `TabularVAEAnomalyDetector(vae={tv}, contamination='auto', "
                  f"random_state=seed)` ({tv_note}); IsolationForest "
                  "sklearn defaults with random_state=seed; LOF sklearn defaults (n_neighbors=20) on "
