@@ -20,8 +20,8 @@ from .schema import check_dataframe, infer_schema
 from .training import Data, TrainConfig, resolve_device, train
 
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (3,000 measured no better)
-SAMPLE_CHUNK = 65_536
-ELBO_DRAWS = 8  # fixed latent draws shared by all rows when scoring with the ELBO  # rows decoded at a time: bounds memory when sampling millions
+SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
+ELBO_DRAWS = 8  # fixed latent draws shared by all rows when scoring with the ELBO
 
 
 class TabularVAE(TransformerMixin, BaseEstimator):

@@ -272,12 +272,12 @@ class GaussianMixturePrior:
         rng = np.random.RandomState(random_state)
         kl = 0.5 * (mu**2 + std**2 - 1 - 2 * np.log(std)).mean(0)
         active = kl > ACTIVE_KL
+        if not active.any():  # posterior collapse: N(0, I) is the aggregate posterior
+            return cls(np.ones(1), np.zeros((1, 0)), np.zeros((1, 0, 0)), active)
         mu, std = mu[:, active], std[:, active]
         z = np.concatenate([mu + std * rng.standard_normal(mu.shape) for _ in range(2)])
         if len(z) > max_rows:
             z = z[rng.choice(len(z), max_rows, replace=False)]
-        if not active.any():
-            return cls(np.ones(1), np.zeros((1, 0)), np.zeros((1, 0, 0)), active)
         k = int(min(n_components, max(1, len(z) // 50)))
         gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100,
                              random_state=rng.randint(2**31 - 1))
@@ -300,7 +300,9 @@ class GaussianMixturePrior:
 
     @classmethod
     def from_dict(cls, d: dict) -> "GaussianMixturePrior":
-        k = len(d["weights"])
-        a = int(sum(d["active"]))
-        return cls(np.asarray(d["weights"], float), np.asarray(d["means"], float).reshape(k, a),
-                   np.asarray(d["chol"], float).reshape(k, a, a), np.asarray(d["active"], bool))
+        means = np.asarray(d["means"], float)
+        # Files written before "active" existed modelled every dimension.
+        active = np.asarray(d.get("active", [True] * means.shape[-1]), bool)
+        k, a = len(d["weights"]), int(active.sum())
+        return cls(np.asarray(d["weights"], float), means.reshape(k, a),
+                   np.asarray(d["chol"], float).reshape(k, a, a), active)

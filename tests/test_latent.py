@@ -1,5 +1,7 @@
 """Latent space: transform / inverse_transform / reconstruct / interpolate, and conditional sampling."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,3 +127,60 @@ def test_conditional_columns_validation(adult_slice):
         TabularVAE(epochs=1, conditional_columns=["age"]).fit(adult_slice)
     with pytest.raises(ValueError, match=r"conditional_columns names 'nope'"):
         TabularVAE(epochs=1, conditional_columns=["nope"]).fit(adult_slice)
+
+
+# ---------------------------------------------------------------- latent sampler (prior="gmm")
+
+
+def _posteriors(n=2000, seed=0):
+    """Two informative dimensions (two well-separated clusters) and three collapsed ones."""
+    rng = np.random.RandomState(seed)
+    centre = np.where(rng.rand(n) < 0.3, -2.0, 2.0)
+    mu = np.zeros((n, 5))
+    mu[:, 0] = centre
+    mu[:, 1] = -centre
+    std = np.ones((n, 5))
+    std[:, :2] = 0.1
+    return mu, std
+
+
+def test_mixture_models_only_the_active_dimensions():
+    from tabvae.model import GaussianMixturePrior
+
+    mu, std = _posteriors()
+    prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0)
+    assert prior.active.tolist() == [True, True, False, False, False]
+    z = prior.sample(20_000, np.random.RandomState(1))
+    assert z.shape == (20_000, 5)
+    # The clusters come back with their weights; nothing lands in the prior's "hole" at 0.
+    assert np.mean(z[:, 0] < 0) == pytest.approx(0.3, abs=0.02)
+    assert np.mean(np.abs(z[:, 0]) < 1) < 0.01
+    # Collapsed dimensions stay standard normal.
+    np.testing.assert_allclose(z[:, 2:].mean(0), 0, atol=0.03)
+    np.testing.assert_allclose(z[:, 2:].std(0), 1, atol=0.03)
+
+
+def test_mixture_round_trips_and_handles_collapse():
+    from tabvae.model import GaussianMixturePrior
+
+    mu, std = _posteriors()
+    prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0)
+    back = GaussianMixturePrior.from_dict(json.loads(json.dumps(prior.to_dict())))
+    np.testing.assert_array_equal(back.sample(100, np.random.RandomState(2)), prior.sample(100, np.random.RandomState(2)))
+    collapsed = GaussianMixturePrior.fit(np.zeros((100, 3)), np.ones((100, 3)), 4, random_state=0)
+    assert not collapsed.active.any()
+    z = collapsed.sample(5000, np.random.RandomState(0))
+    assert z.shape == (5000, 3) and abs(z.std() - 1) < 0.05
+
+
+def test_prior_parameter_selects_the_sampler(adult_slice):
+    small = adult_slice.head(600)
+    gmm = TabularVAE(epochs=20, random_state=0).fit(small)
+    assert gmm.prior_ is not None and gmm.prior_.active.any()
+    assert gmm.prior_.active.sum() <= gmm.latent_dim
+    standard = TabularVAE(epochs=20, random_state=0, prior="standard").fit(small)
+    assert standard.prior_ is None
+    z = standard._draw_latents(20_000, np.random.RandomState(0))
+    np.testing.assert_allclose(z.std(0), 1, atol=0.05)
+    # Same seed, same samples, with the mixture sampler too.
+    pd.testing.assert_frame_equal(gmm.sample(50, random_state=3), gmm.sample(50, random_state=3))
