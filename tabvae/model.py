@@ -282,7 +282,7 @@ class GaussianMixturePrior:
         gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100,
                              random_state=rng.randint(2**31 - 1))
         # EM on a few thousand small (A x A) problems: BLAS threads only add
-        # synchronisation (4x slower with 2 threads than with 1 in a measurement).
+        # synchronisation (several times slower with 2 threads than with 1 here).
         with threadpool_limits(1):
             gm.fit(z)
         return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_), active)
