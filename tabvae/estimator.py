@@ -64,6 +64,12 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         ``score_samples`` use N(0, I) either way.
     prior_components : int, default=32
         Components of the ``"gmm"`` prior.
+    decoder : {"factorized", "autoregressive"}, default="factorized"
+        ``"factorized"``: columns are independent given the latent code.
+        ``"autoregressive"``: each column's distribution also depends on the
+        columns before it (in table order) through a masked network, which
+        keeps dependence the latent code does not carry; sampling then decodes
+        column by column.  See benchmarks/README.md for what each measured.
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
@@ -134,6 +140,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         kl_weight=0.5,
         prior="gmm",
         prior_components=32,
+        decoder="factorized",
         conditional_columns=None,
         categorical_columns=None,
         numeric_columns=None,
@@ -157,6 +164,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.kl_weight = kl_weight
         self.prior = prior
         self.prior_components = prior_components
+        self.decoder = decoder
         self.conditional_columns = conditional_columns
         self.categorical_columns = categorical_columns
         self.numeric_columns = numeric_columns
@@ -200,6 +208,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             raise ValueError(f"hidden_dims must be a non-empty tuple of positive ints, got {dims!r}.")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}.")
+        if self.decoder not in ("autoregressive", "factorized"):
+            raise ValueError(f"decoder must be 'autoregressive' or 'factorized', got {self.decoder!r}.")
         if self.prior not in ("gmm", "standard"):
             raise ValueError(f"prior must be 'gmm' or 'standard', got {self.prior!r}.")
         if not (isinstance(self.validation_fraction, numbers.Real) and 0 < self.validation_fraction < 1):
@@ -246,7 +256,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         cond = self._fit_conditions(codes)
         gen = _torch_generator(rng, device)
         cfg = VAEConfig(encoder.layout_.n_continuous, encoder.layout_.cardinalities,
-                        self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities())
+                        self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities(),
+                        *(_column_positions(encoder.layout_, schema.names) if self.decoder == "autoregressive"
+                          else ((), ())))
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
         if val_idx is None:  # no split: no fancy-indexed copies of the whole encoded table
@@ -615,9 +627,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.model_.eval()
         zt = torch.as_tensor(Z, dtype=torch.float32, device=self.device_)
         ct = None if cond is None else torch.as_tensor(cond, device=self.device_)
-        mean, logits = self.model_.decode(zt, ct)
-        codes = self.model_.parts.sample(logits, None, temperature=0)
-        return self._to_frame(mean, codes, rng)
+        return self._to_frame(*self.model_.draw(zt, None, ct, temperature=0), rng)
 
     def reconstruct(self, X) -> pd.DataFrame:
         """Encode rows to their latent means and decode them back (deterministic)."""
@@ -761,3 +771,15 @@ def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(int(rng.randint(2**31 - 1)))
+
+
+def _column_positions(layout, names) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Order of each continuous dim and categorical part for the autoregressive decoder:
+    table column order, a column's categorical parts (e.g. its missing flag) before its value."""
+    cont, parts = [0] * layout.n_continuous, [0] * len(layout.cardinalities)
+    for i, name in enumerate(names):
+        for d in range(layout.continuous[name].start, layout.continuous[name].stop):
+            cont[d] = 2 * i + 1
+        for d in range(layout.codes[name].start, layout.codes[name].stop):
+            parts[d] = 2 * i
+    return tuple(cont), tuple(parts)

@@ -28,6 +28,20 @@ class VAEConfig:
     latent_dim: int = 32
     hidden_dims: tuple[int, ...] = (128, 128)
     cond_cardinalities: tuple[int, ...] = ()  # categories of each conditioning column (conditional VAE)
+    # Autoregressive decoder: the position in the column order of each continuous
+    # dimension and each categorical part; empty means a factorized decoder.
+    cont_positions: tuple[int, ...] = ()
+    part_positions: tuple[int, ...] = ()
+
+    @property
+    def autoregressive(self) -> bool:
+        return bool(self.cont_positions or self.part_positions)
+
+    @property
+    def input_positions(self) -> np.ndarray:
+        """(n_inputs,) position of every input/output unit: continuous dims, then one-hot dims."""
+        parts = [np.full(k, p) for k, p in zip(self.cardinalities, self.part_positions)]
+        return np.concatenate([np.asarray(self.cont_positions, dtype=np.int64), *parts]).astype(np.int64)
 
     @property
     def n_conditions(self) -> int:
@@ -47,26 +61,63 @@ def mlp(d_in: int, hidden: tuple[int, ...], d_out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+PAD_WIDTH = 1024  # padded logits per row below which parts of different sizes share one op
+
+
+def bucket_parts(cardinalities: tuple[int, ...]) -> list[list[int]]:
+    """Group parts (indices, ascending cardinality) that are cheap to pad to a common size.
+
+    A bucket grows while its padded width (parts x largest cardinality) stays
+    within twice its real width or ``PAD_WIDTH``, so many small columns share
+    one op and a 100,000-level column never pads its neighbours.
+    """
+    buckets: list[list[int]] = []
+    real = 0
+    for i in sorted(range(len(cardinalities)), key=lambda i: cardinalities[i]):
+        k = cardinalities[i]
+        if buckets and (len(buckets[-1]) + 1) * k <= max(2 * (real + k), PAD_WIDTH):
+            buckets[-1].append(i)
+            real += k
+        else:
+            buckets.append([i])
+            real = k
+    return buckets
+
+
+def sample_categorical(logits: torch.Tensor, generator, temperature: float = 1.0) -> torch.Tensor:
+    """Codes drawn from softmax(logits / temperature) along the last axis (Gumbel-max); 0: the mode."""
+    if temperature == 0:
+        return logits.argmax(-1)
+    u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1 - 1e-10)
+    return (logits / temperature - torch.log(-torch.log(u))).argmax(-1)
+
+
 class CategoricalParts(nn.Module):
     """Vectorised log-softmax / sampling over many categorical parts.
 
-    Parts with the same number of categories are stacked into one
-    (B, parts, k) tensor, so the cost is one op per distinct cardinality rather
-    than one per column.
+    Parts are padded to the largest cardinality of their bucket (see
+    :func:`bucket_parts`) and stacked into one (B, parts, k) tensor, with
+    padding logits of -inf, so the cost is a few ops per bucket rather than per
+    column.  Training time is dominated by this per-op overhead at tabular
+    sizes.
     """
 
     def __init__(self, cardinalities: tuple[int, ...]):
         super().__init__()
         self.cardinalities = tuple(cardinalities)
+        total = int(sum(cardinalities))
         offsets = np.concatenate([[0], np.cumsum(cardinalities)[:-1]]).astype(np.int64)
         self.register_buffer("offsets", torch.as_tensor(offsets), persistent=False)
-        self.groups = []  # (k, index of parts, name of logit-index buffer)
-        for k in sorted(set(cardinalities)):
-            parts = [i for i, c in enumerate(cardinalities) if c == k]
-            logit_idx = torch.as_tensor([offsets[i] + j for i in parts for j in range(k)])
-            self.register_buffer(f"parts_{k}", torch.as_tensor(parts), persistent=False)
-            self.register_buffer(f"logits_{k}", logit_idx, persistent=False)
-            self.groups.append(k)
+        self.buckets = bucket_parts(self.cardinalities)
+        order = [i for b in self.buckets for i in b]
+        # Position of each part in the concatenation of the buckets' outputs.
+        self.register_buffer("order", torch.as_tensor(np.argsort(order), dtype=torch.long), persistent=False)
+        for b, parts in enumerate(self.buckets):
+            k = max(self.cardinalities[i] for i in parts)
+            # Column ``total`` of the padded logits is the -inf pad.
+            idx = [offsets[i] + j if j < self.cardinalities[i] else total for i in parts for j in range(k)]
+            self.register_buffer(f"parts_{b}", torch.as_tensor(parts, dtype=torch.long), persistent=False)
+            self.register_buffer(f"logits_{b}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
 
     def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
         """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros."""
@@ -76,37 +127,76 @@ class CategoricalParts(nn.Module):
             out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.float())
         return out
 
-    def _grouped(self, logits: torch.Tensor, k: int) -> torch.Tensor:
-        idx = getattr(self, f"logits_{k}")
-        return logits[:, idx].view(logits.shape[0], -1, k)  # (B, parts, k)
+    def _stacked(self, logits: torch.Tensor):
+        """Yield (parts, (B, parts, k) padded logits) per bucket."""
+        padded = F.pad(logits, (0, 1), value=-math.inf)
+        for b in range(len(self.buckets)):
+            parts, idx = getattr(self, f"parts_{b}"), getattr(self, f"logits_{b}")
+            yield parts, padded[:, idx].view(logits.shape[0], len(parts), -1)
 
     def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """(B, K) negative log-likelihood of each code; unseen codes (-1) score log(1/k)... as 0."""
-        out = logits.new_zeros(codes.shape)
-        for k in self.groups:
-            parts = getattr(self, f"parts_{k}")
-            logp = F.log_softmax(self._grouped(logits, k), dim=-1)
-            target = codes[:, parts]
-            nll = -logp.gather(-1, target.clamp_min(0).unsqueeze(-1)).squeeze(-1)
-            out[:, parts] = torch.where(target >= 0, nll, torch.zeros_like(nll))
-        return out
+        """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0."""
+        if not self.buckets:
+            return logits.new_zeros(codes.shape)
+        target = codes.clamp_min(0)
+        out = [-F.log_softmax(g, dim=-1).gather(-1, target[:, parts, None]).squeeze(-1)
+               for parts, g in self._stacked(logits)]
+        nll = torch.cat(out, dim=1)[:, self.order]
+        return torch.where(codes >= 0, nll, torch.zeros_like(nll))
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:
         """Draw codes from the softmax of each part (Gumbel-max trick)."""
-        codes = torch.zeros((logits.shape[0], len(self.cardinalities)), dtype=torch.long, device=logits.device)
-        for k in self.groups:
-            parts = getattr(self, f"parts_{k}")
-            g = self._grouped(logits, k)
-            if temperature == 0:
-                codes[:, parts] = g.argmax(-1)
-                continue
-            u = torch.rand(g.shape, generator=generator, device=g.device).clamp_(1e-10, 1 - 1e-10)
-            codes[:, parts] = (g / temperature - torch.log(-torch.log(u))).argmax(-1)
-        return codes
+        if not self.buckets:
+            return torch.zeros((logits.shape[0], 0), dtype=torch.long, device=logits.device)
+        out = [sample_categorical(g, generator, temperature) for _, g in self._stacked(logits)]
+        return torch.cat(out, dim=1)[:, self.order]
 
     def probabilities(self, logits: torch.Tensor, part: int) -> torch.Tensor:
         start = int(self.offsets[part])
         return F.softmax(logits[:, start:start + self.cardinalities[part]], dim=-1)
+
+
+class ColumnAutoregression(nn.Module):
+    """Dependence between columns given z: a MADE network (Germain et al., 2015).
+
+    A factorized decoder makes the columns independent given z, so whatever
+    dependence z does not carry is lost, and that is most of what a model
+    trained on synthetic rows misses.  This network adds to each column's
+    decoder output a term that sees z and the *preceding* columns (in table
+    order; a column's categorical parts, e.g. its missing flag, precede its
+    value), so p(x | z) = prod_j p(x_j | z, x_<j) stays exact to evaluate in
+    one pass.  Sampling then goes column by column.  Masks implement the
+    order: hidden unit h has a degree d_h, sees inputs at positions <= d_h,
+    and feeds outputs at positions > d_h.
+    """
+
+    def __init__(self, cfg: VAEConfig, hidden: int):
+        super().__init__()
+        pos = cfg.input_positions
+        hidden = hidden if len(np.unique(pos)) > 1 else 0  # one position: nothing to depend on
+        self.inp = nn.Linear(cfg.n_inputs, hidden, bias=False)
+        self.lat = nn.Linear(cfg.latent_dim + cfg.n_conditions, hidden)
+        self.out = nn.Linear(hidden, cfg.n_inputs, bias=False)
+        self.set_order(pos, "cpu")
+
+    def set_order(self, positions: np.ndarray, device) -> None:
+        """Build the masks on ``device`` (a model built on the meta device rebuilds them)."""
+        levels = np.unique(positions)
+        degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
+        as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
+        self.register_buffer("levels", as_t(levels), persistent=False)
+        self.register_buffer("positions", as_t(positions), persistent=False)
+        self.register_buffer("mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)),
+                             persistent=False)
+        self.register_buffer("mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)),
+                             persistent=False)
+
+    def pre_activation(self, x, zc):
+        return F.linear(x, self.inp.weight * self.mask_in) + self.lat(zc)
+
+    def forward(self, x, zc):
+        """(B, n_inputs) output terms for inputs ``x`` (one-hot and continuous) and latents ``zc``."""
+        return F.linear(F.silu(self.pre_activation(x, zc)), self.out.weight * self.mask_out)
 
 
 class VAE(nn.Module):
@@ -120,6 +210,7 @@ class VAE(nn.Module):
         self.encoder = mlp(cfg.n_inputs + cfg.n_conditions, cfg.hidden_dims, 2 * cfg.latent_dim)
         self.decoder = mlp(cfg.latent_dim + cfg.n_conditions, cfg.hidden_dims[::-1], cfg.n_inputs)
         self.log_sigma = nn.Parameter(torch.zeros(cfg.n_continuous))  # learned per-dim std
+        self.ar = ColumnAutoregression(cfg, cfg.hidden_dims[0]) if cfg.autoregressive else None
 
     def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         return torch.cat([cont, self.parts.one_hot(codes)], dim=1)  # (B, n_inputs)
@@ -135,10 +226,16 @@ class VAE(nn.Module):
         mu, logvar = self.encoder(h).chunk(2, dim=-1)  # (B, L) each
         return mu, logvar.clamp(-12, 8)
 
-    def decode(self, z, cond=None):
-        if (c := self.condition(cond)) is not None:
-            z = torch.cat([z, c], dim=1)
-        out = self.decoder(z)
+    def latent_input(self, z, cond=None):
+        c = self.condition(cond)
+        return z if c is None else torch.cat([z, c], dim=1)
+
+    def decode(self, z, cond=None, x=None):
+        """Means and logits of p(x | z); an autoregressive decoder needs the rows ``x`` (B, n_inputs)."""
+        zc = self.latent_input(z, cond)
+        out = self.decoder(zc)
+        if self.ar is not None:
+            out = out + self.ar(x, zc)
         return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous:]  # means, logits
 
     def sigma(self) -> torch.Tensor:
@@ -153,15 +250,46 @@ class VAE(nn.Module):
     def forward(self, cont, codes, generator=None, cond=None):
         mu, logvar = self.encode(cont, codes, cond)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
-        mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond)
+        x = self.inputs(cont, codes) if self.ar is not None else None
+        mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x)
         return mean, logits, mu, logvar
 
     def draw(self, z, generator=None, cond=None, temperature: float = 1.0):
-        """Decode latents into sampled (cont, codes) blocks."""
+        """Decode latents into sampled (cont, codes) blocks (temperature 0: means and modes)."""
+        if self.ar is not None:
+            return self._draw_in_order(z, generator, cond, temperature)
         mean, logits = self.decode(z, cond)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         cont = mean + temperature * noise * self.sigma()
         return cont, self.parts.sample(logits, generator, temperature)
+
+    def _draw_in_order(self, z, generator, cond, temperature):
+        """Sample column by column; each position's hidden input grows by what was just drawn."""
+        ar, n_cont = self.ar, self.cfg.n_continuous
+        zc = self.latent_input(z, cond)
+        base = self.decoder(zc)
+        x = base.new_zeros(base.shape)
+        codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
+        pre = ar.pre_activation(x, zc)
+        w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
+        offsets, sigma = self.parts.offsets.tolist(), self.sigma()
+        for level in ar.levels.tolist():
+            units = (ar.positions == level).nonzero().squeeze(1)
+            out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
+            for j, u in enumerate(units.tolist()):
+                if u < n_cont:  # a continuous dimension
+                    noise = torch.randn(len(z), generator=generator, device=z.device)
+                    x[:, u] = out[:, j] + temperature * noise * sigma[u]
+            for part, (start, k) in enumerate(zip(offsets, self.cfg.cardinalities)):
+                lo = n_cont + start
+                if self.cfg.part_positions[part] != level:
+                    continue
+                j = int((units == lo).nonzero())
+                code = sample_categorical(out[:, j:j + k], generator, temperature)
+                codes[:, part] = code
+                x[torch.arange(len(z), device=z.device), lo + code] = 1.0
+            pre = pre + x[:, units] @ w_in[:, units].T
+        return x[:, :n_cont], codes
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -203,10 +331,11 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
     """
     mu, logvar = model.encode(cont, codes, cond)
     std = (0.5 * logvar).exp()
+    x = model.inputs(cont, codes) if model.ar is not None else None
     recs, log_ws = [], []
     for e in eps:
         z = mu + std * e
-        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond))
+        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond, x))
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         log_qz = -0.5 * (e.pow(2) + LOG_2PI).sum(-1) - (0.5 * logvar).sum(-1)
         recs.append(rec)
@@ -220,9 +349,12 @@ def init_weights(model: nn.Module, generator: torch.Generator) -> None:
         if isinstance(m, nn.Linear) and m.weight.numel():  # a table of constants has 0 inputs
             nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(m.in_features)
-            nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            if m.bias is not None:
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
     with torch.no_grad():
         model.log_sigma.zero_()
+        if getattr(model, "ar", None) is not None:
+            model.ar.out.weight.zero_()  # training starts from the factorized decoder
 
 
 def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) -> VAE:
@@ -232,6 +364,8 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     model = model.to_empty(device=device)
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)
+    if model.ar is not None:
+        model.ar.set_order(cfg.input_positions, device)
     init_weights(model, generator)
     return model
 

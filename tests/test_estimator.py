@@ -131,6 +131,7 @@ def test_bad_n(fitted_mixed, n):
     ({"validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\)"),
     ({"max_categories": 1}, r"max_categories must be an int >= 2"),
     ({"precision": "fp8"}, r"precision must be 'fp32' or 'bf16', got 'fp8'"),
+    ({"decoder": "flow"}, r"decoder must be 'autoregressive' or 'factorized', got 'flow'"),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
