@@ -33,7 +33,7 @@ METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detecti
 
 
 def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int,
-            target_last: bool = False) -> list[dict]:
+            target_last: bool = False, gmm_tol: float = 1e-3) -> list[dict]:
     import torch
 
     from tabvae import TabularVAE
@@ -55,7 +55,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
     for prior in priors:
         start = time.perf_counter()
         k = int(prior.removeprefix("gmm")) if prior.startswith("gmm") else 0
-        model.prior_ = GaussianMixturePrior.fit(mu, std, k, seed) if k else None
+        model.prior_ = GaussianMixturePrior.fit(mu, std, k, seed, tol=gmm_tol) if k else None
         prior_s = time.perf_counter() - start
         if prior == "posterior":
             rng = np.random.RandomState(seed)
@@ -67,7 +67,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
                      metadata=schema).scores
         utility = "roc_auc" if task == "classification" else "r2"
         out.append({
-            "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last,
+            "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last, "gmm_tol": gmm_tol,
             "active_dims": int(model.prior_.active.sum()) if k else None,
             "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
             **{m: s[m] for m in METRICS if m in s},
@@ -107,6 +107,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--max-train", type=int, default=10_000)
     ap.add_argument("--out", default="benchmarks/results/ablation.jsonl")
+    ap.add_argument("--gmm-tol", type=float, default=1e-3, help="EM tolerance of the gmmK samplers")
     ap.add_argument("--target-last", action="store_true", help="move the target to the last column")
     ap.add_argument("--report", metavar="JSONL", help="print the markdown table of a results file")
     args = ap.parse_args(argv)
@@ -118,7 +119,7 @@ def main(argv=None):
         for cfg in json.loads(args.configs):
             for seed in range(args.seeds):
                 for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train,
-                                   args.target_last):
+                                   args.target_last, args.gmm_tol):
                     with open(args.out, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)

@@ -105,3 +105,24 @@ def test_autoregressive_model_samples_reproducibly_and_round_trips(tmp_path):
     twin = load(tmp_path / "ar.tabvae")
     pd.testing.assert_frame_equal(out, twin.sample(400, random_state=3))
     np.testing.assert_allclose(model.score_samples(df.head(20)), twin.score_samples(df.head(20)))
+
+
+def test_autoregressive_decoder_edge_cases():
+    from tabvae import TabularVAE, TabularVAEAnomalyDetector
+
+    rng = np.random.RandomState(0)
+    # One column: nothing precedes anything, so there is no masked network.
+    one = pd.DataFrame({"x": rng.normal(size=200)})
+    m = TabularVAE(decoder="autoregressive", epochs=2, random_state=0).fit(one)
+    assert m.model_.ar is None
+    assert m.sample(50, random_state=0)["x"].between(one.x.min(), one.x.max()).all()
+
+    # bf16 training, early stopping, latent round trip and anomaly scores all go through the masked decoder.
+    df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(list("pqr"), 300),
+                       "c": pd.array(np.where(rng.rand(300) < 0.2, None, rng.randint(0, 9, 300)), dtype="Int64")})
+    m = TabularVAE(decoder="autoregressive", epochs=4, precision="bf16", early_stopping=True,
+                   n_iter_no_change=2, random_state=0).fit(df)
+    back = m.inverse_transform(m.transform(df.head(20)))
+    assert list(back.dtypes) == list(df.dtypes) and back["b"].isin(list("pqr")).all()
+    det = TabularVAEAnomalyDetector(vae=TabularVAE(decoder="autoregressive", epochs=3), random_state=0).fit(df)
+    assert np.isfinite(det.score_samples(df.head(30))).all()
