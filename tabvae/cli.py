@@ -81,6 +81,16 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+    return x
+
+
 def _condition(value: str) -> tuple[str, str]:
     if "=" not in value:
         raise argparse.ArgumentTypeError(f"a condition is COLUMN=VALUE, got {value!r}")
@@ -99,6 +109,10 @@ def cmd_fit(args) -> None:
                   categorical_columns=_columns(args.categorical), numeric_columns=_columns(args.numeric))
     if args.epochs is not None:
         params["epochs"] = args.epochs
+    if args.decoder is not None:
+        params["decoder"] = args.decoder
+    if args.kl_weight is not None:
+        params["kl_weight"] = args.kl_weight
     start = time.perf_counter()
     from .distributed import is_launched
 
@@ -197,6 +211,10 @@ def cmd_demo(args) -> None:
     params = dict(random_state=0, verbose=not args.quiet)
     if args.epochs is not None:
         params["epochs"] = args.epochs
+    if args.decoder is not None:
+        params["decoder"] = args.decoder
+    if args.kl_weight is not None:
+        params["kl_weight"] = args.kl_weight
     start = time.perf_counter()
     model = TabularVAE(**params).fit(train)
     fit_s = time.perf_counter() - start
@@ -232,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("data", help="CSV, TSV or Parquet file; '-' reads CSV from stdin")
     f.add_argument("-o", "--output", required=True, help="model file to write (e.g. model.tabvae)")
     f.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
+    f.add_argument("--decoder", choices=["factorized", "autoregressive"],
+                   help="factorized (default, faster) or autoregressive (each column also depends on "
+                        "the columns before it; better train-on-synthetic utility, e.g. with --kl-weight 0.75)")
+    f.add_argument("--kl-weight", type=_positive_float, help="weight of the KL term (default: the model's default)")
     f.add_argument("--categorical", help="comma-separated columns to model as categories")
     f.add_argument("--numeric", help="comma-separated columns to model as numbers")
     f.add_argument("--device", default="auto", help="auto (default), cpu or cuda")

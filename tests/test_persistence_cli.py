@@ -142,9 +142,22 @@ def test_cli_user_errors_are_one_line(cli_files, args, message):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+def test_cli_fit_with_autoregressive_decoder(cli_files):
+    d = cli_files
+    r = tabvae("fit", str(d / "adult.csv"), "-o", str(d / "ar.tabvae"), "--epochs", "2", "-q",
+               "--decoder", "autoregressive", "--kl-weight", "0.75")
+    assert r.returncode == 0, r.stderr
+    params = load(d / "ar.tabvae").get_params()
+    assert params["decoder"] == "autoregressive" and params["kl_weight"] == 0.75
+
+
 def test_cli_bad_number_and_help():
     r = tabvae("sample", "m.tabvae", "-n", "ten", "-o", "x.csv")
     assert r.returncode == 2 and "expected a positive integer, got 'ten'" in r.stderr
+    r = tabvae("fit", "d.csv", "-o", "m.tabvae", "--kl-weight", "-1")
+    assert r.returncode == 2 and "expected a positive number, got '-1'" in r.stderr
+    r = tabvae("fit", "d.csv", "-o", "m.tabvae", "--decoder", "flow")
+    assert r.returncode == 2 and "invalid choice: 'flow'" in r.stderr
     for cmd in ["fit", "sample", "evaluate", "score", "demo"]:
         r = tabvae(cmd, "--help")
         assert r.returncode == 0 and "usage: tabvae " + cmd in r.stdout
