@@ -101,18 +101,27 @@ def _condition(value: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- commands
 
 
+def _model_options(args) -> dict:
+    """TabularVAE parameters given on the command line (the rest keep the model's defaults)."""
+    given = {"epochs": args.epochs, "decoder": args.decoder, "kl_weight": args.kl_weight}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
+    p.add_argument("--decoder", choices=["factorized", "autoregressive"],
+                   help="factorized (default, faster) or autoregressive (each column also depends on "
+                        "the columns before it; better train-on-synthetic utility, e.g. with --kl-weight 0.75)")
+    p.add_argument("--kl-weight", type=_positive_float, help="weight of the KL term (default: the model's default)")
+
+
 def cmd_fit(args) -> None:
     from . import TabularVAE
 
     df = read_table(args.data)
     params = dict(verbose=not args.quiet, random_state=args.seed, device=args.device,
                   categorical_columns=_columns(args.categorical), numeric_columns=_columns(args.numeric))
-    if args.epochs is not None:
-        params["epochs"] = args.epochs
-    if args.decoder is not None:
-        params["decoder"] = args.decoder
-    if args.kl_weight is not None:
-        params["kl_weight"] = args.kl_weight
+    params.update(_model_options(args))
     start = time.perf_counter()
     from .distributed import is_launched
 
@@ -209,12 +218,7 @@ def cmd_demo(args) -> None:
     holdout = df.drop(train.index)
     print(f"UCI Adult: {len(train):,} training rows, {len(holdout):,} held out, {df.shape[1]} columns")
     params = dict(random_state=0, verbose=not args.quiet)
-    if args.epochs is not None:
-        params["epochs"] = args.epochs
-    if args.decoder is not None:
-        params["decoder"] = args.decoder
-    if args.kl_weight is not None:
-        params["kl_weight"] = args.kl_weight
+    params.update(_model_options(args))
     start = time.perf_counter()
     model = TabularVAE(**params).fit(train)
     fit_s = time.perf_counter() - start
@@ -249,11 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fit", help="fit a model on a CSV/Parquet table and save it")
     f.add_argument("data", help="CSV, TSV or Parquet file; '-' reads CSV from stdin")
     f.add_argument("-o", "--output", required=True, help="model file to write (e.g. model.tabvae)")
-    f.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
-    f.add_argument("--decoder", choices=["factorized", "autoregressive"],
-                   help="factorized (default, faster) or autoregressive (each column also depends on "
-                        "the columns before it; better train-on-synthetic utility, e.g. with --kl-weight 0.75)")
-    f.add_argument("--kl-weight", type=_positive_float, help="weight of the KL term (default: the model's default)")
+    _add_model_options(f)
     f.add_argument("--categorical", help="comma-separated columns to model as categories")
     f.add_argument("--numeric", help="comma-separated columns to model as numbers")
     f.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="fit on the bundled UCI Adult table, sample, and summarise fidelity")
     d.add_argument("-o", "--output", default="adult_synthetic.csv", help="synthetic CSV to write")
-    d.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
+    _add_model_options(d)
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_demo)
     return p

@@ -161,3 +161,11 @@ def test_cli_bad_number_and_help():
     for cmd in ["fit", "sample", "evaluate", "score", "demo"]:
         r = tabvae(cmd, "--help")
         assert r.returncode == 0 and "usage: tabvae " + cmd in r.stdout
+
+
+def test_cli_demo_runs_end_to_end(tmp_path):
+    # README's first command; one epoch so it takes seconds (its scores are then meaningless).
+    r = tabvae("demo", "--epochs", "1", "-q", "--decoder", "autoregressive", "-o", str(tmp_path / "s.csv"))
+    assert r.returncode == 0, r.stderr
+    assert "UCI Adult: 26,049 training rows" in r.stdout and "fit in" in r.stdout
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 26_049
