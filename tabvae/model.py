@@ -266,32 +266,41 @@ class VAE(nn.Module):
         return cont, self.parts.sample(logits, generator, temperature)
 
     def _draw_in_order(self, z, generator, cond, temperature):
-        """Sample column by column; each position's hidden input grows by what was just drawn."""
-        ar, n_cont = self.ar, self.cfg.n_continuous
+        """Sample one position at a time; what was drawn is added to the masked network's input."""
+        ar = self.ar
         zc = self.latent_input(z, cond)
         base = self.decoder(zc)
         x = base.new_zeros(base.shape)
         codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
         pre = ar.pre_activation(x, zc)
         w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
-        offsets, sigma = self.parts.offsets.tolist(), self.sigma()
-        for level in ar.levels.tolist():
-            units = (ar.positions == level).nonzero().squeeze(1)
+        sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
+        for units, conts, parts in self._sampling_order(z.device):
             out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
-            for j, u in enumerate(units.tolist()):
-                if u < n_cont:  # a continuous dimension
-                    noise = torch.randn(len(z), generator=generator, device=z.device)
-                    x[:, u] = out[:, j] + temperature * noise * sigma[u]
-            for part, (start, k) in enumerate(zip(offsets, self.cfg.cardinalities)):
-                lo = n_cont + start
-                if self.cfg.part_positions[part] != level:
-                    continue
-                j = int((units == lo).nonzero())
+            for j, u in conts:
+                noise = torch.randn(len(z), generator=generator, device=z.device)
+                x[:, u] = out[:, j] + temperature * noise * sigma[u]
+            for j, part, k in parts:
                 code = sample_categorical(out[:, j:j + k], generator, temperature)
                 codes[:, part] = code
-                x[torch.arange(len(z), device=z.device), lo + code] = 1.0
+                x[rows, units[j] + code] = 1.0
             pre = pre + x[:, units] @ w_in[:, units].T
-        return x[:, :n_cont], codes
+        return x[:, : self.cfg.n_continuous], codes
+
+    def _sampling_order(self, device) -> list:
+        """Per position: (its units, [(index in units, continuous dim)], [(index in units, part, k)])."""
+        n_cont, cards = self.cfg.n_continuous, self.cfg.cardinalities
+        pos = self.cfg.input_positions
+        starts = n_cont + np.concatenate([[0], np.cumsum(cards)[:-1]]).astype(np.int64)
+        steps = []
+        for level in np.unique(pos):
+            units = np.flatnonzero(pos == level)
+            index = {int(u): j for j, u in enumerate(units)}
+            conts = [(j, int(u)) for j, u in enumerate(units) if u < n_cont]
+            parts = [(index[int(starts[p])], p, k) for p, k in enumerate(cards)
+                     if self.cfg.part_positions[p] == level]
+            steps.append((torch.as_tensor(units, device=device), conts, parts))
+        return steps
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
