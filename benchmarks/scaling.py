@@ -147,7 +147,7 @@ def _fit_job(job: dict, res: dict) -> None:
     res["load_s"] = time.perf_counter() - t0
     res["shape"] = list(df.shape)
     res["rss_after_load_mb"] = peak_rss_mb()
-    model = TabularVAE(epochs=int(job["epochs"]), random_state=SEED)
+    model = TabularVAE(epochs=int(job["epochs"]), random_state=SEED, **job.get("params", {}))
     t0 = time.perf_counter()
     model.fit(df)
     fit_s = time.perf_counter() - t0
@@ -453,6 +453,9 @@ def main(argv=None) -> None:
     p.add_argument("--highcard-rows", type=int, default=1_000_000)
     p.add_argument("--highcard-ids", type=int, default=100_000)
     p.add_argument("--skip", default="", help="comma list among rows,wide,highcard,stream")
+    p.add_argument("--params", default="{}", help="JSON dict of TabularVAE parameters for the rows/wide/highcard fits")
+    p.add_argument("--wide-sample", type=int, default=0,
+                   help="also time sampling this many rows after the 20k x 15 and 20k x 200 fits (0: no)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--tag", default="")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -487,14 +490,17 @@ def main(argv=None) -> None:
         if "rows" not in skip:
             jobs += [(f"rows_{n}", {"kind": "fit", "table": str(tables[f"rows_{n}"]), "epochs": 2}) for n in sizes]
         if "wide" not in skip:
+            sample = {"n_sample": args.wide_sample} if args.wide_sample else {}
             if "rows" in skip:
-                jobs.append(("rows_20000", {"kind": "fit", "table": str(tables["rows_20000"]), "epochs": 2}))
-            jobs.append(("wide_200", {"kind": "fit", "table": str(tables["wide_200"]), "epochs": 2}))
+                jobs.append(("rows_20000", {"kind": "fit", "table": str(tables["rows_20000"]), "epochs": 2, **sample}))
+            jobs.append(("wide_200", {"kind": "fit", "table": str(tables["wide_200"]), "epochs": 2, **sample}))
         if "highcard" not in skip:
             jobs.append(("highcard_1m", {"kind": "fit", "table": str(tables["highcard_1m"]), "epochs": 1,
                                          "n_sample": 100_000}))
+        params = json.loads(args.params)
+        doc["settings"]["params"] = params
         for name, job in jobs:
-            job.update(name=name, result_file=str(work / f"{name}.json"))
+            job.update(name=name, result_file=str(work / f"{name}.json"), params=params)
             doc["results"][name] = run_worker("benchmarks.scaling", job)
             save()
         if "stream" not in skip:
