@@ -35,7 +35,8 @@ class VAEConfig:
 
     @property
     def autoregressive(self) -> bool:
-        return bool(self.cont_positions or self.part_positions)
+        """Positions were given, and more than one: a single column part has nothing to condition on."""
+        return bool(self.cont_positions or self.part_positions) and len(np.unique(self.input_positions)) > 1
 
     @property
     def input_positions(self) -> np.ndarray:
@@ -173,19 +174,16 @@ class ColumnAutoregression(nn.Module):
 
     def __init__(self, cfg: VAEConfig, hidden: int):
         super().__init__()
-        pos = cfg.input_positions
         self.inp = nn.Linear(cfg.n_inputs, hidden, bias=False)
         self.lat = nn.Linear(cfg.latent_dim + cfg.n_conditions, hidden)
         self.out = nn.Linear(hidden, cfg.n_inputs, bias=False)
-        self.set_order(pos, "cpu")
+        self.set_order(cfg.input_positions, "cpu")
 
     def set_order(self, positions: np.ndarray, device) -> None:
         """Build the masks on ``device`` (a model built on the meta device rebuilds them)."""
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
-        self.register_buffer("levels", as_t(levels), persistent=False)
-        self.register_buffer("positions", as_t(positions), persistent=False)
         self.register_buffer("mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)),
                              persistent=False)
         self.register_buffer("mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)),
@@ -210,9 +208,7 @@ class VAE(nn.Module):
         self.encoder = mlp(cfg.n_inputs + cfg.n_conditions, cfg.hidden_dims, 2 * cfg.latent_dim)
         self.decoder = mlp(cfg.latent_dim + cfg.n_conditions, cfg.hidden_dims[::-1], cfg.n_inputs)
         self.log_sigma = nn.Parameter(torch.zeros(cfg.n_continuous))  # learned per-dim std
-        # With a single column part there is nothing to condition on: the decoder stays factorized.
-        ordered = cfg.autoregressive and len(np.unique(cfg.input_positions)) > 1
-        self.ar = ColumnAutoregression(cfg, cfg.hidden_dims[0]) if ordered else None
+        self.ar = ColumnAutoregression(cfg, cfg.hidden_dims[0]) if cfg.autoregressive else None
 
     def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         return torch.cat([cont, self.parts.one_hot(codes)], dim=1)  # (B, n_inputs)
