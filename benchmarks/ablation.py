@@ -12,6 +12,7 @@ A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
 ``standard`` samples N(0, I), ``gmmK`` fits a K-component ``GaussianMixturePrior``;
 ``posterior`` is a diagnostic, not a generator: one draw z ~ q(z|x) per training row, decoded
 (what a perfect model of the aggregate posterior would give, and a privacy worst case).
+``--spike-share`` sets the numeric encoder's ``SPIKE_SHARE`` for the run (``none``: no spike state).
 One JSON line per (data set, config, seed, sampler) is appended to ``--out``;
 ``--report`` prints the means over seeds as a markdown table.
 """
@@ -33,8 +34,11 @@ METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detecti
 
 
 def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int,
-            target_last: bool = False, gmm_tol: float = 1e-3, drop: tuple[str, ...] = ()) -> list[dict]:
+            target_last: bool = False, gmm_tol: float = 1e-3, drop: tuple[str, ...] = (),
+            spike_share: float | None = -1.0) -> list[dict]:
     import torch
+
+    from tabvae.encoders import numeric
 
     from tabvae import TabularVAE
     from tabvae.evaluate import evaluate
@@ -42,6 +46,8 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
     from tabvae.schema import infer_schema
 
     torch.set_num_threads(1)
+    if spike_share != -1.0:  # -1: keep the library's SPIKE_SHARE
+        numeric.SPIKE_SHARE = spike_share
     df, target, task = load_dataset(dataset)
     df = df.drop(columns=list(drop))  # a diagnostic: what the gap is without these features
     if target_last:  # the autoregressive decoder follows table order
@@ -69,6 +75,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
         utility = "roc_auc" if task == "classification" else "r2"
         out.append({
             "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last, "gmm_tol": gmm_tol,
+            "spike_share": numeric.SPIKE_SHARE,
             "dropped": list(drop),
             "active_dims": int(model.prior_.active.sum()) if k else None,
             "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
@@ -83,6 +90,8 @@ def report(path: str) -> str:
     rows = [json.loads(line) for line in open(path)]
     df = pd.DataFrame(rows)
     df["config"] = df["config"].map(lambda c: json.dumps(c, sort_keys=True))
+    if "spike_share" in df:  # runs that set the numeric encoder's SPIKE_SHARE
+        df["config"] += df["spike_share"].map(lambda v: " SPIKE_SHARE=none" if pd.isna(v) else f" SPIKE_SHARE={v}")
     keys = ["dataset", "config", "prior"]
     means = df.groupby(keys, sort=False)[METRICS + ["prior_s"]].mean()
     seeds = df.groupby(keys, sort=False)["seed"].nunique()
@@ -112,6 +121,8 @@ def main(argv=None):
     ap.add_argument("--out", default="benchmarks/results/ablation.jsonl")
     ap.add_argument("--drop", default="", help="comma-separated columns to remove from the data set first")
     ap.add_argument("--gmm-tol", type=float, default=1e-3, help="EM tolerance of the gmmK samplers")
+    ap.add_argument("--spike-share", type=lambda v: None if v == "none" else float(v), default=-1.0,
+                    help="the numeric encoder's SPIKE_SHARE for this run ('none': no spike state)")
     ap.add_argument("--target-last", action="store_true", help="move the target to the last column")
     ap.add_argument("--report", metavar="JSONL", help="print the markdown table of a results file")
     args = ap.parse_args(argv)
@@ -123,7 +134,8 @@ def main(argv=None):
         for cfg in json.loads(args.configs):
             for seed in range(args.seeds):
                 for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train,
-                                   args.target_last, args.gmm_tol, tuple(filter(None, args.drop.split(",")))):
+                                   args.target_last, args.gmm_tol, tuple(filter(None, args.drop.split(","))),
+                                   args.spike_share):
                     with open(args.out, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)

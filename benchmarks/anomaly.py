@@ -9,7 +9,7 @@ repository (override the folder with the ``TABVAE_DATA`` environment variable);
 feature columns ``x0..x{d-1}`` and ``label`` (1 = anomaly).
 
 Detectors (each gives an *anomaly score*, higher = more anomalous)
-    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template ``TabularVAE(kl_weight=1.0, prior="standard")``);
+    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template ``TabularVAE(kl_weight=1.0, prior="standard", decoder="factorized", hidden_dims=(128, 128))``);
                     score = ``-score_samples`` (negative ELBO).
     tabvae_iw16     variant, clearly not the default: the *same fitted model* scored
                     with the importance-weighted bound (``n_importance_samples=16``,
@@ -133,9 +133,10 @@ class TabVAEDet(_Det):
 
     def fit(self, X, seed):
         from tabvae import TabularVAE, TabularVAEAnomalyDetector
+        from tabvae.anomaly import DEFAULT_TEMPLATE
 
         # The detector's default template, plus any variant parameters.
-        vae = TabularVAE(**{"kl_weight": 1.0, "prior": "standard", **self.vae_params})
+        vae = TabularVAE(**{**DEFAULT_TEMPLATE, **self.vae_params})
         self.det = TabularVAEAnomalyDetector(vae=vae, contamination="auto",
                                              n_importance_samples=None, random_state=seed).fit(X)
         return self

@@ -26,7 +26,7 @@ DEFAULT_RESULTS = HERE / "results"
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
-GEN_ORDER = ["tabvae", "tabvae_ar", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
+GEN_ORDER = ["tabvae", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
 AUG_ORDER = ["full_train", "small_only", "small+tabvae", "small+sdv_tvae", "small+smote_nc"]
 FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\d+)\.json$")
 
@@ -85,7 +85,7 @@ def _mean(vals):
 
 def _gen_label(name, recs):
     epochs = sorted({r.get("generator_info", {}).get("epochs_used") for r in recs} - {None})
-    if name in ("sdv_tvae", "sdv_ctgan", "tabvae", "tabvae_ar") and epochs:
+    if name in ("sdv_tvae", "sdv_ctgan", "tabvae", "tabvae_factorized") and epochs:
         overrides = {}
         for r in recs:
             overrides.update(r.get("generator_info", {}).get("constructor_overrides") or {})

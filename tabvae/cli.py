@@ -109,9 +109,10 @@ def _model_options(args) -> dict:
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
-    p.add_argument("--decoder", choices=["factorized", "autoregressive"],
-                   help="factorized (default, faster) or autoregressive (each column also depends on "
-                        "the columns before it; better train-on-synthetic utility, e.g. with --kl-weight 0.75)")
+    p.add_argument("--decoder", choices=["autoregressive", "factorized"],
+                   help="autoregressive (default: each column also depends on the columns before it) or "
+                        "factorized (columns independent given the latent code; faster sampling of wide "
+                        "tables, best with --kl-weight 0.5)")
     p.add_argument("--kl-weight", type=_positive_float, help="weight of the KL term (default: the model's default)")
 
 

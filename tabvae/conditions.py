@@ -75,8 +75,7 @@ def _parse_level(col, enc, value):
 
 
 def _bounds(spec, enc):
-    q = enc._numeric.quantiles_ if spec.kind == "datetime" else enc.quantiles_
-    return q[0], q[-1]
+    return (enc._numeric if spec.kind == "datetime" else enc).training_range()
 
 
 def _parse_range(col, spec, enc, value):

@@ -120,12 +120,12 @@ class CategoricalParts(nn.Module):
             self.register_buffer(f"parts_{b}", torch.as_tensor(parts, dtype=torch.long), persistent=False)
             self.register_buffer(f"logits_{b}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
 
-    def one_hot(self, codes: torch.Tensor) -> torch.Tensor:
+    def one_hot(self, codes: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
         """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros."""
-        out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=torch.float32)
+        out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=dtype)
         if codes.shape[1]:
             valid = codes >= 0
-            out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.float())
+            out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.to(dtype))
         return out
 
     def _stacked(self, logits: torch.Tensor):
@@ -211,16 +211,19 @@ class VAE(nn.Module):
         self.ar = ColumnAutoregression(cfg, cfg.hidden_dims[0]) if cfg.autoregressive else None
 
     def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        return torch.cat([cont, self.parts.one_hot(codes)], dim=1)  # (B, n_inputs)
+        return torch.cat([cont, self.parts.one_hot(codes, cont.dtype)], dim=1)  # (B, n_inputs)
 
     def condition(self, cond: torch.Tensor | None) -> torch.Tensor | None:
         """(B, m) codes of the conditioning columns -> (B, n_conditions) one-hot."""
         return None if cond is None or not self.cfg.n_conditions else self.cond_parts.one_hot(cond)
 
     def encode(self, cont, codes, cond=None):
-        h = self.inputs(cont, codes)
+        return self._encode(self.inputs(cont, codes), cond)
+
+    def _encode(self, h, cond=None):
+        """Posterior mean and log-variance from the (B, n_inputs) one-hot/continuous rows ``h``."""
         if (c := self.condition(cond)) is not None:
-            h = torch.cat([h, c], dim=1)
+            h = torch.cat([h, c.to(h.dtype)], dim=1)
         mu, logvar = self.encoder(h).chunk(2, dim=-1)  # (B, L) each
         return mu, logvar.clamp(-12, 8)
 
@@ -246,10 +249,10 @@ class VAE(nn.Module):
         return torch.cat([gauss, self.parts.nll(logits, codes)], dim=1)
 
     def forward(self, cont, codes, generator=None, cond=None):
-        mu, logvar = self.encode(cont, codes, cond)
+        x = self.inputs(cont, codes)  # built once: the encoder and the autoregressive network both read it
+        mu, logvar = self._encode(x, cond)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device)
-        x = self.inputs(cont, codes) if self.ar is not None else None
-        mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x)
+        mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x if self.ar is not None else None)
         return mean, logits, mu, logvar
 
     def draw(self, z, generator=None, cond=None, temperature: float = 1.0):

@@ -71,6 +71,45 @@ def test_spike_round_trips_exactly():
     np.testing.assert_array_equal(out.gain[x == 0], 0)
 
 
+def test_dominant_spike_is_a_state_and_rare_values_come_back():
+    rng = np.random.RandomState(0)
+    gain = np.where(rng.rand(2000) < 0.95, 0, rng.randint(100, 10**5, 2000)).astype(float)
+    gain[:40] = np.nan
+    df = pd.DataFrame({"gain": gain})
+    enc = TableEncoder(infer_schema(df)).fit(df)
+    num = enc.encoders_["gain"]
+    assert num.spike_ == 0.0 and enc.layout_.cardinalities == (3,)  # value, missing, spike
+    cont, codes = enc.transform(df)
+    state = np.select([np.isnan(gain), gain == 0], [1, 2], 0)
+    np.testing.assert_array_equal(codes[:, 0], state)
+    assert (cont[state > 0] == 0).all()
+    # The quantile map covers only the non-spike values: their z spread over N(0, 1).
+    assert abs(cont[state == 0].mean()) < 0.2 and 0.7 < cont[state == 0].std() < 1.3
+    out = enc.inverse_transform(cont, codes, np.random.RandomState(0))
+    assert out.gain.isna().sum() == 40 and (out.gain == 0).sum() == (gain == 0).sum()
+    assert np.allclose(out.gain[state == 0], gain[state == 0], rtol=0.02)
+    # Spike and missing rows carry no density term (their probability is the state's).
+    jac = enc.log_jacobian(df)["gain"].to_numpy()
+    assert (jac[state > 0] == 0).all() and (jac[state == 0] != 0).all()
+    assert num.training_range() == (0.0, float(np.nanmax(gain)))
+
+
+def test_spike_below_the_share_stays_in_the_quantile_map():
+    x = np.where(np.random.RandomState(0).rand(1000) < 0.5, 7.0, np.random.RandomState(1).rand(1000))
+    enc = TableEncoder(infer_schema(pd.DataFrame({"x": x}))).fit(pd.DataFrame({"x": x}))
+    assert enc.encoders_["x"].spike_ is None and enc.layout_.cardinalities == ()
+
+
+def test_encoder_state_without_spike_fields_loads():
+    # Model files written before spikes had a state lack "spike" and "range".
+    df = pd.DataFrame({"x": np.random.RandomState(0).rand(300)})
+    enc = TableEncoder(infer_schema(df)).fit(df)
+    state = enc.get_state()
+    del state["encoders"]["x"]["spike"], state["encoders"]["x"]["range"]
+    enc2 = TableEncoder.from_state(state)
+    np.testing.assert_array_equal(enc2.transform(df)[0], enc.transform(df)[0])
+
+
 def test_high_cardinality_is_capped_and_rare_levels_resampled():
     rng = np.random.RandomState(0)
     values = np.concatenate([rng.choice(["common_a", "common_b"], 5000), [f"id{i}" for i in range(50_000)]])
