@@ -78,9 +78,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         ``kl_weight=0.5, hidden_dims=(128, 128)`` (the settings it was tuned
         with) for the fastest sampling of very wide tables.  On the benchmark
         the autoregressive decoder narrowed the train-on-synthetic gap
-        (online_shoppers 0.030 -> 0.008 ROC-AUC) and raised LogisticDetection
-        (Adult 0.932 -> 0.966); it samples 100k rows of a 200-column table in
-        14.9 s against 8.3 s (benchmarks/README.md).
+        (online_shoppers 0.030 -> 0.011 ROC-AUC) and raised LogisticDetection
+        (Adult 0.932 -> 0.969); at (128, 128) it sampled 100k rows of a
+        200-column table in 14.9 s against 8.3 s (benchmarks/README.md).
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
@@ -269,7 +269,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         order = _column_positions(encoder.layout_, schema.names) if self.decoder == "autoregressive" else ((), ())
         cfg = VAEConfig(encoder.layout_.n_continuous, encoder.layout_.cardinalities,
                         self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities(),
-                        cont_positions=order[0], part_positions=order[1])
+                        cont_positions=order[0], part_positions=order[1],
+                        value_gates=encoder.layout_.value_gates)
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
         if val_idx is None:  # no split: no fancy-indexed copies of the whole encoded table

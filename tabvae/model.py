@@ -32,6 +32,9 @@ class VAEConfig:
     # dimension and each categorical part; empty means a factorized decoder.
     cont_positions: tuple[int, ...] = ()
     part_positions: tuple[int, ...] = ()
+    # Per continuous dimension, the categorical part whose code 0 means the value is present
+    # (-1: always present).  Missing and spike rows then add nothing to the Gaussian likelihood.
+    value_gates: tuple[int, ...] = ()
 
     @property
     def autoregressive(self) -> bool:
@@ -209,6 +212,12 @@ class VAE(nn.Module):
         self.decoder = mlp(cfg.latent_dim + cfg.n_conditions, cfg.hidden_dims[::-1], cfg.n_inputs)
         self.log_sigma = nn.Parameter(torch.zeros(cfg.n_continuous))  # learned per-dim std
         self.ar = ColumnAutoregression(cfg, cfg.hidden_dims[0]) if cfg.autoregressive else None
+        self.set_value_gates("cpu")
+
+    def set_value_gates(self, device) -> None:
+        gates = self.cfg.value_gates
+        value = torch.as_tensor(gates, dtype=torch.long, device=device) if any(g >= 0 for g in gates) else None
+        self.register_buffer("value_gates", value, persistent=False)
 
     def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         return torch.cat([cont, self.parts.one_hot(codes, cont.dtype)], dim=1)  # (B, n_inputs)
@@ -246,6 +255,12 @@ class VAE(nn.Module):
         """(B, C + K) per-dimension negative log-likelihood of the data."""
         log_sigma = self.log_sigma.clamp_min(MIN_LOG_SIGMA)
         gauss = 0.5 * ((cont - mean) / log_sigma.exp()) ** 2 + log_sigma + 0.5 * LOG_2PI
+        if self.value_gates is not None:
+            # A missing or spike row's placeholder z = 0 is not data: left in, it pulled the
+            # learned std of a mostly-spike column towards its floor.
+            gated = self.value_gates >= 0
+            present = (codes[:, self.value_gates.clamp_min(0)] == 0) | ~gated
+            gauss = torch.where(present, gauss, torch.zeros_like(gauss))
         return torch.cat([gauss, self.parts.nll(logits, codes)], dim=1)
 
     def forward(self, cont, codes, generator=None, cond=None):
@@ -374,6 +389,7 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     model = model.to_empty(device=device)
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)
+    model.set_value_gates(device)
     if model.ar is not None:
         model.ar.set_order(cfg.input_positions, device)
     init_weights(model, generator)

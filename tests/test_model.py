@@ -126,3 +126,25 @@ def test_autoregressive_decoder_edge_cases():
     assert list(back.dtypes) == list(df.dtypes) and back["b"].isin(list("pqr")).all()
     det = TabularVAEAnomalyDetector(vae=TabularVAE(decoder="autoregressive", epochs=3), random_state=0).fit(df)
     assert np.isfinite(det.score_samples(df.head(30))).all()
+
+
+def test_missing_and_spike_rows_add_nothing_to_the_gaussian_likelihood():
+    # The placeholder z of a missing or spike value is not data: whatever it is, the
+    # row's Gaussian term is 0 and only the state's categorical term counts.
+    from tabvae import TabularVAE
+
+    rng = np.random.RandomState(0)
+    gain = np.where(rng.rand(400) < 0.95, 0.0, rng.randint(100, 10**4, 400))
+    gain[:20] = np.nan
+    df = pd.DataFrame({"gain": gain, "age": rng.randint(18, 90, 400)})
+    model = TabularVAE(epochs=2, latent_dim=4, hidden_dims=(16,), random_state=0).fit(df)
+    vae = model.model_
+    assert vae.cfg.value_gates == (0, -1)  # gain's state part gates its value; age has none
+    cont, codes = (torch.as_tensor(a) for a in model.encoder_.transform(df))
+    cont = cont.float()
+    mean, logits = torch.zeros_like(cont), torch.zeros(len(df), sum(vae.cfg.cardinalities))
+    nll = vae.reconstruction_nll(cont, codes, mean, logits)
+    state = codes[:, 0]
+    assert (nll[state > 0, 0] == 0).all() and (nll[state == 0, 0] != 0).all()
+    moved = vae.reconstruction_nll(cont + 5.0, codes, mean, logits)
+    assert torch.equal(moved[state > 0, 0], nll[state > 0, 0])

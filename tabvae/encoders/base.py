@@ -25,11 +25,14 @@ class ColumnEncoder:
 
     Subclasses set ``n_continuous`` and ``cardinalities`` in ``fit`` and
     implement ``get_state`` / ``from_state`` with JSON-safe values only, so
-    that saved models load without unpickling.
+    that saved models load without unpickling.  ``value_gated`` means the
+    continuous dimension holds a value only where the first categorical part
+    has code 0 (a numeric column's "value" state; missing or spike otherwise).
     """
 
     n_continuous: int = 0
     cardinalities: tuple[int, ...] = ()
+    value_gated: bool = False
 
     def __init__(self, spec: ColumnSpec):
         self.spec = spec

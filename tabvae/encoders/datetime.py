@@ -41,6 +41,7 @@ class DatetimeEncoder(ColumnEncoder):
     def _set_dims(self):
         self.n_continuous = self._numeric.n_continuous
         self.cardinalities = self._numeric.cardinalities
+        self.value_gated = self._numeric.value_gated
 
     def _as_numeric(self, column: pd.Series) -> pd.Series:
         ns = _to_ns(column).astype("float64")

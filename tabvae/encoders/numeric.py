@@ -94,6 +94,7 @@ class NumericEncoder(ColumnEncoder):
         self.spike_code_ = 1 + self.has_missing_ if self.spike_ is not None else None
         n_states = 1 + self.has_missing_ + (self.spike_ is not None)
         self.cardinalities = (n_states,) if n_states > 1 else ()
+        self.value_gated = n_states > 1
 
     def training_range(self) -> tuple[float, float]:
         """Smallest and largest value seen in training."""

@@ -28,6 +28,7 @@ class Layout:
     cardinalities: tuple[int, ...]
     continuous: dict
     codes: dict
+    value_gates: tuple[int, ...] = ()  # per continuous dim: the part whose code 0 means "a value", or -1
 
 
 def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True) -> ColumnEncoder:
@@ -69,13 +70,14 @@ class TableEncoder:
         return self
 
     def _layout(self) -> Layout:
-        cont, codes, cards, i, j = {}, {}, [], 0, 0
+        cont, codes, cards, gates, i, j = {}, {}, [], [], 0, 0
         for name, enc in self.encoders_.items():
             cont[name] = slice(i, i + enc.n_continuous)
             codes[name] = slice(j, j + len(enc.cardinalities))
             cards.extend(enc.cardinalities)
+            gates.extend([j if enc.value_gated else -1] * enc.n_continuous)
             i, j = i + enc.n_continuous, j + len(enc.cardinalities)
-        return Layout(i, tuple(cards), cont, codes)
+        return Layout(i, tuple(cards), cont, codes, tuple(gates))
 
     def transform(self, df: pd.DataFrame, extrapolate: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Encode ``df``; returns ``continuous`` (n, C) float64 and ``codes`` (n, K) int64.
