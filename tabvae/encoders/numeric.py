@@ -50,7 +50,8 @@ class NumericEncoder(ColumnEncoder):
     One Gaussian dimension, plus a categorical *state* part when the column
     had missing values or a spike in training: its levels are "value", then
     "missing" and "spike" where present.  Missing and spike rows encode their
-    Gaussian dimension as 0.
+    Gaussian dimension as 0, a placeholder that ``value_gated`` tells the
+    model to leave out of the Gaussian likelihood.
 
     Parameters
     ----------
