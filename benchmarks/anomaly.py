@@ -291,8 +291,8 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
             log(f"  [unsup seed={seed}] {dname:9s} auc={records[-1]['roc_auc']:.4f} "
                 f"ap={records[-1]['ap']:.4f} fit={ft:.1f}s")
             if dname == "tabvae" and variants.get("iw"):
-                name, score_s, m2 = _iw_variant(det, X, y, variants["iw"])
-                rec(protocol="unsupervised", detector=name, seed=seed, fit_s=ft, score_s=score_s,
+                iw_name, score_s, m2 = _iw_variant(det, X, y, variants["iw"])
+                rec(protocol="unsupervised", detector=iw_name, seed=seed, fit_s=ft, score_s=score_s,
                     n_train=len(X), n_test=len(X), **m2, extra={"note": IW_NOTE})
 
         # ---- semi-supervised split
@@ -328,9 +328,9 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
                 log(f"  [semi  seed={seed} contam={rate:.2f} k={k}] {dname:9s} auc={m['roc_auc']:.4f} "
                     f"ap={m['ap']:.4f} fit={t1 - t0:.1f}s")
                 if dname == "tabvae" and variants.get("iw"):
-                    name, score_s, m2 = _iw_variant(det, Xte, yte, variants["iw"])
+                    iw_name, score_s, m2 = _iw_variant(det, Xte, yte, variants["iw"])
                     for p in protos:
-                        rec(protocol=p, detector=name, fit_s=t1 - t0, score_s=score_s, **base, **m2,
+                        rec(protocol=p, detector=iw_name, fit_s=t1 - t0, score_s=score_s, **base, **m2,
                             extra={"note": IW_NOTE})
     return meta
 
@@ -434,7 +434,9 @@ def summarize(payload: dict) -> str:
     lines.append("- Anomaly score = −score_samples (PyOD: decision_function); higher = more anomalous. "
                  "ROC-AUC / AP from scikit-learn with label 1 = anomaly.")
     vp = payload.get("variants", {}).get("tabvae_params")
-    params = {"kl_weight": 1.0, "prior": "standard", **(vp or {})}
+    from tabvae.anomaly import DEFAULT_TEMPLATE
+
+    params = {**DEFAULT_TEMPLATE, **(vp or {})}
     tv = f"TabularVAE({', '.join(f'{k}={v!r}' for k, v in params.items())})"
     tv_note = ("a VARIANT, not the defaults" if vp else
                "the detector's default template; epochs='auto': about 2,000 steps since commit 6b4662c "

@@ -1098,107 +1098,103 @@ READINGS: dict[str, dict[str, str]] = {
     "01_quickstart.ipynb": {
         "summary_reading": """\
 The synthetic table matches the real one closely column by column and pair by
-pair (quality 0.966: column shapes 0.979, pair trends 0.952). It is not a
+pair (quality 0.976: column shapes 0.986, pair trends 0.965). It is not a
 perfect imitation: a gradient-boosted classifier tells real from synthetic rows
-with AUC 0.730 (0.5 would mean it cannot). For prediction, most of the signal
+with AUC 0.582 (0.5 would mean it cannot). For prediction, most of the signal
 survives: a model trained only on synthetic rows predicts income on the unseen
-holdout with ROC-AUC 0.887, against 0.925 for the same model trained on the real
+holdout with ROC-AUC 0.903, against 0.925 for the same model trained on the real
 rows. On privacy, synthetic rows are not closer to the training rows than fresh
-real rows are: the median distance to the closest training row is 1.8 times the
-holdout's (a ratio of at least 1 is what you want; it also says the synthetic
-rows are a little off the real data rather than copies of it), 51 % of them are
-nearer to train than to holdout (50 % is the ideal), and exact copies of
-training rows are rarer (0.0 %) than chance matches between holdout and train
-rows (0.1 %).""",
+real rows are: the median distance to the closest training row is 1.08 times the
+holdout's (a ratio of at least 1 is what you want), 51 % of them are nearer to
+train than to holdout (50 % is the ideal), and exact copies of training rows are
+rarer (0.0 %) than chance matches between holdout and train rows (0.1 %).""",
         "corr_reading": """\
-Most pairs differ by less than 0.05. The largest gap is `education` vs
-`education-num` (0.30): in the real data they are a one-to-one pair, and 15.8 %
-of synthetic rows pair an education with a different number. A VAE learns
-relationships approximately, never as hard rules; if you need this one exact,
-derive `education-num` from `education` after sampling (or drop one of the two
-before fitting). The next gaps, `race` vs `native-country` (0.18), `sex` vs
-`relationship` (0.11) and `capital-loss` vs `income` (0.08), say the model
-reproduces these links only partly; every other pair differs by 0.07 or less.""",
+Most pairs differ by less than 0.05. The largest gap is `capital-loss` vs
+`income` (0.08): the model reproduces how much more often high earners report a
+capital loss only partly. Next come `education` vs `education-num` (0.06) and
+`race` vs `native-country` (0.06). `education` and `education-num` are a
+one-to-one pair in the real data, and 1.4 % of synthetic rows pair an education
+with a different number. A VAE learns relationships approximately, never as
+hard rules; if you need this one exact, derive `education-num` from `education`
+after sampling (or drop one of the two before fitting). Every other pair
+differs by 0.045 or less.""",
     },
     "02_augment_small_training_set.ipynb": {
         "reading": """\
-Neither way of adding synthetic rows helped here. Adding 2,000 synthetic rows
-with `augment` gave a mean test ROC-AUC of 0.8737 against 0.8787 for the 500
-real rows alone (-0.005; better on 1 seed of 3). Balancing the classes with
-`TabVAEResampler` gave 0.8750 (-0.004; also better on 1 seed of 3). Both
+Neither way of adding synthetic rows helped clearly here. Adding 2,000
+synthetic rows with `augment` gave a mean test ROC-AUC of 0.8814 against 0.8787
+for the 500 real rows alone (+0.003; better on 2 seeds of 3). Balancing the
+classes with `TabVAEResampler` gave 0.8768 (-0.002; better on 1 seed of 3). Both
 changes are smaller than the seed-to-seed spread of the baseline itself (std
 0.008). For comparison, 2,000 more *real* rows raise the ROC-AUC to 0.9048
 (+0.026, on every seed). In plain words: a generator trained on the same 500
-rows gives the classifier nothing it could not already learn from them, with or
+rows gives the classifier little it could not already learn from them, with or
 without balancing the classes; more real data helps much more.""",
     },
     "03_generate_test_data.ipynb": {
         "naive_reading": """\
-More than two in five synthetic rows (43.16 %) ship before they were ordered,
-and 69 % have a delay of more than two weeks one way or the other, while every
-real delay is between 0 and 9 days. The second rule is broken by only 1.15 % of
+More than two in five synthetic rows (43.26 %) ship before they were ordered,
+and 60 % have a delay of more than two weeks one way or the other, while every
+real delay is between 0 and 9 days. The second rule is broken by only 0.93 % of
 rows. Such a table would fail any test that checks order logic.""",
         "delay_reading": """\
 With the delay as a column, the first rule holds in every sampled row (0.0 %);
-the second is broken by 2.1 % of rows, so rejecting them keeps 97.9 % of the
+the second is broken by 0.09 % of rows, so rejecting them keeps 99.9 % of the
 samples: a cheap filter.""",
         "dtype_reading": """\
 All 12 columns come back with their original dtypes (timezone-aware timestamp,
 naive date, `category`, nullable `Int64`, `bool`, nullable `boolean`), in the
 original order, the ids are unique, and both rules hold in all 100,000 rows.
-Null rates are within 3.7 percentage points of the real ones. The largest gap,
-`returned` (15.8 % missing vs 19.5 %), follows the order status: `returned` is
-only known for delivered orders, and the model generates more delivered orders
-than the real table has (84.2 % vs 80.5 %, table below). For the same reason
-`ship_date`, missing for cancelled and processing orders, is missing a little
-less often (5.1 % vs 6.1 %): the model generates fewer of those. `rating` is
-missing independently of the other columns; its gap (61.7 % vs 59.5 %) is
-plain model error. If rare cases matter for your tests, ask for them: fit with
+Null rates are within 1.3 percentage points of the real ones: the largest gap is
+`discount_pct` (71.5 % missing vs 70.3 %), then `rating` (60.3 % vs 59.5 %).
+`returned`, known only for delivered orders, and `ship_date`, missing for
+cancelled and processing orders, follow the order status, whose shares the
+model reproduces closely (delivered 80.1 % vs 80.5 %, table below). If rare
+cases matter for your tests, ask for them: fit with
 `conditional_columns=["status"]` and `sample(n, conditions={"status":
 "cancelled"})`.""",
         "pattern_reading": """\
 With the time of day as its own column the evening peak comes back (the naive
-model, dashed, spread orders over the whole night), and the mean delay per
-shipping method is close to the real one (standard 3.10 vs 2.99 days, express
-0.99 vs 0.93, pickup 0.44 vs 0.50). The naive model's means are off for
-standard (4.35) and pickup (1.30) orders, and they hide a spread of several
-weeks. Streaming 100,000 rows to Parquet took 0.4 s; fitting the model is the
-only slow step. The status shares confirm the reading above: the model makes
-delivered orders more common than they are (84.2 % vs 80.5 %) and shipped,
-cancelled and processing orders rarer.""",
+model, dashed, spreads orders over the whole night), and the mean delay per
+shipping method is close to the real one (standard 3.06 vs 2.99 days, express
+0.93 vs 0.93, pickup 0.54 vs 0.50). The naive model's means are off (standard
+2.49, express 0.27, pickup -0.91 days), and they hide a spread of several
+weeks. Streaming 100,000 rows to Parquet took 0.7 s; fitting the model is the
+only slow step. The status shares match the real ones within a percentage
+point.""",
     },
     "04_anomaly_detection.ipynb": {
         "auc_reading": """\
-tabvae separates the injected anomalies from normal rows with ROC-AUC 0.906
+tabvae separates the injected anomalies from normal rows with ROC-AUC 0.917
 overall, against 0.682 for IsolationForest, and is ahead on every kind. The gap
-is widest for education mismatches (0.908 vs 0.561) and shuffled rows (0.836 vs
+is widest for education mismatches (0.912 vs 0.561) and shuffled rows (0.867 vs
 0.556): every value is ordinary and only the *combination* is wrong, and
 IsolationForest is close to guessing. Sex/relationship contradictions are the
-hardest kind for both (0.815 vs 0.627). An isolation forest isolates values
+hardest kind for both (0.819 vs 0.627). An isolation forest isolates values
 that are unusual one feature at a time, which is why it does reasonably only on
-the extreme combinations (0.904, tabvae 0.970) and out-of-range rows (0.761,
-tabvae 1.000).""",
+the extreme combinations (0.904, tabvae 0.988) and out-of-range rows (0.761,
+tabvae 0.999).""",
         "threshold_reading": """\
-With no knowledge of the anomaly rate, the automatic threshold flags 6.6 % of
-the rows and catches 52.5 % of the injected anomalies, at a false-positive rate
-of 4.3 % on normal rows (so 38 % of flagged rows are injected ones). All 40
-out-of-range rows and 29 of 40 extreme combinations are flagged; most education
-mismatches (25 of 40), contradictions (32 of 40) and shuffled rows (27 of 40)
-stay under the fence although they rank high (the AUCs above). With a fixed
-review budget, rank rows by score and review the top instead of relying on
-`predict`.""",
+With no knowledge of the anomaly rate, the automatic threshold flags 5.9 % of
+the rows and catches 60.0 % of the injected anomalies, at a false-positive rate
+of 3.2 % on normal rows (so 48 % of flagged rows are injected ones). All 40
+out-of-range rows and 38 of 40 extreme combinations are flagged; about half of
+the education mismatches (22 of 40) and shuffled rows (22 of 40) and most
+contradictions (34 of 40) stay under the fence although they rank high (the
+AUCs above). With a fixed review budget, rank rows by score and review the top
+instead of relying on `predict`.""",
         "explain_reading": """\
-`explain()` names a changed field among its top two for 92 % of education
-mismatches, 82 % of sex/relationship contradictions and every extreme and
+`explain()` names a changed field among its top two for 95 % of education
+mismatches, 80 % of sex/relationship contradictions and every extreme and
 out-of-range row. The seven highest-scoring rows are out-of-range ones (ages
-144-150 working 157-167 hours), blamed on age and hours. The most anomalous
-*real* row, eighth overall, is a 54-year-old woman with a capital loss of
-3,900, more than any training row has, and `explain` blames `capital-loss`: an
-anomaly detector finds rare genuine rows as well as errors, and the explanation
-tells you which is which.""",
+127-148 working 134-166 hours), blamed on age and hours. The most anomalous
+*real* row, eighth overall, is a 66-year-old woman with a capital loss of
+4,356, more than any training row has (2,824), and `explain` blames
+`capital-loss`: an anomaly detector finds rare genuine rows as well as errors,
+and the explanation tells you which is which.""",
         "range_reading": """\
-A typical age (17 or 40) scores about 32 nats and 90 (the oldest age in the
-training data) 51, while 150 scores 258 and 1,000 scores 21,768: the further a
+A typical age (17 or 40) scores about 27-28 nats and 90 (the oldest age in the
+training data) 46, while 150 scores 239 and 1,000 scores 22,751: the further a
 value lies outside the range seen in training, the less likely the detector
 finds it. The detector measures likelihood in the columns' own units
 (`units="data"`, the default), so an impossible value cannot hide at the edge
@@ -1206,39 +1202,39 @@ of the range.""",
     },
     "05_latent_space.ipynb": {
         "map_reading": """\
-The model uses 22 of its 32 latent dimensions. Even flattened to two PCA
-dimensions the map separates the incomes: the >50K rows gather in the lower
-part of the map, and a linear classifier on the two coordinates predicts income
-with ROC-AUC 0.919 (0.984 with all 32 dimensions). Age changes gradually across
-the map. (Income is one of the columns the VAE encodes, so it is no surprise
-that the code knows it; what the map shows is that similar people get nearby
-codes.)""",
+The model uses 29 of its 32 latent dimensions (by the spread of the mean codes).
+Even flattened to two PCA dimensions the map separates the incomes: the >50K
+rows gather in the upper right of the map, and a linear classifier on the two
+coordinates predicts income with ROC-AUC 0.768 (1.000 with all 32 dimensions).
+Age rises from the bottom of the map to the top. (Income is one of the columns
+the VAE encodes, so it is no surprise that the code knows it; what the map shows
+is that similar people get nearby codes.)""",
         "path_reading": """\
-The spherical path moves through plausible people: age 20 -> 51, education
-Some-college -> Bachelors -> Masters, Never-married -> Divorced -> married
-Husband, and income flips to >50K at t = 0.67, together with sex. The endpoints
-are the model's reconstructions, not the rows: it decodes `a` as 20 years old
-(the real row: 19; the other columns shown match) and `b` as 51 in
-Prof-specialty working 48 hours (real: 53, Exec-managerial, 45 hours). The two
-codes are 105 degrees apart, so at its middle the straight line between them
-passes through codes only 61 % as long as the spherical path's, below the band
-where real rows' codes lie; the linear and spherical paths decode to different
-rows at 5 of the 7 steps. The group path reads like a summary of the table:
-from a divorced, Some-college, Other-service, <=50K person to a married,
-Bachelors, Prof-specialty, >50K one.""",
+The spherical path moves through plausible people: age 21 -> 46, education
+Some-college -> Bachelors -> Masters, Never-married -> married Husband,
+Adm-clerical -> Exec-managerial, and income flips to >50K at t = 0.50, a step
+before sex. The endpoints are the model's reconstructions, not the rows: it
+decodes `a` as 21 years old (the real row: 19; the other columns shown match)
+and `b` as 46 (real: 53; the other columns shown match). The two codes are 109
+degrees apart, so at its middle the straight line between them passes through
+codes only 58 % as long as the spherical path's, below the band where real
+rows' codes lie; the linear and spherical paths decode to different rows at 5
+of the 7 steps. The group path reads like a summary of the table: from a
+married Some-college man in Other-service earning <=50K to a married Bachelors
+in Exec-managerial earning >50K.""",
         "cond_reading": """\
 Every conditioned row has the requested income (2,000 of 2,000 for each class,
 no rejection needed), and the generated classes differ the way the real ones
-do: >50K people are older (44.8 vs 44.3 real), mostly married (78.8 % vs
-85.0 %), better educated and work longer hours, though the generated >50K rows
-are less often married or graduates than the real ones (40.6 % vs 49.8 % with
-a Bachelors or higher). One pattern is clearly too weak: non-zero capital gains
-(5.9 % of generated >50K rows vs 20.7 % real; 0.6 % vs 4.0 % for <=50K); check
-the columns you care about like this before relying on them. The numeric range
-`age` (30, 40) is met by rejection on top of the exact income (500 rows, all
->50K, ages 30-40). Finally, the probe: in the conditional model the latent code
-carries much less about income (ROC-AUC 0.800 vs 0.984), because income is
-given to the decoder directly and the code no longer needs to store it.""",
+do: >50K people are older (45.0 vs 44.3 real), mostly married (83.0 % vs
+85.0 %), better educated and work longer hours. The shares match within a few
+points, including non-zero capital gains (20.5 % of generated >50K rows vs
+20.7 % real; 3.3 % vs 4.0 % for <=50K); the largest gap is the share with a
+Bachelors or higher among >50K rows (45.4 % vs 49.8 %). Check the columns you
+care about like this before relying on them. The numeric range `age` (30, 40)
+is met by rejection on top of the exact income (500 rows, all >50K, ages
+30-40). Finally, the probe: in the conditional model the latent code carries
+much less about income (ROC-AUC 0.746 vs 1.000), because income is given to the
+decoder directly and the code no longer needs to store it.""",
     },
 }
 

@@ -79,7 +79,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         with) for the fastest sampling of very wide tables.  On the benchmark
         the autoregressive decoder narrowed the train-on-synthetic gap
         (online_shoppers 0.030 -> 0.011 ROC-AUC) and raised LogisticDetection
-        (Adult 0.932 -> 0.969); at (128, 128) it sampled 100k rows of a
+        (Adult 0.932 -> 0.961); at (128, 128) it sampled 100k rows of a
         200-column table in 14.9 s against 8.3 s (benchmarks/README.md).
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
