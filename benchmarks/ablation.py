@@ -38,9 +38,8 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
             spike_share: float | None = -1.0) -> list[dict]:
     import torch
 
-    from tabvae.encoders import numeric
-
     from tabvae import TabularVAE
+    from tabvae.encoders import numeric
     from tabvae.evaluate import evaluate
     from tabvae.model import GaussianMixturePrior
     from tabvae.schema import infer_schema

@@ -38,7 +38,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         autoregressive network has ``hidden_dims[0]`` units).  With the
         autoregressive decoder, (96, 96) matched (128, 128) on the benchmark's
         six tables (mean LogisticDetection 0.962 vs 0.955, same
-        train-on-synthetic gap) in about 25 % less fit time, and (256, 256)
+        train-on-synthetic gap) in about 20 % less fit time, and (256, 256)
         bought nothing for twice the time (benchmarks/README.md).
     epochs : int or "auto", default="auto"
         Passes over the training data.  ``"auto"`` gives about 2,000

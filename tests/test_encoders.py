@@ -101,11 +101,11 @@ def test_spike_below_the_share_stays_in_the_quantile_map():
 
 
 def test_encoder_state_without_spike_fields_loads():
-    # Model files written before spikes had a state lack "spike" and "range".
+    # Model files written before spikes had a state lack "spike".
     df = pd.DataFrame({"x": np.random.RandomState(0).rand(300)})
     enc = TableEncoder(infer_schema(df)).fit(df)
     state = enc.get_state()
-    del state["encoders"]["x"]["spike"], state["encoders"]["x"]["range"]
+    del state["encoders"]["x"]["spike"]
     enc2 = TableEncoder.from_state(state)
     np.testing.assert_array_equal(enc2.transform(df)[0], enc.transform(df)[0])
 

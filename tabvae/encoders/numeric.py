@@ -71,7 +71,6 @@ class NumericEncoder(ColumnEncoder):
         x = _as_float(column)
         x = x[~np.isnan(x)]
         self.spike_ = _spike(x)
-        self.range_ = (float(x.min()), float(x.max())) if len(x) else (0.0, 0.0)
         if self.spike_ is not None:
             x = x[x != self.spike_]
         n_q = int(min(N_QUANTILES, max(len(x), 2)))
@@ -99,8 +98,11 @@ class NumericEncoder(ColumnEncoder):
         self.value_gated = n_states > 1
 
     def training_range(self) -> tuple[float, float]:
-        """Smallest and largest value seen in training."""
-        return self.range_
+        """Smallest and largest value seen in training (the quantile map's ends, or the spike)."""
+        lo, hi = float(self.quantiles_[0]), float(self.quantiles_[-1])
+        if self.spike_ is None:
+            return lo, hi
+        return min(lo, self.spike_), max(hi, self.spike_)
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
         q, r = self.quantiles_, self.references_
@@ -224,7 +226,6 @@ class NumericEncoder(ColumnEncoder):
             "min_gap": self.min_gap_,
             "level_probs": None if self.level_probs_ is None else self.level_probs_.tolist(),
             "spike": self.spike_,
-            "range": list(self.range_),
         }
 
     def set_state(self, state):
@@ -237,7 +238,6 @@ class NumericEncoder(ColumnEncoder):
         self.min_gap_ = state["min_gap"]
         self.level_probs_ = None if state["level_probs"] is None else np.asarray(state["level_probs"], float)
         self.spike_ = state.get("spike")  # absent in files written before spikes had a state
-        self.range_ = tuple(state.get("range", (self.quantiles_[0], self.quantiles_[-1])))
         self._set_dims()
         return self
 
