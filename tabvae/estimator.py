@@ -23,6 +23,7 @@ from .training import Data, TrainConfig, resolve_device, train
 
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (3,000 measured no better)
 SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
+NUMERIC_BINS = 8  # piecewise-linear features per continuous input of the autoregressive network
 ELBO_DRAWS = 8  # fixed latent draws shared by all rows when scoring with the ELBO
 
 
@@ -270,7 +271,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         cfg = VAEConfig(encoder.layout_.n_continuous, encoder.layout_.cardinalities,
                         self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities(),
                         cont_positions=order[0], part_positions=order[1],
-                        value_gates=encoder.layout_.value_gates)
+                        value_gates=encoder.layout_.value_gates,
+                        numeric_bins=NUMERIC_BINS if self.decoder == "autoregressive" else 0)
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
         if val_idx is None:  # no split: no fancy-indexed copies of the whole encoded table
