@@ -112,7 +112,7 @@ class TabVAEFactorizedGenerator(TabVAEGenerator):
     """tabvae with the factorized decoder and the settings it was tuned with (the defaults before the autoregressive decoder)."""
 
     name = "tabvae_factorized"
-    params = {"decoder": "factorized", "kl_weight": 0.5, "hidden_dims": (128, 128)}
+    params = {"decoder": "factorized", "kl_weight": 0.5, "hidden_dims": (128, 128), "learning_rate": 1e-3}
 
 
 class _SDVGenerator(Generator):

@@ -20,7 +20,8 @@ from .estimator import TabularVAE
 
 
 # The settings the anomaly benchmark measured; sampling quality does not matter here.
-DEFAULT_TEMPLATE = {"kl_weight": 1.0, "prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128)}
+DEFAULT_TEMPLATE = {"kl_weight": 1.0, "prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128),
+                    "learning_rate": 1e-3}
 
 
 class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):

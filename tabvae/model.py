@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -36,9 +35,6 @@ class VAEConfig:
     # Per continuous dimension, the categorical part whose code 0 means the value is present
     # (-1: always present).  Missing and spike rows then add nothing to the Gaussian likelihood.
     value_gates: tuple[int, ...] = ()
-    # The autoregressive network reads each continuous value through this many piecewise-linear
-    # features (0: the raw value, as in files saved before it existed).
-    numeric_bins: int = 0
 
     @property
     def autoregressive(self) -> bool:
@@ -165,22 +161,6 @@ class CategoricalParts(nn.Module):
         return F.softmax(logits[:, start:start + self.cardinalities[part]], dim=-1)
 
 
-def piecewise_linear(v: torch.Tensor, lo: torch.Tensor, width: torch.Tensor) -> torch.Tensor:
-    """(B, C) values -> (B, C * bins) piecewise-linear encoding (Gorishniy et al., 2022).
-
-    Feature t of a value is 0 below bin t (``lo[t]``, ``lo[t] + width[t]``), 1
-    above it and linear inside; the first and last features are unbounded
-    outwards, so values past the training range keep their distance.  A
-    network reading these features can change slope at every bin edge,
-    which lets it learn the sharp, lookup-like functions of one number
-    (pollution by day, price by latitude) that a small MLP on the raw value
-    smooths over.
-    """
-    t = (v[..., None] - lo) / width  # (B, C, bins)
-    t = torch.cat([t[..., :1].clamp(max=1), t[..., 1:-1].clamp(0, 1), t[..., -1:].clamp(min=0)], dim=-1)
-    return t.flatten(1)
-
-
 class ColumnAutoregression(nn.Module):
     """Dependence between columns given z: a MADE network (Germain et al., 2015).
 
@@ -192,54 +172,28 @@ class ColumnAutoregression(nn.Module):
     value), so p(x | z) = prod_j p(x_j | z, x_<j) stays exact to evaluate in
     one pass.  Sampling then goes column by column.  Masks implement the
     order: hidden unit h has a degree d_h, sees inputs at positions <= d_h,
-    and feeds outputs at positions > d_h.  With ``cfg.numeric_bins``, each
-    continuous input enters as :func:`piecewise_linear` features (the
-    encoders make every continuous dimension standard normal, so bins at the
-    normal's quantiles are the data's quantile bins).
+    and feeds outputs at positions > d_h.
     """
 
     def __init__(self, cfg: VAEConfig, hidden: int):
         super().__init__()
-        self.n_continuous, self.bins = cfg.n_continuous, cfg.numeric_bins
-        n_features = cfg.n_inputs + cfg.n_continuous * (self.bins - 1 if self.bins else 0)
-        self.inp = nn.Linear(n_features, hidden, bias=False)
+        self.inp = nn.Linear(cfg.n_inputs, hidden, bias=False)
         self.lat = nn.Linear(cfg.latent_dim + cfg.n_conditions, hidden)
         self.out = nn.Linear(hidden, cfg.n_inputs, bias=False)
         self.set_order(cfg.input_positions, "cpu")
 
     def set_order(self, positions: np.ndarray, device) -> None:
-        """Build the masks and bins on ``device`` (a model built on the meta device rebuilds them)."""
+        """Build the masks on ``device`` (a model built on the meta device rebuilds them)."""
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
-        features = self.feature_positions(positions)
-        self.register_buffer("mask_in", as_t((features[None, :] <= degree[:, None]).astype(np.float32)),
+        self.register_buffer("mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)),
                              persistent=False)
         self.register_buffer("mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)),
                              persistent=False)
-        if self.bins:
-            normal = NormalDist()  # numpy arrays, not torch: this also runs on the meta device
-            edges = np.array([-3.0] + [normal.inv_cdf(t / self.bins) for t in range(1, self.bins)] + [3.0])
-            self.register_buffer("lo", as_t(edges[:-1].astype(np.float32)), persistent=False)
-            self.register_buffer("width", as_t(np.diff(edges).astype(np.float32)), persistent=False)
-
-    def feature_positions(self, positions: np.ndarray) -> np.ndarray:
-        """Position of every input feature: the bins of each continuous dimension, then the one-hot dims."""
-        if not self.bins:
-            return positions
-        c = self.n_continuous
-        return np.concatenate([np.repeat(positions[:c], self.bins), positions[c:]])
-
-    def features(self, x: torch.Tensor, n_continuous: int | None = None) -> torch.Tensor:
-        """(B, n) inputs whose first ``n_continuous`` (default: all the table's) are continuous ->
-        the network's input features."""
-        if not self.bins:
-            return x
-        c = self.n_continuous if n_continuous is None else n_continuous
-        return torch.cat([piecewise_linear(x[:, :c], self.lo.to(x.dtype), self.width.to(x.dtype)), x[:, c:]], dim=1)
 
     def pre_activation(self, x, zc):
-        return F.linear(self.features(x), self.inp.weight * self.mask_in) + self.lat(zc)
+        return F.linear(x, self.inp.weight * self.mask_in) + self.lat(zc)
 
     def forward(self, x, zc):
         """(B, n_inputs) output terms for inputs ``x`` (one-hot and continuous) and latents ``zc``."""
@@ -332,10 +286,10 @@ class VAE(nn.Module):
         base = self.decoder(zc)
         x = base.new_zeros(base.shape)
         codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
-        pre = ar.lat(zc)  # each position's input features are added once it is drawn
+        pre = ar.pre_activation(x, zc)
         w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
         sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
-        for units, features, conts, parts in self._sampling_order(z.device):
+        for units, conts, parts in self._sampling_order(z.device):
             out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
             for j, u in conts:
                 noise = torch.randn(len(z), generator=generator, device=z.device)
@@ -344,16 +298,13 @@ class VAE(nn.Module):
                 code = sample_categorical(out[:, j:j + k], generator, temperature)
                 codes[:, part] = code
                 x[rows, units[j] + code] = 1.0
-            # A position's units list its continuous dims first, as its features do.
-            pre = pre + ar.features(x[:, units], len(conts)) @ w_in[:, features].T
+            pre = pre + x[:, units] @ w_in[:, units].T
         return x[:, : self.cfg.n_continuous], codes
 
     def _sampling_order(self, device) -> list:
-        """Per position: (its units, its input features, [(index in units, continuous dim)],
-        [(index in units, part, k)])."""
+        """Per position: (its units, [(index in units, continuous dim)], [(index in units, part, k)])."""
         n_cont, cards = self.cfg.n_continuous, self.cfg.cardinalities
         pos = self.cfg.input_positions
-        feature_pos = self.ar.feature_positions(pos)
         starts = n_cont + np.concatenate([[0], np.cumsum(cards)[:-1]]).astype(np.int64)
         steps = []
         for level in np.unique(pos):
@@ -362,8 +313,7 @@ class VAE(nn.Module):
             conts = [(j, int(u)) for j, u in enumerate(units) if u < n_cont]
             parts = [(index[int(starts[p])], p, k) for p, k in enumerate(cards)
                      if self.cfg.part_positions[p] == level]
-            features = torch.as_tensor(np.flatnonzero(feature_pos == level), device=device)
-            steps.append((torch.as_tensor(units, device=device), features, conts, parts))
+            steps.append((torch.as_tensor(units, device=device), conts, parts))
         return steps
 
 
