@@ -112,7 +112,8 @@ class TabVAEFactorizedGenerator(TabVAEGenerator):
     """tabvae with the factorized decoder and the settings it was tuned with (the defaults before the autoregressive decoder)."""
 
     name = "tabvae_factorized"
-    params = {"decoder": "factorized", "kl_weight": 0.5, "hidden_dims": (128, 128), "learning_rate": 1e-3}
+    params = {"decoder": "factorized", "kl_weight": 0.5, "hidden_dims": (128, 128), "learning_rate": 1e-3,
+              "ema_decay": 0.0, "discrete_levels": 0}
 
 
 class _SDVGenerator(Generator):

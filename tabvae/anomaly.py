@@ -21,7 +21,7 @@ from .estimator import TabularVAE
 
 # The settings the anomaly benchmark measured; sampling quality does not matter here.
 DEFAULT_TEMPLATE = {"kl_weight": 1.0, "prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128),
-                    "learning_rate": 1e-3}
+                    "learning_rate": 1e-3, "ema_decay": 0.0, "discrete_levels": 0}
 
 
 class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):

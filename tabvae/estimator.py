@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import conditions as conditions_mod
 from .encoders import TableEncoder
 from .encoders.categorical import MAX_CATEGORIES
+from .encoders.numeric import DISCRETE_LEVELS
 from .model import GaussianMixturePrior, VAEConfig, build_vae, log_likelihood_terms
 from .schema import check_dataframe, infer_schema
 from .training import Data, TrainConfig, resolve_device, train
@@ -53,6 +54,14 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         but put Adult's closer-to-train share over 0.53 (benchmarks/README.md).
     weight_decay : float, default=1e-5
         Adam's L2 penalty.
+    ema_decay : float in [0, 1), default=0.995
+        The fitted weights are an exponential moving average of the
+        optimiser's iterates with this decay (0 keeps the last iterate).
+        The average costs one extra copy of the weights and does not change
+        the optimisation itself; with early stopping it is the average that
+        is validated and kept.  0.995 (about the last 200 of the ~2,000
+        steps) raised LogisticDetection on every benchmark table
+        (benchmarks/README.md, "Weight averaging").
     kl_weight : float, default=0.75
         Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1
         the latent codes keep more of each row (more active dimensions), which
@@ -95,6 +104,15 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     max_categories : int, default=256
         Most categories the network sees per column; rarer levels share an
         "other" code and are drawn from their empirical frequencies.
+    discrete_levels : int, default=128
+        A numeric or integer column with at most this many distinct values,
+        each seen at least 10 times on average, that fill less than a quarter
+        of the grid of their smallest gap (amounts such as Adult's
+        ``capital-gain``: 0, 15,024, 7,688, ...) is modelled as one code per
+        observed value instead of a Gaussian in quantile-normal space, so its
+        exact values, and the thresholds a downstream model splits on, come
+        back.  Such columns decode to observed values only.  0 turns this off
+        (benchmarks/README.md, "Discrete numeric columns").
     clip : bool, default=True
         Keep sampled numbers and datetimes within the training min/max.
     early_stopping : bool, default=False
@@ -151,6 +169,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         batch_size=500,
         learning_rate=2e-3,
         weight_decay=1e-5,
+        ema_decay=0.995,
         kl_weight=0.75,
         prior="gmm",
         prior_components=32,
@@ -159,6 +178,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         categorical_columns=None,
         numeric_columns=None,
         max_categories=MAX_CATEGORIES,
+        discrete_levels=DISCRETE_LEVELS,
         clip=True,
         early_stopping=False,
         validation_fraction=0.1,
@@ -175,6 +195,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.ema_decay = ema_decay
         self.kl_weight = kl_weight
         self.prior = prior
         self.prior_components = prior_components
@@ -183,6 +204,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.categorical_columns = categorical_columns
         self.numeric_columns = numeric_columns
         self.max_categories = max_categories
+        self.discrete_levels = discrete_levels
         self.clip = clip
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -214,8 +236,14 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             positive_float(name)
         if not isinstance(self.max_categories, numbers.Integral) or self.max_categories < 2:
             raise ValueError(f"max_categories must be an int >= 2, got {self.max_categories!r}.")
+        if not isinstance(self.discrete_levels, numbers.Integral) or isinstance(self.discrete_levels, bool) \
+                or self.discrete_levels < 0:
+            raise ValueError(f"discrete_levels must be an int >= 0, got {self.discrete_levels!r}.")
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}.")
+        if not (isinstance(self.ema_decay, numbers.Real) and not isinstance(self.ema_decay, bool)
+                and 0 <= self.ema_decay < 1):
+            raise ValueError(f"ema_decay must be a number in [0, 1), got {self.ema_decay!r}.")
         dims = self.hidden_dims
         if not (isinstance(dims, (tuple, list)) and len(dims) >= 1
                 and all(isinstance(d, numbers.Integral) and d >= 1 for d in dims)):
@@ -254,7 +282,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         if encoder is None:
             schema = infer_schema(df, categorical_columns=self.categorical_columns,
                                   numeric_columns=self.numeric_columns)
-            encoder = TableEncoder(schema, max_categories=self.max_categories, clip=self.clip).fit(df)
+            encoder = TableEncoder(schema, max_categories=self.max_categories, clip=self.clip,
+                                   discrete_levels=self.discrete_levels).fit(df)
         schema = encoder.schema
         cont, codes = encoder.transform(df)
 
@@ -284,7 +313,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             val = Data(cont[val_idx], codes[val_idx], device, pick(cond, val_idx))
         tcfg = TrainConfig(
             epochs=self._n_epochs(len(train_idx)), batch_size=self.batch_size, learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay, kl_weight=self.kl_weight,
+            weight_decay=self.weight_decay, kl_weight=self.kl_weight, ema_decay=float(self.ema_decay),
             n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
             verbose=self.verbose, precision=self.precision, compile=bool(self.compile),
         )

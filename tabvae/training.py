@@ -62,6 +62,8 @@ class TrainConfig:
     verbose: bool = False
     precision: str = "fp32"  # "bf16": autocast matmuls to bfloat16 (faster on recent GPUs/CPUs)
     compile: bool = False  # torch.compile the objective (pays a one-off compile time)
+    # Keep an exponential moving average of the iterates as the fitted weights (0: the last iterate).
+    ema_decay: float = 0.0
 
 
 class Data:
@@ -80,8 +82,11 @@ class Data:
         return self.cont[idx], self.codes[idx], cond
 
 
-def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator):
+def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator,
+              after_step=None):
     """One pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.
+
+    ``after_step`` (e.g. the weight average's update) is called after every optimiser step.
 
     With torch.distributed, every rank draws the same permutation (same
     generator seed) and takes every world-th batch row, so ranks see disjoint
@@ -103,10 +108,36 @@ def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: flo
         optimizer.zero_grad(set_to_none=True)
         loss.mean().backward()
         optimizer.step()
+        if after_step is not None:
+            after_step()
         totals += torch.stack([loss.sum(), rec.sum(), kl.sum(), loss.new_tensor(idx.numel())]).detach()
     if world > 1:
         torch.distributed.all_reduce(totals)
     return totals[:3] / totals[3]
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights, kept in a copy of the model.
+
+    The decay warms up as (1 + t) / (10 + t) at step t, capped at ``decay``, so a
+    short training (a few epochs) is not averaged back towards its first steps.
+    Written out rather than torch's ``AveragedModel``, which reads its step
+    counter from the device on every update (a GPU sync per step) and regroups
+    the tensors each time; here the count stays on the host and the update is
+    one fused ``_foreach_lerp_``.
+    """
+
+    def __init__(self, model: VAE, decay: float):
+        self.model = copy.deepcopy(model)
+        self.decay, self.steps = decay, 0
+        self._live = list(model.parameters())
+        self._averaged = list(self.model.parameters())
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.steps += 1
+        weight = 1.0 - min(self.decay, (1 + self.steps) / (10 + self.steps))
+        torch._foreach_lerp_(self._averaged, self._live, weight)
 
 
 @torch.no_grad()
@@ -141,6 +172,8 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     the GPU never waits on the host inside an epoch.  With ``validation`` and
     ``n_iter_no_change``, training stops when the validation loss has not
     improved by ``tol`` for that many epochs, and the best weights are kept.
+    With ``cfg.ema_decay``, the weights validated and kept are the moving
+    average of the iterates, not the last iterate.
     """
     optimizer = adam(model, cfg)
     objective = NegativeELBO(model)
@@ -154,21 +187,24 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     history = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
+    averaged = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
+    after_step = None if averaged is None else averaged.update
+    fitted = model if averaged is None else averaged.model  # the weights validated and kept
     best, best_state, stale = np.inf, None, 0
     epochs = _progress(range(cfg.epochs), cfg.verbose)
     for epoch in epochs:
         kl_weight = cfg.kl_weight * min(1.0, (epoch + 1) / cfg.kl_warmup) if cfg.kl_warmup else cfg.kl_weight
-        loss, rec, kl = run_epoch(objective, data, optimizer, cfg, kl_weight, gen).tolist()
+        loss, rec, kl = run_epoch(objective, data, optimizer, cfg, kl_weight, gen, after_step).tolist()
         history["loss"].append(loss)
         history["reconstruction"].append(rec)
         history["kl"].append(kl)
         postfix = {"loss": f"{loss:.3f}"}
         if validation is not None:
-            val = evaluate_loss(model, validation, gen)
+            val = evaluate_loss(fitted, validation, gen)
             history["val_loss"].append(val)
             postfix["val"] = f"{val:.3f}"
             if val < best - cfg.tol:
-                best, best_state, stale = val, copy.deepcopy(model.state_dict()), 0
+                best, best_state, stale = val, copy.deepcopy(fitted.state_dict()), 0
             else:
                 stale += 1
             if cfg.n_iter_no_change is not None and stale >= cfg.n_iter_no_change:
@@ -177,6 +213,8 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
             epochs.set_postfix(postfix, refresh=False)
     if best_state is not None and cfg.n_iter_no_change is not None:
         model.load_state_dict(best_state)
+    elif averaged is not None:
+        model.load_state_dict(averaged.model.state_dict())
     model.eval()
     return history
 

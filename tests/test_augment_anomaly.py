@@ -130,10 +130,13 @@ def test_unseen_category_and_column_order(detector, adult_slice):
 def test_importance_weighted_bound_is_tighter(detector, adult_slice):
     vae, rows = detector.vae_, adult_slice.head(200)
     iwae = vae.score_samples(rows, n_importance_samples=64)
-    # The ELBO from the same 64 latent draws (score_samples' draws are fixed and shared).
-    rec, _, kl = next(vae._likelihood_terms(*vae._encode_input(rows), 64))
+    # score_samples' draws are fixed and shared, so the same 64 draws give the ELBO's Monte
+    # Carlo estimate, which the importance-weighted bound dominates row by row (Jensen).
+    rec, log_w, kl = next(vae._likelihood_terms(*vae._encode_input(rows), 64))
+    assert (iwae >= log_w.mean(0).numpy() - 1e-9).all()
+    # And on average it is above the ELBO with the analytic KL that score_samples reports.
     elbo = -(rec.sum(-1).mean(0) + kl).numpy()
-    assert (iwae >= elbo - 1e-3).mean() > 0.95 and iwae.mean() > elbo.mean()
+    assert iwae.mean() > elbo.mean()
     assert np.isfinite(vae.score_samples(rows)).all()
 
 

@@ -31,10 +31,11 @@ class Layout:
     value_gates: tuple[int, ...] = ()  # per continuous dim: the part whose code 0 means "a value", or -1
 
 
-def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True) -> ColumnEncoder:
+def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True,
+                 discrete_levels: int = 0) -> ColumnEncoder:
     """The encoder for one column kind."""
     if spec.kind in ("numeric", "integer"):
-        return NumericEncoder(spec, clip=clip)
+        return NumericEncoder(spec, clip=clip, discrete_levels=discrete_levels)
     if spec.kind in ("categorical", "boolean"):
         return CategoricalEncoder(spec, max_categories=max_categories)
     if spec.kind == "datetime":
@@ -54,16 +55,22 @@ class TableEncoder:
         Cap on codes per categorical column (see :class:`CategoricalEncoder`).
     clip : bool, default=True
         Keep decoded numbers and datetimes within the training range.
+    discrete_levels : int, default=0
+        Numeric and integer columns with at most this many distinct, often
+        repeated values are modelled as codes (see :class:`NumericEncoder`).
     """
 
-    def __init__(self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True):
+    def __init__(self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True,
+                 discrete_levels: int = 0):
         self.schema = schema
         self.max_categories = max_categories
         self.clip = clip
+        self.discrete_levels = discrete_levels
 
     def fit(self, df: pd.DataFrame) -> "TableEncoder":
         self.encoders_ = {
-            spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).fit(df[spec.name])
+            spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip,
+                                    discrete_levels=self.discrete_levels).fit(df[spec.name])
             for spec in self.schema
         }
         self.layout_ = self._layout()
@@ -116,13 +123,15 @@ class TableEncoder:
             "schema": self.schema.to_dict(),
             "max_categories": self.max_categories,
             "clip": self.clip,
+            "discrete_levels": self.discrete_levels,
             "encoders": {name: enc.get_state() for name, enc in self.encoders_.items()},
         }
 
     @classmethod
     def from_state(cls, state: dict) -> "TableEncoder":
         schema = Schema.from_dict(state["schema"])
-        self = cls(schema, max_categories=state["max_categories"], clip=state["clip"])
+        self = cls(schema, max_categories=state["max_categories"], clip=state["clip"],
+                   discrete_levels=state.get("discrete_levels", 0))
         self.encoders_ = {
             spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).set_state(
                 state["encoders"][spec.name]

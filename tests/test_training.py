@@ -1,0 +1,69 @@
+"""The training loop's weight average (``ema_decay``)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tabvae import TabularVAE
+from tabvae.training import WeightAverage
+
+
+def _table(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(list("pqr"), n), "c": rng.randint(0, 50, n)})
+
+
+def test_weight_average_follows_its_warmed_up_decay():
+    live = torch.nn.Linear(3, 2)
+    average = WeightAverage(live, decay=0.9)
+    start = [p.detach().clone() for p in average.model.parameters()]
+    with torch.no_grad():
+        for p in live.parameters():
+            p.fill_(1.0)
+    average.update()  # step 1: the decay is capped by the warm-up (1 + 1) / (10 + 1)
+    kept = 2 / 11
+    for p0, p in zip(start, average.model.parameters()):
+        torch.testing.assert_close(p, kept * p0 + (1 - kept) * torch.ones_like(p0))
+    for _ in range(400):  # then it decays at 0.9 towards the constant live weights
+        average.update()
+    for p in average.model.parameters():
+        torch.testing.assert_close(p, torch.ones_like(p))
+    # The live model is only read, never written.
+    assert all((p == 1).all() for p in live.parameters())
+
+
+def test_averaging_changes_the_kept_weights_not_the_training_path():
+    df = _table()
+    averaged = TabularVAE(epochs=6, random_state=0).fit(df)
+    last = TabularVAE(epochs=6, ema_decay=0, random_state=0).fit(df)
+    # The same optimisation: the average is a read-only copy updated after each step.
+    np.testing.assert_allclose(averaged.history_["loss"], last.history_["loss"], rtol=1e-6)
+    differ = [not torch.equal(p, q) for p, q in zip(averaged.model_.parameters(), last.model_.parameters())]
+    assert any(differ)
+    out = averaged.sample(200, random_state=0)
+    assert list(out.dtypes) == list(df.dtypes) and out["b"].isin(list("pqr")).all()
+
+
+def test_early_stopping_validates_and_keeps_the_averaged_weights(monkeypatch):
+    from tabvae import training
+
+    seen = []  # (model validated, its weights) per epoch
+    fake_losses = iter([5.0, 4.0, 3.0, 3.5, 3.6, 3.7, 3.8, 3.9])  # best at epoch 2
+
+    def fake_evaluate_loss(model, data, gen, batch_size=8192):
+        seen.append((model, {k: v.clone() for k, v in model.state_dict().items()}))
+        return next(fake_losses)
+
+    monkeypatch.setattr(training, "evaluate_loss", fake_evaluate_loss)
+    model = TabularVAE(epochs=8, early_stopping=True, n_iter_no_change=3, random_state=0).fit(_table(400))
+    assert len(seen) == 6  # stopped three epochs after the best
+    assert all(m is not model.model_ for m, _ in seen)  # the average was validated, not the live weights
+    for k, v in model.model_.state_dict().items():
+        torch.testing.assert_close(v, seen[2][1][k])
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "0.9", True])
+def test_bad_ema_decay_is_a_clear_error(value):
+    with pytest.raises(ValueError, match=r"ema_decay must be a number in \[0, 1\)"):
+        TabularVAE(ema_decay=value).fit(_table(50))
