@@ -1,6 +1,8 @@
 """Every column kind round-trips through its encoder: exactly for categories,
 booleans and datetimes, within tolerance for numbers."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,6 +110,86 @@ def test_encoder_state_without_spike_fields_loads():
     del state["encoders"]["x"]["spike"]
     enc2 = TableEncoder.from_state(state)
     np.testing.assert_array_equal(enc2.transform(df)[0], enc.transform(df)[0])
+
+
+def _amounts(n=3000, seed=0, missing=0):
+    """Adult's capital-gain in miniature: mostly 0, then 29 exact amounts on a sparse grid
+    (over 20 distinct integers, so the schema says integer, not categorical)."""
+    rng = np.random.RandomState(seed)
+    amounts = [0, 15024, 7688, 7298, 99999] + [1000 + 137 * k for k in range(25)]
+    x = rng.choice(amounts, n, p=[0.875, 0.03, 0.03, 0.02, 0.02] + [0.001] * 25)
+    return pd.Series(x if not missing else pd.array(np.where(rng.rand(n) < missing, None, x), dtype="Int64"),
+                     name="gain")
+
+
+@pytest.mark.parametrize("missing", [0, 0.1])
+def test_discrete_amounts_are_codes_that_round_trip(missing):
+    df = _amounts(missing=missing).to_frame()
+    enc = TableEncoder(infer_schema(df), discrete_levels=128).fit(df)
+    num = enc.encoders_["gain"]
+    assert num.discrete_ and num.n_continuous == 0 and num.spike_ is None
+    # A code for each of the 5 frequent amounts, one "other" for the 25 rare ones, then "missing".
+    assert enc.layout_.cardinalities == (6 + bool(missing),)
+    cont, codes = enc.transform(df)
+    assert cont.shape == (len(df), 0)
+    out = enc.inverse_transform(cont, codes, np.random.RandomState(0))
+    assert out.gain.dtype == df.gain.dtype
+    pd.testing.assert_series_equal(out.gain.isna(), df.gain.isna())
+    frequent = df.gain.isin([0, 15024, 7688, 7298, 99999])
+    pd.testing.assert_series_equal(out.gain[frequent], df.gain[frequent])  # exactly
+    rare = df.gain.notna() & ~frequent
+    assert out.gain[rare].isin(df.gain[rare].unique()).all() and out.gain[rare].nunique() > 15
+    # log p(x) = log P(code) + log P(x | code): 0 for a frequent amount, about log(1/25) for a rare one.
+    jac = enc.log_jacobian(df).gain
+    assert (jac[frequent | df.gain.isna()] == 0).all()
+    assert np.allclose(jac[rare], np.log(1 / 25), atol=1.5)
+    assert num.training_range() == (0.0, 99999.0)
+    # The state survives JSON; a state written before discrete columns loads as continuous.
+    state = json.loads(json.dumps(enc.get_state()))
+    np.testing.assert_array_equal(TableEncoder.from_state(state).transform(df)[1], codes)
+    for key in ("discrete", "discrete_levels", "n_values"):
+        del state["encoders"]["gain"][key]
+    del state["discrete_levels"]
+    assert not TableEncoder.from_state(state).encoders_["gain"].discrete_
+
+
+def test_unseen_amounts_take_the_nearest_code_and_are_priced():
+    df = _amounts().to_frame()
+    enc = TableEncoder(infer_schema(df), discrete_levels=128).fit(df)
+    new = pd.DataFrame({"gain": [7688, 7700, 99999, 200_000, 2_000_000]})
+    codes = enc.transform(new)[1][:, 0]
+    assert codes[1] == codes[0] and codes[3] == codes[4] == codes[2]
+    jac = enc.log_jacobian(new).gain.to_numpy()
+    assert jac[0] == 0 and jac[1] < 0  # unseen: as if seen once
+    assert jac[4] < jac[3] < jac[1]  # and further beyond the range costs more
+
+
+@pytest.mark.parametrize("x, why", [
+    (np.random.RandomState(0).randint(17, 90, 3000), "a dense grid (every age occurs)"),
+    (np.random.RandomState(0).choice(np.arange(30) * 1000, 200), "too few rows per value"),
+    (np.random.RandomState(0).normal(size=3000), "continuous"),
+])
+def test_dense_or_rarely_repeated_values_stay_on_the_quantile_map(x, why):
+    df = pd.DataFrame({"x": x})
+    enc = TableEncoder(infer_schema(df, warn=False), discrete_levels=128).fit(df)
+    assert not enc.encoders_["x"].discrete_, why
+    assert enc.layout_.n_continuous == 1
+
+
+def test_discrete_columns_in_the_estimator():
+    from tabvae import TabularVAE, load
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"gain": _amounts(1500), "age": rng.randint(17, 90, 1500)})
+    model = TabularVAE(epochs=3, random_state=0).fit(df)
+    assert model.encoder_.encoders_["gain"].discrete_ and not model.encoder_.encoders_["age"].discrete_
+    out = model.sample(500, random_state=0)
+    assert out.gain.dtype == df.gain.dtype and out.gain.isin(df.gain.unique()).all()
+    assert (model.sample(50, conditions={"gain": 15024}, random_state=0).gain == 15024).all()
+    off = TabularVAE(epochs=3, discrete_levels=0, random_state=0).fit(df)
+    assert not off.encoder_.encoders_["gain"].discrete_
+    with pytest.raises(ValueError, match=r"discrete_levels must be an int >= 0, got -1"):
+        TabularVAE(discrete_levels=-1).fit(df)
 
 
 def test_high_cardinality_is_capped_and_rare_levels_resampled():

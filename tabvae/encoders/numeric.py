@@ -26,8 +26,9 @@ encodings alone).  The map also has properties that matter for the model:
   stays in the training range without clipping artefacts.
 
 A column of few, often repeated values on a sparse grid is *discrete*
-instead: one categorical part over its observed values, no Gaussian
-dimension.  Discrete means at most ``discrete_levels`` distinct values, each
+instead: one categorical part over its values (a code for each value seen
+``DISCRETE_MIN_COUNT`` times, one "other" code for the rarer ones, which
+are drawn from their training frequencies), no Gaussian dimension.  Discrete means at most ``discrete_levels`` distinct values, each
 seen ``DISCRETE_MIN_COUNT`` times on average, that fill less than
 ``DISCRETE_MAX_FILL`` of the grid their smallest gap spans.  Adult's
 ``capital-gain`` is the case that asked for it: 0, then amounts such as
@@ -111,14 +112,23 @@ class NumericEncoder(ColumnEncoder):
         self.level_probs_ = (np.unique(x, return_counts=True)[1] / len(x)) if self.levels_ is not None else None
         self.decimals_ = _decimals(uniq) if self.spec.kind == "numeric" else 0
         self.has_missing_ = bool(np.isnan(_as_float(column)).any())
+        self.n_values_ = len(x)
         self._set_dims()
         return self
 
     def _set_dims(self):
-        if self.discrete_:  # one code per observed value, then "missing"
+        if self.discrete_:  # a code per frequent value, then "other" and "missing" where present
             self.n_continuous, self.spike_code_, self.value_gated = 0, None, False
-            self.missing_code_ = len(self.levels_) if self.has_missing_ else None
-            self.cardinalities = (len(self.levels_) + self.has_missing_,)
+            counts = np.rint(self.level_probs_ * self.n_values_)
+            frequent = counts >= DISCRETE_MIN_COUNT
+            n_frequent, has_other = int(frequent.sum()), not frequent.all()
+            self.other_code_ = n_frequent if has_other else None
+            self.missing_code_ = n_frequent + has_other if self.has_missing_ else None
+            self.cardinalities = (n_frequent + has_other + self.has_missing_,)
+            self._level_code = np.where(frequent, np.cumsum(frequent) - 1, n_frequent)  # level -> code
+            self._code_level = np.flatnonzero(frequent)  # code -> level
+            self._rare = np.flatnonzero(~frequent)
+            self._code_probs = np.append(self.level_probs_[frequent], self.level_probs_[~frequent].sum())
             return
         self.n_continuous = 1
         self.missing_code_ = 1 if self.has_missing_ else None
@@ -154,8 +164,8 @@ class NumericEncoder(ColumnEncoder):
         """Encode; with ``extrapolate``, values beyond the training range continue
         linearly past the extreme z (so "far outside" stays far, for scoring)."""
         x = _as_float(column)
-        if self.discrete_:  # an unseen value takes its nearest level's code (log_jacobian prices it)
-            codes = self._nearest_level(x)
+        if self.discrete_:  # an unseen value takes its nearest value's code (log_jacobian prices it)
+            codes = self._level_code[self._nearest_level(np.nan_to_num(x))]
             codes[np.isnan(x)] = self.missing_code_ if self.has_missing_ else 0
             return np.zeros((len(x), 0)), codes[:, None]
         state = self._state(x)
@@ -185,8 +195,14 @@ class NumericEncoder(ColumnEncoder):
 
     def inverse_transform(self, continuous, codes, rng):
         if self.discrete_:
-            missing = codes[:, 0] == self.missing_code_ if self.has_missing_ else np.zeros(len(codes), bool)
-            return self._restore(self.levels_[np.clip(codes[:, 0], 0, len(self.levels_) - 1)], missing)
+            code = codes[:, 0]
+            missing = code == self.missing_code_ if self.has_missing_ else np.zeros(len(code), bool)
+            x = self.levels_[self._code_level[np.clip(code, 0, len(self._code_level) - 1)]]
+            other = code == self.other_code_ if self.other_code_ is not None else np.zeros(len(code), bool)
+            if other.any():  # a rare value, drawn from the rare values' training frequencies
+                p = self.level_probs_[self._rare]
+                x[other] = self.levels_[self._rare[rng.choice(len(p), size=int(other.sum()), p=p / p.sum())]]
+            return self._restore(x, missing)
         z = continuous[:, 0].astype(np.float64)
         u = ndtr(z)
         # The extremes were encoded at u = EPS / 1 - EPS: send them back exactly.
@@ -247,14 +263,17 @@ class NumericEncoder(ColumnEncoder):
         return np.where(missing | (self._state(x) > 0), 0.0, log_dz_dx)
 
     def _unseen_penalty(self, x: np.ndarray) -> np.ndarray:
-        """log P(unseen value) - log P(the level whose code it took), plus the tail beyond the range."""
+        """log P(value | its code): 0 for a frequent value, its share of "other" for a rare one,
+        and for an unseen one log P(seen once) - log P(the code it took), plus the tail beyond the range."""
         idx = self._nearest_level(np.nan_to_num(x))
         seen = self.levels_[idx] == x
-        penalty = np.log(1 / (1 / self.level_probs_.min() + 1)) - np.log(self.level_probs_[idx])
+        code_p = self._code_probs[self._level_code[idx]]
+        within = np.log(self.level_probs_[idx]) - np.log(code_p)  # 0 unless the code is "other"
+        unseen = np.log(1 / (self.n_values_ + 1)) - np.log(code_p)
         (lo, hi), q, z_edge = self._tail_slopes(), self.quantiles_, ndtri(1 - _EPS)
         beyond = np.where(x > q[-1], (x - q[-1]) / hi, np.where(x < q[0], (q[0] - x) / lo, 0.0))
         tail = _log_phi(z_edge + beyond) - _log_phi(z_edge)
-        return np.where(seen, 0.0, penalty + tail)
+        return np.where(seen, within, unseen + tail)
 
     def _restore(self, x: np.ndarray, missing: np.ndarray) -> pd.Series:
         dtype = self.spec.dtype
@@ -286,6 +305,7 @@ class NumericEncoder(ColumnEncoder):
             "level_probs": None if self.level_probs_ is None else self.level_probs_.tolist(),
             "spike": self.spike_,
             "discrete": self.discrete_,
+            "n_values": self.n_values_,
             "discrete_levels": self.discrete_levels,
         }
 
@@ -300,6 +320,7 @@ class NumericEncoder(ColumnEncoder):
         self.level_probs_ = None if state["level_probs"] is None else np.asarray(state["level_probs"], float)
         self.spike_ = state.get("spike")  # absent in files written before spikes had a state
         self.discrete_ = state.get("discrete", False)  # likewise before discrete columns
+        self.n_values_ = state.get("n_values", 0)
         self.discrete_levels = state.get("discrete_levels", 0)
         self._set_dims()
         return self
