@@ -13,6 +13,8 @@ A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
 ``posterior`` is a diagnostic, not a generator: one draw z ~ q(z|x) per training row, decoded
 (what a perfect model of the aggregate posterior would give, and a privacy worst case).
 ``--spike-share`` sets the numeric encoder's ``SPIKE_SHARE`` for the run (``none``: no spike state).
+``--codes-up-to K`` passes every numeric or integer column with at most K distinct values in the
+training split as a categorical column (a diagnostic: every few-valued number as codes, dense or not).
 One JSON line per (data set, config, seed, sampler) is appended to ``--out``;
 ``--report`` prints the means over seeds as a markdown table.
 """
@@ -35,7 +37,7 @@ METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detecti
 
 def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int,
             target_last: bool = False, gmm_tol: float = 1e-3, drop: tuple[str, ...] = (),
-            spike_share: float | None = -1.0) -> list[dict]:
+            spike_share: float | None = -1.0, codes_up_to: int = 0) -> list[dict]:
     import torch
 
     from tabvae import TabularVAE
@@ -53,6 +55,9 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
         df = df[[c for c in df.columns if c != target] + [target]]
     train, test = split(df, target, task, seed, max_train)
     schema = infer_schema(train, warn=False)
+    if codes_up_to:
+        few = [s.name for s in schema if s.kind in ("numeric", "integer") and train[s.name].nunique() <= codes_up_to]
+        cfg = {**cfg, "categorical_columns": few}
     start = time.perf_counter()
     model = TabularVAE(random_state=seed, **{**cfg, "prior": "standard"}).fit(train)
     fit_s = time.perf_counter() - start
@@ -74,7 +79,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
         utility = "roc_auc" if task == "classification" else "r2"
         out.append({
             "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last, "gmm_tol": gmm_tol,
-            "spike_share": numeric.SPIKE_SHARE,
+            "spike_share": numeric.SPIKE_SHARE, "codes_up_to": codes_up_to,
             "dropped": list(drop),
             "active_dims": int(model.prior_.active.sum()) if k else None,
             "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
@@ -122,6 +127,8 @@ def main(argv=None):
     ap.add_argument("--gmm-tol", type=float, default=1e-3, help="EM tolerance of the gmmK samplers")
     ap.add_argument("--spike-share", type=lambda v: None if v == "none" else float(v), default=-1.0,
                     help="the numeric encoder's SPIKE_SHARE for this run ('none': no spike state)")
+    ap.add_argument("--codes-up-to", type=int, default=0,
+                    help="numeric columns with at most this many distinct values become categorical")
     ap.add_argument("--target-last", action="store_true", help="move the target to the last column")
     ap.add_argument("--report", metavar="JSONL", help="print the markdown table of a results file")
     args = ap.parse_args(argv)
@@ -134,7 +141,7 @@ def main(argv=None):
             for seed in range(args.seeds):
                 for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train,
                                    args.target_last, args.gmm_tol, tuple(filter(None, args.drop.split(","))),
-                                   args.spike_share):
+                                   args.spike_share, args.codes_up_to):
                     with open(args.out, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)

@@ -714,7 +714,8 @@ def anomaly():
     from sklearn.ensemble import IsolationForest
     from sklearn.metrics import roc_auc_score, roc_curve
     from sklearn.preprocessing import OneHotEncoder
-    from tabvae import TabularVAEAnomalyDetector""")),
+    from tabvae import TabularVAEAnomalyDetector
+    from tabvae.anomaly import DEFAULT_TEMPLATE""")),
         md("""
         ## 1. Train, normal test rows, injected anomalies
 
@@ -776,8 +777,7 @@ def anomaly():
         code("""
         t = time.perf_counter()
         # The detector's default template (the settings the anomaly benchmark measured), fewer epochs.
-        template = TabularVAE(epochs=EPOCHS, kl_weight=1.0, prior="standard", decoder="factorized",
-                              hidden_dims=(128, 128))
+        template = TabularVAE(**{**DEFAULT_TEMPLATE, "epochs": EPOCHS})
         detector = TabularVAEAnomalyDetector(vae=template, random_state=0).fit(train)
         vae_score = -detector.score_samples(test)  # higher = more anomalous
         print(f"TabularVAEAnomalyDetector: fit + score {time.perf_counter() - t:.0f} s")
