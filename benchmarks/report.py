@@ -299,6 +299,14 @@ def machine_block(runs, augment) -> str:
             f"{min(loads):.1f}–{max(loads):.1f} on {m.get('cpu_count')} cores (other processes share the "
             "machine; compare timings within one table, not across runs)."
         )
+    days = {}
+    for r in runs:
+        days.setdefault(r["generator"], set()).add(str(r.get("started_at", ""))[:10])
+    lines.append(
+        "- Run dates by generator (runs of different dates may have had different machines of this "
+        "type, whose speed differs; compare fit times only between runs of one date): "
+        + "; ".join(f"{g}: {', '.join(sorted(d))}" for g, d in sorted(days.items())) + "."
+    )
     return "\n".join(lines)
 
 

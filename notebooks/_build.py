@@ -1098,69 +1098,71 @@ READINGS: dict[str, dict[str, str]] = {
     "01_quickstart.ipynb": {
         "summary_reading": """\
 The synthetic table matches the real one closely column by column and pair by
-pair (quality 0.976: column shapes 0.986, pair trends 0.965). It is not a
-perfect imitation: a gradient-boosted classifier tells real from synthetic rows
-with AUC 0.582 (0.5 would mean it cannot). For prediction, most of the signal
-survives: a model trained only on synthetic rows predicts income on the unseen
-holdout with ROC-AUC 0.903, against 0.925 for the same model trained on the real
-rows. On privacy, synthetic rows are not closer to the training rows than fresh
-real rows are: the median distance to the closest training row is 1.08 times the
+pair (quality 0.982: column shapes 0.991, pair trends 0.973). A logistic
+regression can hardly tell synthetic from real rows (0.998, where 1 means it
+cannot); a gradient-boosted classifier still can a little, with AUC 0.550 (0.5
+would mean it cannot). For prediction, most of the signal survives: a model
+trained only on synthetic rows predicts income on the unseen holdout with
+ROC-AUC 0.916, against 0.925 for the same model trained on the real rows. On
+privacy, synthetic rows are not closer to the training rows than fresh real rows
+are: the median distance to the closest training row is 1.09 times the
 holdout's (a ratio of at least 1 is what you want), 51 % of them are nearer to
 train than to holdout (50 % is the ideal), and exact copies of training rows are
 rarer (0.0 %) than chance matches between holdout and train rows (0.1 %).""",
         "corr_reading": """\
-Most pairs differ by less than 0.05. The largest gap is `capital-loss` vs
-`income` (0.08): the model reproduces how much more often high earners report a
-capital loss only partly. Next come `education` vs `education-num` (0.06) and
-`race` vs `native-country` (0.06). `education` and `education-num` are a
-one-to-one pair in the real data, and 1.4 % of synthetic rows pair an education
-with a different number. A VAE learns relationships approximately, never as
-hard rules; if you need this one exact, derive `education-num` from `education`
-after sampling (or drop one of the two before fitting). Every other pair
-differs by 0.045 or less.""",
+Most pairs differ by less than 0.02. The largest gaps all involve
+`capital-gain`, whose non-zero amounts are rare: `education` and
+`education-num` vs `capital-gain` (0.028 each) and `native-country` vs
+`capital-gain` (0.026); then `occupation` vs `hours-per-week` (0.024).
+`education` and `education-num` are a one-to-one pair in the real data, and
+0.4 % of synthetic rows pair an education with a different number. A VAE learns
+relationships approximately, never as hard rules; if you need this one exact,
+derive `education-num` from `education` after sampling (or drop one of the two
+before fitting).""",
     },
     "02_augment_small_training_set.ipynb": {
         "reading": """\
-Neither way of adding synthetic rows helped clearly here. Adding 2,000
-synthetic rows with `augment` gave a mean test ROC-AUC of 0.8814 against 0.8787
-for the 500 real rows alone (+0.003; better on 2 seeds of 3). Balancing the
-classes with `TabVAEResampler` gave 0.8768 (-0.002; better on 1 seed of 3). Both
-changes are smaller than the seed-to-seed spread of the baseline itself (std
-0.008). For comparison, 2,000 more *real* rows raise the ROC-AUC to 0.9048
-(+0.026, on every seed). In plain words: a generator trained on the same 500
-rows gives the classifier little it could not already learn from them, with or
-without balancing the classes; more real data helps much more.""",
+Neither way of adding synthetic rows helped here. Adding 2,000 synthetic rows
+with `augment` gave a mean test ROC-AUC of 0.8639 against 0.8787 for the 500
+real rows alone (-0.015; better on 1 seed of 3), a loss of about two standard
+deviations of the baseline's seed-to-seed spread (0.008). Balancing the classes
+with `TabVAEResampler` gave 0.8786 (-0.0001; better on 1 seed of 3), no change.
+For comparison, 2,000 more *real* rows raise the ROC-AUC to 0.9048 (+0.026, on
+every seed). In plain words: a generator trained on the same 500 rows gives the
+classifier nothing it could not already learn from them, and four synthetic
+rows for every real one can drown the real rows in the generator's
+approximation errors; more real data helps much more.""",
     },
     "03_generate_test_data.ipynb": {
         "naive_reading": """\
-More than two in five synthetic rows (43.26 %) ship before they were ordered,
-and 60 % have a delay of more than two weeks one way or the other, while every
-real delay is between 0 and 9 days. The second rule is broken by only 0.93 % of
+Two in five synthetic rows (40.16 %) ship before they were ordered, and 44 %
+have a delay of more than two weeks one way or the other, while every real
+delay is between 0 and 9 days. The second rule is broken by only 0.26 % of
 rows. Such a table would fail any test that checks order logic.""",
         "delay_reading": """\
 With the delay as a column, the first rule holds in every sampled row (0.0 %);
-the second is broken by 0.09 % of rows, so rejecting them keeps 99.9 % of the
+the second is broken by 0.1 % of rows, so rejecting them keeps 99.9 % of the
 samples: a cheap filter.""",
         "dtype_reading": """\
 All 12 columns come back with their original dtypes (timezone-aware timestamp,
 naive date, `category`, nullable `Int64`, `bool`, nullable `boolean`), in the
 original order, the ids are unique, and both rules hold in all 100,000 rows.
-Null rates are within 1.3 percentage points of the real ones: the largest gap is
-`discount_pct` (71.5 % missing vs 70.3 %), then `rating` (60.3 % vs 59.5 %).
+Null rates are within 1.0 percentage point of the real ones: the largest gap is
+`rating` (60.5 % missing vs 59.5 %), then `discount_pct` (70.7 % vs 70.3 %).
 `returned`, known only for delivered orders, and `ship_date`, missing for
 cancelled and processing orders, follow the order status, whose shares the
-model reproduces closely (delivered 80.1 % vs 80.5 %, table below). If rare
+model reproduces closely (delivered 80.8 % vs 80.5 %, table below). If rare
 cases matter for your tests, ask for them: fit with
 `conditional_columns=["status"]` and `sample(n, conditions={"status":
 "cancelled"})`.""",
         "pattern_reading": """\
 With the time of day as its own column the evening peak comes back (the naive
 model, dashed, spreads orders over the whole night), and the mean delay per
-shipping method is close to the real one (standard 3.06 vs 2.99 days, express
-0.93 vs 0.93, pickup 0.54 vs 0.50). The naive model's means are off (standard
-2.49, express 0.27, pickup -0.91 days), and they hide a spread of several
-weeks. Streaming 100,000 rows to Parquet took 0.7 s; fitting the model is the
-only slow step. The status shares match the real ones within a percentage
+shipping method is close to the real one (standard 3.02 vs 2.99 days, express
+0.95 vs 0.93, pickup 0.50 vs 0.50). The naive model's means are off (standard
+2.40, express 0.61, pickup -0.24 days), and they hide a spread of several
+weeks. Streaming 100,000 rows to Parquet took 1.7 s; fitting the model is the
+only slow step. The status shares match the real ones within half a percentage
 point.""",
     },
     "04_anomaly_detection.ipynb": {
@@ -1202,38 +1204,39 @@ of the range.""",
     },
     "05_latent_space.ipynb": {
         "map_reading": """\
-The model uses 29 of its 32 latent dimensions (by the spread of the mean codes).
+The model uses 24 of its 32 latent dimensions (by the spread of the mean codes).
 Even flattened to two PCA dimensions the map separates the incomes: the >50K
-rows gather in the upper right of the map, and a linear classifier on the two
-coordinates predicts income with ROC-AUC 0.768 (1.000 with all 32 dimensions).
-Age rises from the bottom of the map to the top. (Income is one of the columns
+rows gather in the upper left of the map, and a linear classifier on the two
+coordinates predicts income with ROC-AUC 0.789 (0.993 with all 32 dimensions).
+Age rises from the right of the map to the left. (Income is one of the columns
 the VAE encodes, so it is no surprise that the code knows it; what the map shows
 is that similar people get nearby codes.)""",
         "path_reading": """\
-The spherical path moves through plausible people: age 21 -> 46, education
-Some-college -> Bachelors -> Masters, Never-married -> married Husband,
-Adm-clerical -> Exec-managerial, and income flips to >50K at t = 0.50, a step
-before sex. The endpoints are the model's reconstructions, not the rows: it
-decodes `a` as 21 years old (the real row: 19; the other columns shown match)
-and `b` as 46 (real: 53; the other columns shown match). The two codes are 109
-degrees apart, so at its middle the straight line between them passes through
-codes only 58 % as long as the spherical path's, below the band where real
-rows' codes lie; the linear and spherical paths decode to different rows at 5
-of the 7 steps. The group path reads like a summary of the table: from a
-married Some-college man in Other-service earning <=50K to a married Bachelors
-in Exec-managerial earning >50K.""",
+The spherical path moves through plausible people: age 20 -> 50, education
+Some-college -> Bachelors -> Assoc-voc -> Masters, Never-married -> married,
+Own-child -> Not-in-family -> Wife -> Husband, Adm-clerical -> Prof-specialty
+-> Adm-clerical -> Exec-managerial, and income flips to >50K at t = 0.50, a step before sex. The
+endpoints are the model's reconstructions, not the rows: it decodes `a` as 20
+years old (the real row: 19; the other columns shown match) and `b` as 50
+(real: 53; 44 hours a week against 45; the other columns shown match). The two
+codes are 96 degrees apart, so at its middle the straight line between them
+passes through codes only 67 % as long as the spherical path's, below the band
+where real rows' codes lie; the linear and spherical paths decode to different
+rows at 5 of the 7 steps. The group path reads like a summary of the table:
+from a never-married Some-college salesman earning <=50K to a married
+Bachelors in Prof-specialty earning >50K.""",
         "cond_reading": """\
 Every conditioned row has the requested income (2,000 of 2,000 for each class,
 no rejection needed), and the generated classes differ the way the real ones
-do: >50K people are older (45.0 vs 44.3 real), mostly married (83.0 % vs
+do: >50K people are older (44.8 vs 44.3 real), mostly married (83.2 % vs
 85.0 %), better educated and work longer hours. The shares match within a few
-points, including non-zero capital gains (20.5 % of generated >50K rows vs
-20.7 % real; 3.3 % vs 4.0 % for <=50K); the largest gap is the share with a
-Bachelors or higher among >50K rows (45.4 % vs 49.8 %). Check the columns you
+points, including non-zero capital gains (20.4 % of generated >50K rows vs
+20.7 % real; 4.5 % vs 4.0 % for <=50K); the largest gap is the share with a
+Bachelors or higher among >50K rows (46.0 % vs 49.8 %). Check the columns you
 care about like this before relying on them. The numeric range `age` (30, 40)
 is met by rejection on top of the exact income (500 rows, all >50K, ages
 30-40). Finally, the probe: in the conditional model the latent code carries
-much less about income (ROC-AUC 0.746 vs 1.000), because income is given to the
+much less about income (ROC-AUC 0.632 vs 0.993), because income is given to the
 decoder directly and the code no longer needs to store it.""",
     },
 }
