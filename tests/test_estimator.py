@@ -175,6 +175,13 @@ def test_transform_checks_columns(fitted_mixed):
         model.transform(df.drop(columns="float"))
     with pytest.raises(ValueError, match=r"never seen in fit: \{'object': \['purple'\]\}"):
         model.transform(df.assign(object="purple"))
+    # A number missing where fit saw none has no probability: say so instead of scoring NaN.
+    name = next(spec.name for spec in model.schema_ if spec.kind == "numeric" and spec.null_rate == 0)
+    holes = df.head(5).copy()
+    holes[name] = holes[name].astype("float64")
+    holes.loc[holes.index[0], name] = np.nan
+    with pytest.raises(ValueError, match=rf"missing values in column '{name}', which had none in fit"):
+        model.score_samples(holes)
 
 
 # ---------------------------------------------------------------- every shared table, default parameters

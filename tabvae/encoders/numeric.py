@@ -28,8 +28,9 @@ encodings alone).  The map also has properties that matter for the model:
 A column of few, often repeated values on a sparse grid is *discrete*
 instead: one categorical part over its values (a code for each value seen
 ``DISCRETE_MIN_COUNT`` times, one "other" code for the rarer ones, which
-are drawn from their training frequencies), no Gaussian dimension.  Discrete means at most ``discrete_levels`` distinct values, each
-seen ``DISCRETE_MIN_COUNT`` times on average, that fill less than
+are drawn from their training frequencies), no Gaussian dimension.
+Discrete means at most ``discrete_levels`` distinct values, each seen
+``DISCRETE_MIN_COUNT`` times on average, that fill less than
 ``DISCRETE_MAX_FILL`` of the grid their smallest gap spans.  Adult's
 ``capital-gain`` is the case that asked for it: 0, then amounts such as
 15,024, 7,688 and 7,298, 0.2 % of its grid.  Through the quantile map the
@@ -73,7 +74,8 @@ class NumericEncoder(ColumnEncoder):
     model to leave out of the Gaussian likelihood.
 
     A discrete column (see the module docstring) is one categorical part
-    instead: a code per observed value, then "missing" where present.
+    instead: a code per frequent value, then "other" (the rare values) and
+    "missing" where present.
 
     Parameters
     ----------
@@ -84,8 +86,9 @@ class NumericEncoder(ColumnEncoder):
         of the outer 1 % of the quantile function (discrete columns always
         decode to observed values).
     discrete_levels : int, default=0
-        Model a column with at most this many distinct values (each seen at
-        least ``DISCRETE_MIN_COUNT`` times on average) as codes; 0: never.
+        Model a column with at most this many distinct values (each seen
+        ``DISCRETE_MIN_COUNT`` times on average, on a sparse grid) as codes;
+        0: never.
     """
 
     def __init__(self, spec, clip: bool = True, discrete_levels: int = 0):
@@ -167,7 +170,7 @@ class NumericEncoder(ColumnEncoder):
         x = _as_float(column)
         if self.discrete_:  # an unseen value takes its nearest value's code (log_jacobian prices it)
             codes = self._level_code[self._nearest_level(np.nan_to_num(x))]
-            codes[np.isnan(x)] = self.missing_code_ if self.has_missing_ else 0
+            codes[np.isnan(x)] = self.missing_code_ if self.has_missing_ else -1  # unseen, like a category
             return np.zeros((len(x), 0)), codes[:, None]
         state = self._state(x)
         z = ndtri(np.clip(self._cdf(x), _EPS, 1 - _EPS))
