@@ -176,7 +176,7 @@ def test_dense_or_rarely_repeated_values_stay_on_the_quantile_map(x, why):
     assert enc.layout_.n_continuous == 1
 
 
-def test_discrete_columns_in_the_estimator():
+def test_discrete_columns_in_the_estimator(tmp_path):
     from tabvae import TabularVAE, load
 
     rng = np.random.RandomState(0)
@@ -186,6 +186,11 @@ def test_discrete_columns_in_the_estimator():
     out = model.sample(500, random_state=0)
     assert out.gain.dtype == df.gain.dtype and out.gain.isin(df.gain.unique()).all()
     assert (model.sample(50, conditions={"gain": 15024}, random_state=0).gain == 15024).all()
+    # The rare amounts behind "other" are drawn from the sample's own random state.
+    pd.testing.assert_frame_equal(model.sample(300, random_state=1), model.sample(300, random_state=1))
+    model.save(tmp_path / "discrete.tabvae")
+    pd.testing.assert_frame_equal(load(tmp_path / "discrete.tabvae").sample(300, random_state=1),
+                                  model.sample(300, random_state=1))
     off = TabularVAE(epochs=3, discrete_levels=0, random_state=0).fit(df)
     assert not off.encoder_.encoders_["gain"].discrete_
     with pytest.raises(ValueError, match=r"discrete_levels must be an int >= 0, got -1"):
