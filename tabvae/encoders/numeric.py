@@ -169,7 +169,7 @@ class NumericEncoder(ColumnEncoder):
         linearly past the extreme z (so "far outside" stays far, for scoring)."""
         x = _as_float(column)
         if self.discrete_:  # an unseen value takes its nearest value's code (log_jacobian prices it)
-            codes = self._level_code[self._nearest_level(np.nan_to_num(x))]
+            codes = self._level_code[_nearest(np.nan_to_num(x), self.levels_)]
             codes[np.isnan(x)] = self.missing_code_ if self.has_missing_ else -1  # unseen, like a category
             return np.zeros((len(x), 0)), codes[:, None]
         state = self._state(x)
@@ -190,12 +190,6 @@ class NumericEncoder(ColumnEncoder):
         if self.has_missing_:
             state[np.isnan(x)] = self.missing_code_
         return state
-
-    def _nearest_level(self, x: np.ndarray) -> np.ndarray:
-        idx = np.clip(np.searchsorted(self.levels_, x), 1, max(len(self.levels_) - 1, 1))
-        left = self.levels_[idx - 1]
-        right = self.levels_[np.minimum(idx, len(self.levels_) - 1)]
-        return np.where(np.abs(x - left) <= np.abs(right - x), idx - 1, np.minimum(idx, len(self.levels_) - 1))
 
     def inverse_transform(self, continuous, codes, rng):
         if self.discrete_:
@@ -269,7 +263,7 @@ class NumericEncoder(ColumnEncoder):
     def _unseen_penalty(self, x: np.ndarray) -> np.ndarray:
         """log P(value | its code): 0 for a frequent value, its share of "other" for a rare one,
         and for an unseen one log P(seen once) - log P(the code it took), plus the tail beyond the range."""
-        idx = self._nearest_level(np.nan_to_num(x))
+        idx = _nearest(np.nan_to_num(x), self.levels_)
         seen = self.levels_[idx] == x
         code_p = self._code_probs[self._level_code[idx]]
         within = np.log(self.level_probs_[idx]) - np.log(code_p)  # 0 unless the code is "other"
@@ -369,8 +363,14 @@ def _decimals(values: np.ndarray) -> int | None:
     return None
 
 
+def _nearest(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Index of the observed level nearest to each value (ties go to the lower level)."""
+    right = np.clip(np.searchsorted(levels, x), 1, max(len(levels) - 1, 1))
+    right = np.minimum(right, len(levels) - 1)
+    left = np.maximum(right - 1, 0)
+    return np.where(np.abs(x - levels[left]) <= np.abs(levels[right] - x), left, right)
+
+
 def _snap(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Replace each value by the nearest observed level."""
-    idx = np.clip(np.searchsorted(levels, x), 1, len(levels) - 1)
-    left, right = levels[idx - 1], levels[idx]
-    return np.where(np.abs(x - left) <= np.abs(right - x), left, right)
+    return levels[_nearest(x, levels)]
