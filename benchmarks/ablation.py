@@ -12,7 +12,8 @@ A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
 ``standard`` samples N(0, I), ``gmmK`` fits a K-component ``GaussianMixturePrior``;
 ``posterior`` is a diagnostic, not a generator: one draw z ~ q(z|x) per training row, decoded
 (what a perfect model of the aggregate posterior would give, and a privacy worst case).
-``--spike-share`` sets the numeric encoder's ``SPIKE_SHARE`` for the run (``none``: no spike state).
+``--spike-share`` sets the numeric encoder's ``SPIKE_SHARE`` for the run (``none``: no spike state),
+``--discrete-min-count`` its ``DISCRETE_MIN_COUNT`` (rows per code of a discrete column).
 ``--codes-up-to K`` passes every numeric or integer column with at most K distinct values in the
 training split as a categorical column (a diagnostic: every few-valued number as codes, dense or not).
 One JSON line per (data set, config, seed, sampler) is appended to ``--out``;
@@ -37,7 +38,8 @@ METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detecti
 
 def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int,
             target_last: bool = False, gmm_tol: float = 1e-3, drop: tuple[str, ...] = (),
-            spike_share: float | None = -1.0, codes_up_to: int = 0) -> list[dict]:
+            spike_share: float | None = -1.0, codes_up_to: int = 0,
+            discrete_min_count: int | None = None) -> list[dict]:
     import torch
 
     from tabvae import TabularVAE
@@ -49,6 +51,8 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
     torch.set_num_threads(1)
     if spike_share != -1.0:  # -1: keep the library's SPIKE_SHARE
         numeric.SPIKE_SHARE = spike_share
+    if discrete_min_count is not None:
+        numeric.DISCRETE_MIN_COUNT = discrete_min_count
     df, target, task = load_dataset(dataset)
     df = df.drop(columns=list(drop))  # a diagnostic: what the gap is without these features
     if target_last:  # the autoregressive decoder follows table order
@@ -80,6 +84,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
         out.append({
             "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last, "gmm_tol": gmm_tol,
             "spike_share": numeric.SPIKE_SHARE, "codes_up_to": codes_up_to,
+            "discrete_min_count": numeric.DISCRETE_MIN_COUNT,
             "dropped": list(drop),
             "active_dims": int(model.prior_.active.sum()) if k else None,
             "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
@@ -96,6 +101,8 @@ def report(path: str) -> str:
     df["config"] = df["config"].map(lambda c: json.dumps(c, sort_keys=True))
     if "spike_share" in df:  # runs that set the numeric encoder's SPIKE_SHARE
         df["config"] += df["spike_share"].map(lambda v: " SPIKE_SHARE=none" if pd.isna(v) else f" SPIKE_SHARE={v}")
+    if "discrete_min_count" in df:  # runs that recorded the numeric encoder's DISCRETE_MIN_COUNT
+        df["config"] += df["discrete_min_count"].map(lambda v: "" if pd.isna(v) else f" DISCRETE_MIN_COUNT={int(v)}")
     keys = ["dataset", "config", "prior"]
     means = df.groupby(keys, sort=False)[METRICS + ["prior_s"]].mean()
     seeds = df.groupby(keys, sort=False)["seed"].nunique()
@@ -127,6 +134,8 @@ def main(argv=None):
     ap.add_argument("--gmm-tol", type=float, default=1e-3, help="EM tolerance of the gmmK samplers")
     ap.add_argument("--spike-share", type=lambda v: None if v == "none" else float(v), default=-1.0,
                     help="the numeric encoder's SPIKE_SHARE for this run ('none': no spike state)")
+    ap.add_argument("--discrete-min-count", type=int, default=None,
+                    help="the numeric encoder's DISCRETE_MIN_COUNT for this run")
     ap.add_argument("--codes-up-to", type=int, default=0,
                     help="numeric columns with at most this many distinct values become categorical")
     ap.add_argument("--target-last", action="store_true", help="move the target to the last column")
@@ -141,7 +150,7 @@ def main(argv=None):
             for seed in range(args.seeds):
                 for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train,
                                    args.target_last, args.gmm_tol, tuple(filter(None, args.drop.split(","))),
-                                   args.spike_share, args.codes_up_to):
+                                   args.spike_share, args.codes_up_to, args.discrete_min_count):
                     with open(args.out, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)
