@@ -386,7 +386,9 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     """Build on the meta device so construction draws no global random numbers."""
     with torch.device("meta"):
         model = VAE(cfg)
-    model = model.to_empty(device=device)
+    # Module.to_empty, but with torch.empty: empty_like of a meta tensor goes through torch._refs,
+    # whose first use imports sympy (0.6 s of a fit).
+    model = model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device=device))
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)
     model.set_value_gates(device)
