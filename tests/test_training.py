@@ -113,3 +113,17 @@ def test_fit_does_not_import_the_compiler_stack():
             "print(sorted(m for m in ('torch._dynamo', 'sympy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("n_batches, per_gather", [(7, 2), (7, 32), (1, 1), (103, 5), (10, 3)])
+def test_batches_are_the_slices_of_the_shuffled_order(n_batches, per_gather):
+    """Gathering several batches at once keeps torch.tensor_split's batches, rows and conditions aligned."""
+    from tabvae.training import Data
+
+    data = Data(np.arange(103.0)[:, None], np.arange(103)[:, None], "cpu", cond=np.arange(103)[:, None] * 2)
+    order = torch.randperm(103, generator=torch.Generator().manual_seed(0))
+    batches = list(data.batches(order, n_batches, per_gather))
+    assert len(batches) == n_batches
+    for (cont, codes, cond), idx in zip(batches, order.tensor_split(n_batches)):
+        assert cont[:, 0].tolist() == idx.double().tolist()
+        assert codes[:, 0].tolist() == idx.tolist() and cond[:, 0].tolist() == (2 * idx).tolist()
