@@ -556,10 +556,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         """Validate ``X`` against the fitted schema and encode it."""
         df = self._align(X, what)
         for spec in self.schema_:
-            enc = self.encoder_.encoders_[spec.name]
-            enc = getattr(enc, "_numeric", enc)  # a datetime column's numbers
-            if spec.kind in ("numeric", "integer", "datetime") and not enc.has_missing_ \
-                    and df[spec.name].isna().any():
+            if spec.kind in ("numeric", "integer", "datetime") \
+                    and not self.encoder_.encoders_[spec.name].has_missing_ and df[spec.name].isna().any():
                 raise ValueError(
                     f"{what} has missing values in column {spec.name!r}, which had none in fit, so the "
                     "model gives them no probability. Impute them, or refit on data with missing values there."

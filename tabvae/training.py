@@ -169,6 +169,10 @@ def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int 
     return float(total) / len(data)
 
 
+# torch.optim.Adam's defaults, which the fitted models were measured with.
+ADAM_CONSTANTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "amsgrad": False, "maximize": False}
+
+
 class Adam:
     """Adam with PyTorch's own update (``torch.optim.adam.adam``), fused where supported.
 
@@ -199,8 +203,8 @@ class Adam:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         pick = lambda xs: [xs[i] for i in live]  # noqa: E731
         adam(pick(self.params), [self.params[i].grad for i in live], pick(self.exp_avgs), pick(self.exp_avg_sqs),
-             [], pick(self.steps), foreach=not self.fused, fused=self.fused, amsgrad=False, beta1=0.9,
-             beta2=0.999, lr=self.lr, weight_decay=self.weight_decay, eps=1e-8, maximize=False)
+             [], pick(self.steps), foreach=not self.fused, fused=self.fused, lr=self.lr,
+             weight_decay=self.weight_decay, **ADAM_CONSTANTS)
 
 
 def _fused_adam_works(device: torch.device) -> bool:
@@ -208,8 +212,7 @@ def _fused_adam_works(device: torch.device) -> bool:
     p, g = torch.zeros(1, device=device), torch.zeros(1, device=device)
     try:
         adam([p], [g], [torch.zeros_like(p)], [torch.zeros_like(p)], [], [torch.zeros((), device=device)],
-             fused=True, amsgrad=False, beta1=0.9, beta2=0.999, lr=1e-3, weight_decay=0.0, eps=1e-8,
-             maximize=False)
+             fused=True, lr=1e-3, weight_decay=0.0, **ADAM_CONSTANTS)
     except (RuntimeError, TypeError, ValueError):  # older torch, or a device without the kernel
         return False
     return True

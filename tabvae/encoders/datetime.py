@@ -42,6 +42,7 @@ class DatetimeEncoder(ColumnEncoder):
         self.n_continuous = self._numeric.n_continuous
         self.cardinalities = self._numeric.cardinalities
         self.value_gated = self._numeric.value_gated
+        self.has_missing_ = self._numeric.has_missing_
 
     def _as_numeric(self, column: pd.Series) -> pd.Series:
         ns = _to_ns(column).astype("float64")

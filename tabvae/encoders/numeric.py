@@ -365,8 +365,7 @@ def _decimals(values: np.ndarray) -> int | None:
 
 def _nearest(x: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Index of the observed level nearest to each value (ties go to the lower level)."""
-    right = np.clip(np.searchsorted(levels, x), 1, max(len(levels) - 1, 1))
-    right = np.minimum(right, len(levels) - 1)
+    right = np.clip(np.searchsorted(levels, x), 0, len(levels) - 1)
     left = np.maximum(right - 1, 0)
     return np.where(np.abs(x - levels[left]) <= np.abs(levels[right] - x), left, right)
 
