@@ -387,7 +387,7 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     with torch.device("meta"):
         model = VAE(cfg)
     # Module.to_empty, but with torch.empty: empty_like of a meta tensor goes through torch._refs,
-    # whose first use imports sympy (0.6 s of a fit).
+    # whose first use imports sympy (about 0.3 s).
     model = model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device=device))
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)

@@ -178,8 +178,8 @@ class Adam:
 
     The same computation as ``torch.optim.Adam(fused=True)`` (a test checks the
     weights are identical), without ``torch.optim.Optimizer``: constructing
-    one imports ``torch._dynamo``, 1.6 s once per process on the benchmark
-    CPU, 8 % of a default fit of Adult.  The fused kernel (torch >= 2.4 on CPU)
+    one imports ``torch._dynamo``, 1.1-1.2 s once per process on the benchmark
+    CPU, about 7 % of a default fit of Adult.  The fused kernel (torch >= 2.4 on CPU)
     does the update in one pass; elsewhere the multi-tensor version is used.
     """
 
