@@ -35,6 +35,8 @@ class VAEConfig:
     # Per continuous dimension, the categorical part whose code 0 means the value is present
     # (-1: always present).  Missing and spike rows then add nothing to the Gaussian likelihood.
     value_gates: tuple[int, ...] = ()
+    # Frequencies at which the autoregressive network also sees each continuous input (0: raw values only).
+    n_frequencies: int = 0
 
     @property
     def autoregressive(self) -> bool:
@@ -177,13 +179,18 @@ class ColumnAutoregression(nn.Module):
 
     def __init__(self, cfg: VAEConfig, hidden: int):
         super().__init__()
+        self.n_continuous = cfg.n_continuous
+        self.n_frequencies = cfg.n_frequencies if cfg.n_continuous else 0
         self.inp = nn.Linear(cfg.n_inputs, hidden, bias=False)
+        n_periodic = 2 * self.n_frequencies * cfg.n_continuous
+        self.periodic = nn.Linear(n_periodic, hidden, bias=False) if n_periodic else None
         self.lat = nn.Linear(cfg.latent_dim + cfg.n_conditions, hidden)
         self.out = nn.Linear(hidden, cfg.n_inputs, bias=False)
-        self.set_order(cfg.input_positions, "cpu")
+        self.set_order(cfg, "cpu")
 
-    def set_order(self, positions: np.ndarray, device) -> None:
+    def set_order(self, cfg: VAEConfig, device) -> None:
         """Build the masks on ``device`` (a model built on the meta device rebuilds them)."""
+        positions = cfg.input_positions
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
@@ -191,9 +198,31 @@ class ColumnAutoregression(nn.Module):
                              persistent=False)
         self.register_buffer("mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)),
                              persistent=False)
+        if self.periodic is not None:  # a value's features sit at its column's position
+            periodic = np.repeat(np.asarray(cfg.cont_positions), 2 * self.n_frequencies)
+            self.register_buffer("mask_periodic", as_t((periodic[None, :] <= degree[:, None]).astype(np.float32)),
+                                 persistent=False)
+            self.register_buffer("frequencies", as_t(2.0 ** np.arange(-1, self.n_frequencies - 1, dtype=np.float32)),
+                                 persistent=False)
+
+    def periodic_features(self, cont: torch.Tensor) -> torch.Tensor:
+        """(B, C) values -> (B, C * 2F) sines and cosines at F frequencies, grouped by dimension.
+
+        A small MLP on a raw number learns smooth functions of it first (spectral
+        bias); sharp effects, such as a house price over latitude and longitude,
+        need many steps or many units.  Periodic features at frequencies
+        0.5, 1, 2, ... (inputs are on a standard-normal scale) give them
+        directly (Gorishniy et al., 2022, "On embeddings for numerical features").
+        """
+        angles = cont[..., None] * self.frequencies  # (B, C, F)
+        return torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(1)
 
     def pre_activation(self, x, zc):
-        return F.linear(x, self.inp.weight * self.mask_in) + self.lat(zc)
+        out = F.linear(x, self.inp.weight * self.mask_in) + self.lat(zc)
+        if self.periodic is not None:
+            features = self.periodic_features(x[:, : self.n_continuous])
+            out = out + F.linear(features, self.periodic.weight * self.mask_periodic)
+        return out
 
     def forward(self, x, zc):
         """(B, n_inputs) output terms for inputs ``x`` (one-hot and continuous) and latents ``zc``."""
@@ -289,17 +318,33 @@ class VAE(nn.Module):
         pre = ar.pre_activation(x, zc)
         w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
         sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
+        gates = self.value_gates
         for units, conts, parts in self._sampling_order(z.device):
             out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
             for j, u in conts:
                 noise = torch.randn(len(z), generator=generator, device=z.device)
                 x[:, u] = out[:, j] + temperature * noise * sigma[u]
+                if gates is not None and gates[u] >= 0:
+                    # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
+                    x[:, u] = torch.where(codes[:, gates[u]] == 0, x[:, u], 0.0)
+                if ar.periodic is not None:
+                    pre = pre + self._periodic_change(x[:, u:u + 1], u)
             for j, part, k in parts:
                 code = sample_categorical(out[:, j:j + k], generator, temperature)
                 codes[:, part] = code
                 x[rows, units[j] + code] = 1.0
             pre = pre + x[:, units] @ w_in[:, units].T
         return x[:, : self.cfg.n_continuous], codes
+
+    def _periodic_change(self, value: torch.Tensor, dim: int) -> torch.Tensor:
+        """What drawing ``value`` (B, 1) for continuous ``dim`` adds to the pre-activation.
+
+        The pre-activation started from x = 0, whose cosines are 1, not 0.
+        """
+        ar, width = self.ar, 2 * self.ar.n_frequencies
+        weight = (ar.periodic.weight * ar.mask_periodic)[:, dim * width:(dim + 1) * width]
+        change = ar.periodic_features(value) - ar.periodic_features(torch.zeros_like(value))
+        return change @ weight.T
 
     def _sampling_order(self, device) -> list:
         """Per position: (its units, [(index in units, continuous dim)], [(index in units, part, k)])."""
@@ -393,7 +438,7 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)
     model.set_value_gates(device)
     if model.ar is not None:
-        model.ar.set_order(cfg.input_positions, device)
+        model.ar.set_order(cfg, device)
     init_weights(model, generator)
     return model
 

@@ -132,6 +132,8 @@ def test_bad_n(fitted_mixed, n):
     ({"max_categories": 1}, r"max_categories must be an int >= 2"),
     ({"precision": "fp8"}, r"precision must be 'fp32' or 'bf16', got 'fp8'"),
     ({"decoder": "flow"}, r"decoder must be 'autoregressive' or 'factorized', got 'flow'"),
+    ({"numeric_frequencies": -1}, r"numeric_frequencies must be an int in \[0, 16\], got -1"),
+    ({"numeric_frequencies": 2.5}, r"numeric_frequencies must be an int in \[0, 16\], got 2.5"),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):

@@ -89,8 +89,46 @@ def test_autoregressive_draw_matches_the_teacher_forced_decoder():
     cond = torch.randint(0, vae.cfg.cond_cardinalities[0], (50, 1))
     cont, codes = vae.draw(z, None, cond, temperature=0)
     mean, logits = vae.decode(z, cond, vae.inputs(cont, codes))
-    torch.testing.assert_close(mean, cont)
+    # A missing or spike row's value is the placeholder 0 it was trained with, not the mean.
+    gates = vae.value_gates
+    assert gates is not None and (gates >= 0).any()  # make_mixed has missing numbers
+    present = (codes[:, gates.clamp_min(0)] == 0) | (gates < 0)
+    assert (~present).any() and (cont[~present] == 0).all()
+    torch.testing.assert_close(mean[present], cont[present])
     assert (vae.parts.sample(logits, None, temperature=0) == codes).all()
+
+
+def test_periodic_features_follow_the_column_order():
+    # Each numeric value's sines and cosines sit at its column's position: outputs before
+    # or at that position must not depend on them, later ones may.
+    _, model = _ar_model()
+    ar = model.model_.ar
+    assert ar.periodic is not None and ar.periodic.in_features == 2 * 6 * model.model_.cfg.n_continuous
+    pos = torch.as_tensor(model.model_.cfg.input_positions)
+    cont = torch.rand(1, ar.n_continuous, requires_grad=True)
+    rest = torch.rand(1, model.model_.cfg.n_inputs - ar.n_continuous)
+    zc = torch.randn(1, ar.lat.in_features)
+    with torch.no_grad():
+        ar.out.weight.normal_()
+    jac = torch.autograd.functional.jacobian(lambda c: ar(torch.cat([c, rest], 1), zc), cont).squeeze()
+    allowed = pos[:, None] > pos[None, : ar.n_continuous]  # (outputs, continuous inputs)
+    assert (jac[~allowed] == 0).all() and (jac[allowed] != 0).any()
+
+
+def test_numeric_frequencies_zero_and_configs_saved_before_them():
+    import dataclasses
+
+    from tabvae import TabularVAE
+    from tabvae.model import VAEConfig, build_vae
+
+    df, _ = _ar_model()
+    raw = TabularVAE(decoder="autoregressive", numeric_frequencies=0, epochs=2, random_state=0).fit(df)
+    assert raw.model_.ar.periodic is None and raw.model_.cfg.n_frequencies == 0
+    # A model file written before periodic features has no n_frequencies: it loads as raw inputs only.
+    old = {k: v for k, v in dataclasses.asdict(raw.model_.cfg).items() if k != "n_frequencies"}
+    rebuilt = build_vae(VAEConfig(**old), torch.device("cpu"), torch.Generator().manual_seed(0))
+    rebuilt.load_state_dict(raw.model_.state_dict())
+    assert rebuilt.ar.periodic is None
 
 
 def test_autoregressive_model_samples_reproducibly_and_round_trips(tmp_path):
