@@ -62,18 +62,15 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         is validated and kept.  0.995 (about the last 200 of the ~2,000
         steps) raised LogisticDetection on every benchmark table
         (benchmarks/README.md, "Weight averaging").
-    kl_weight : float, default=0.5
+    kl_weight : float, default=0.75
         Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1
         the latent codes keep more of each row (more active dimensions), which
-        the ``"gmm"`` sampler then models.  The periodic features of
-        ``numeric_frequencies`` let the autoregressive network explain more
-        of each row, so at 0.75 the latent code lost dimensions
-        (california_housing: 7 -> 4) and fidelity with them
-        (LogisticDetection 0.99 -> 0.88); 0.5 keeps them.  Without periodic
-        features 0.75 had measured best (0.5 put Adult's closer-to-train
-        share over 0.53 then); the factorized decoder measured best at 0.5
-        (benchmarks/README.md).  Use 1.0 with ``prior="standard"``, and for
-        anomaly scores (a true ELBO).
+        the ``"gmm"`` sampler then models.  With the autoregressive decoder,
+        0.75 beat 1.0 (which collapsed the latent code to a few dimensions)
+        and 0.5 (which put Adult's closer-to-train share over 0.53); the
+        factorized decoder measured best at 0.5 (benchmarks/README.md).  Use
+        0.5 with ``numeric_frequencies``, 1.0 with ``prior="standard"`` and
+        for anomaly scores (a true ELBO).
     prior : {"gmm", "standard"}, default="gmm"
         Where ``sample`` draws latent codes.  ``"gmm"``: a Gaussian mixture
         fitted after training to draws from the training rows' posteriors on
@@ -97,15 +94,20 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         (online_shoppers 0.030 -> 0.011 ROC-AUC) and raised LogisticDetection
         (Adult 0.932 -> 0.961); at (128, 128) it sampled 100k rows of a
         200-column table in 14.9 s against 8.3 s (benchmarks/README.md).
-    numeric_frequencies : int, default=6
-        With the autoregressive decoder, each numeric value is also fed to
-        the masked network as sines and cosines at this many frequencies
-        (0.5, 1, 2, ... on the value's standard-normal scale; 0: the raw value
-        only), so a later column can depend sharply on it, as a house price
-        does on latitude and longitude.  With ``kl_weight=0.5`` it took
-        california_housing's train-on-synthetic gap from 0.080 to 0.040 R²
-        and magic_gamma's from 0.022 to 0.014 ROC-AUC (benchmarks/README.md,
-        "Periodic features").
+    numeric_frequencies : int, default=0
+        With the autoregressive decoder, also feed each numeric value to the
+        masked network as sines and cosines at this many frequencies (0.5, 1,
+        2, ... on the value's standard-normal scale; 0: the raw value only),
+        so that a later column can depend sharply on it, as a house price
+        does on latitude and longitude.  For train-on-synthetic utility on
+        tables of mostly numbers, use ``numeric_frequencies=6,
+        kl_weight=0.5``: on the benchmark it took california_housing's gap
+        from 0.080 to 0.040 R² and magic_gamma's from 0.022 to 0.014
+        ROC-AUC.  It is off by default because the same setting cost
+        marginal fidelity elsewhere: online_shoppers' Column Shapes 0.982 ->
+        0.971, LogisticDetection on all of Adult 0.996 -> 0.971, and a
+        4-point gap in one column's null rate on a 4,000-row table
+        (benchmarks/README.md, "Periodic features").
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
@@ -183,11 +185,11 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         learning_rate=2e-3,
         weight_decay=1e-5,
         ema_decay=0.995,
-        kl_weight=0.5,
+        kl_weight=0.75,
         prior="gmm",
         prior_components=32,
         decoder="autoregressive",
-        numeric_frequencies=6,
+        numeric_frequencies=0,
         conditional_columns=None,
         categorical_columns=None,
         numeric_columns=None,

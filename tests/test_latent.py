@@ -176,7 +176,7 @@ def test_mixture_round_trips_and_handles_collapse():
 
 def test_prior_parameter_selects_the_sampler(adult_slice):
     small = adult_slice.head(600)
-    # KL weight 0.5 (the default): at 0.75 so few rows leave the latent code unused (nothing for a mixture).
+    # KL weight 0.5: at the default 0.75 so few rows leave the latent code unused (nothing for a mixture).
     gmm = TabularVAE(epochs=20, kl_weight=0.5, random_state=0).fit(small)
     assert gmm.prior_ is not None and gmm.prior_.active.any()
     assert gmm.prior_.active.sum() <= gmm.latent_dim

@@ -57,17 +57,19 @@ def test_buckets_cover_every_part_once_and_keep_padding_bounded():
     assert sorted(next(b for b in buckets if 0 in b)) == [0, 1, 2, 3, 5]
 
 
-def _ar_model(seed=0):
+def _ar_model(seed=0, numeric_frequencies=0):
     from conftest import make_mixed
     from tabvae import TabularVAE
 
     df = make_mixed(300)
     return df, TabularVAE(decoder="autoregressive", epochs=3, latent_dim=8, hidden_dims=(32,),
-                          conditional_columns=["object"], random_state=seed).fit(df)
+                          conditional_columns=["object"], numeric_frequencies=numeric_frequencies,
+                          random_state=seed).fit(df)
 
 
-def test_autoregressive_outputs_depend_only_on_preceding_columns():
-    _, model = _ar_model()
+@pytest.mark.parametrize("frequencies", [0, 6])
+def test_autoregressive_outputs_depend_only_on_preceding_columns(frequencies):
+    _, model = _ar_model(numeric_frequencies=frequencies)
     vae = model.model_
     pos = torch.as_tensor(vae.cfg.input_positions)
     assert len(pos.unique()) > 10  # one position per column part, in table order
@@ -80,10 +82,11 @@ def test_autoregressive_outputs_depend_only_on_preceding_columns():
     assert (jac[~allowed] == 0).all() and (jac[allowed] != 0).any()
 
 
-def test_autoregressive_draw_matches_the_teacher_forced_decoder():
+@pytest.mark.parametrize("frequencies", [0, 6])
+def test_autoregressive_draw_matches_the_teacher_forced_decoder(frequencies):
     # The sequential sampler must decode each column from exactly the inputs the
     # likelihood conditions on: at temperature 0, re-decoding the drawn rows gives them back.
-    _, model = _ar_model()
+    _, model = _ar_model(numeric_frequencies=frequencies)
     vae = model.model_
     z = torch.randn(50, 8)
     cond = torch.randint(0, vae.cfg.cond_cardinalities[0], (50, 1))
@@ -101,7 +104,7 @@ def test_autoregressive_draw_matches_the_teacher_forced_decoder():
 def test_periodic_features_follow_the_column_order():
     # Each numeric value's sines and cosines sit at its column's position: outputs before
     # or at that position must not depend on them, later ones may.
-    _, model = _ar_model()
+    _, model = _ar_model(numeric_frequencies=6)
     ar = model.model_.ar
     assert ar.periodic is not None and ar.periodic.in_features == 2 * 6 * model.model_.cfg.n_continuous
     pos = torch.as_tensor(model.model_.cfg.input_positions)
@@ -115,15 +118,20 @@ def test_periodic_features_follow_the_column_order():
     assert (jac[~allowed] == 0).all() and (jac[allowed] != 0).any()
 
 
-def test_numeric_frequencies_zero_and_configs_saved_before_them():
+def test_periodic_model_round_trips_and_old_configs_load(tmp_path):
     import dataclasses
 
-    from tabvae import TabularVAE
+    from tabvae import TabularVAE, load
     from tabvae.model import VAEConfig, build_vae
 
-    df, _ = _ar_model()
-    raw = TabularVAE(decoder="autoregressive", numeric_frequencies=0, epochs=2, random_state=0).fit(df)
-    assert raw.model_.ar.periodic is None and raw.model_.cfg.n_frequencies == 0
+    df, model = _ar_model(numeric_frequencies=6)
+    model.save(tmp_path / "periodic.tabvae")
+    twin = load(tmp_path / "periodic.tabvae")
+    assert twin.model_.cfg.n_frequencies == 6
+    pd.testing.assert_frame_equal(model.sample(300, random_state=1), twin.sample(300, random_state=1))
+
+    raw = TabularVAE(decoder="autoregressive", epochs=2, random_state=0).fit(df)
+    assert raw.model_.ar.periodic is None and raw.model_.cfg.n_frequencies == 0  # off by default
     # A model file written before periodic features has no n_frequencies: it loads as raw inputs only.
     old = {k: v for k, v in dataclasses.asdict(raw.model_.cfg).items() if k != "n_frequencies"}
     rebuilt = build_vae(VAEConfig(**old), torch.device("cpu"), torch.Generator().manual_seed(0))
