@@ -1137,7 +1137,7 @@ approximation errors; more real data helps much more.""",
         "naive_reading": """\
 Two in five synthetic rows (40.16 %) ship before they were ordered, and 44 %
 have a delay of more than two weeks one way or the other, while every real
-delay is between 0 and 9 days. The second rule is broken by only 0.26 % of
+delay is between 0 and 9 days. The second rule is broken by only 0.22 % of
 rows. Such a table would fail any test that checks order logic.""",
         "delay_reading": """\
 With the delay as a column, the first rule holds in every sampled row (0.0 %);
@@ -1147,8 +1147,8 @@ samples: a cheap filter.""",
 All 12 columns come back with their original dtypes (timezone-aware timestamp,
 naive date, `category`, nullable `Int64`, `bool`, nullable `boolean`), in the
 original order, the ids are unique, and both rules hold in all 100,000 rows.
-Null rates are within 1.0 percentage point of the real ones: the largest gap is
-`rating` (60.5 % missing vs 59.5 %), then `discount_pct` (70.7 % vs 70.3 %).
+Null rates are within 0.4 percentage points of the real ones: the largest gap is
+`discount_pct` (70.7 % missing vs 70.3 %), then `ship_date` (5.8 % vs 6.1 %).
 `returned`, known only for delivered orders, and `ship_date`, missing for
 cancelled and processing orders, follow the order status, whose shares the
 model reproduces closely (delivered 80.8 % vs 80.5 %, table below). If rare
@@ -1158,12 +1158,12 @@ cases matter for your tests, ask for them: fit with
         "pattern_reading": """\
 With the time of day as its own column the evening peak comes back (the naive
 model, dashed, spreads orders over the whole night), and the mean delay per
-shipping method is close to the real one (standard 3.02 vs 2.99 days, express
-0.95 vs 0.93, pickup 0.50 vs 0.50). The naive model's means are off (standard
+shipping method is close to the real one (standard 3.00 vs 2.99 days, express
+0.95 vs 0.93, pickup 0.51 vs 0.50). The naive model's means are off (standard
 2.40, express 0.61, pickup -0.24 days), and they hide a spread of several
-weeks. Streaming 100,000 rows to Parquet took 1.7 s; fitting the model is the
-only slow step. The status shares match the real ones within half a percentage
-point.""",
+weeks. Streaming 100,000 rows to Parquet took 1.0 s; fitting the model is the
+only slow step. The status shares match the real ones within 0.3 percentage
+points.""",
     },
     "04_anomaly_detection.ipynb": {
         "auc_reading": """\
