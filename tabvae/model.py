@@ -318,13 +318,13 @@ class VAE(nn.Module):
         pre = ar.pre_activation(x, zc)
         w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
         sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
-        gates = self.value_gates
+        gates = self.cfg.value_gates  # host ints: no device sync per column
         for units, conts, parts in self._sampling_order(z.device):
             out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
             for j, u in conts:
                 noise = torch.randn(len(z), generator=generator, device=z.device)
                 x[:, u] = out[:, j] + temperature * noise * sigma[u]
-                if gates is not None and gates[u] >= 0:
+                if gates and gates[u] >= 0:
                     # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
                     x[:, u] = torch.where(codes[:, gates[u]] == 0, x[:, u], 0.0)
                 if ar.periodic is not None:
