@@ -245,20 +245,21 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             if not isinstance(v, numbers.Real) or isinstance(v, bool) or not v > 0:
                 raise ValueError(f"{name} must be a positive number, got {v!r}.")
 
+        def bounded_int(name, low, high=None):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < low or (high is not None and v > high):
+                bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+                raise ValueError(f"{name} must be an int {bound}, got {v!r}.")
+
         for name in ("latent_dim", "batch_size", "prior_components", "n_iter_no_change"):
             positive_int(name)
         if self.epochs != "auto":
             positive_int("epochs")
         for name in ("learning_rate", "kl_weight"):
             positive_float(name)
-        if not isinstance(self.numeric_frequencies, numbers.Integral) or isinstance(self.numeric_frequencies, bool) \
-                or not 0 <= self.numeric_frequencies <= 16:
-            raise ValueError(f"numeric_frequencies must be an int in [0, 16], got {self.numeric_frequencies!r}.")
-        if not isinstance(self.max_categories, numbers.Integral) or self.max_categories < 2:
-            raise ValueError(f"max_categories must be an int >= 2, got {self.max_categories!r}.")
-        if not isinstance(self.discrete_levels, numbers.Integral) or isinstance(self.discrete_levels, bool) \
-                or self.discrete_levels < 0:
-            raise ValueError(f"discrete_levels must be an int >= 0, got {self.discrete_levels!r}.")
+        bounded_int("numeric_frequencies", 0, 16)
+        bounded_int("max_categories", 2)
+        bounded_int("discrete_levels", 0)
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}.")
         if not (isinstance(self.ema_decay, numbers.Real) and not isinstance(self.ema_decay, bool)

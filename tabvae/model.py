@@ -315,8 +315,10 @@ class VAE(nn.Module):
         base = self.decoder(zc)
         x = base.new_zeros(base.shape)
         codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
-        pre = ar.pre_activation(x, zc)
+        pre = ar.lat(zc)  # the pre-activation of x = 0: nothing drawn yet
         w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
+        w_per = None if ar.periodic is None else ar.periodic.weight * ar.mask_periodic
+        width = 2 * ar.n_frequencies  # periodic features per continuous dimension
         sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
         gates = self.cfg.value_gates  # host ints: no device sync per column
         for units, conts, parts in self._sampling_order(z.device):
@@ -327,24 +329,14 @@ class VAE(nn.Module):
                 if gates and gates[u] >= 0:
                     # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
                     x[:, u] = torch.where(codes[:, gates[u]] == 0, x[:, u], 0.0)
-                if ar.periodic is not None:
-                    pre = pre + self._periodic_change(x[:, u:u + 1], u)
+                if w_per is not None:
+                    pre = pre + ar.periodic_features(x[:, u:u + 1]) @ w_per[:, u * width:(u + 1) * width].T
             for j, part, k in parts:
                 code = sample_categorical(out[:, j:j + k], generator, temperature)
                 codes[:, part] = code
                 x[rows, units[j] + code] = 1.0
             pre = pre + x[:, units] @ w_in[:, units].T
         return x[:, : self.cfg.n_continuous], codes
-
-    def _periodic_change(self, value: torch.Tensor, dim: int) -> torch.Tensor:
-        """What drawing ``value`` (B, 1) for continuous ``dim`` adds to the pre-activation.
-
-        The pre-activation started from x = 0, whose cosines are 1, not 0.
-        """
-        ar, width = self.ar, 2 * self.ar.n_frequencies
-        weight = (ar.periodic.weight * ar.mask_periodic)[:, dim * width:(dim + 1) * width]
-        change = ar.periodic_features(value) - ar.periodic_features(torch.zeros_like(value))
-        return change @ weight.T
 
     def _sampling_order(self, device) -> list:
         """Per position: (its units, [(index in units, continuous dim)], [(index in units, part, k)])."""
