@@ -64,7 +64,7 @@ def _ar_model(seed=0, numeric_frequencies=0):
     df = make_mixed(300)
     return df, TabularVAE(decoder="autoregressive", epochs=3, latent_dim=8, hidden_dims=(32,),
                           conditional_columns=["object"], numeric_frequencies=numeric_frequencies,
-                          random_state=seed).fit(df)
+                          random_state=seed, device="cpu").fit(df)  # the tests feed CPU tensors
 
 
 @pytest.mark.parametrize("frequencies", [0, 6])
@@ -184,7 +184,8 @@ def test_missing_and_spike_rows_add_nothing_to_the_gaussian_likelihood():
     gain[:20] = np.nan
     df = pd.DataFrame({"gain": gain, "age": rng.randint(18, 90, 400)})
     # discrete_levels=0: with so few distinct amounts, gain would otherwise be modelled as codes.
-    model = TabularVAE(epochs=2, latent_dim=4, hidden_dims=(16,), discrete_levels=0, random_state=0).fit(df)
+    model = TabularVAE(epochs=2, latent_dim=4, hidden_dims=(16,), discrete_levels=0, random_state=0,
+                       device="cpu").fit(df)
     vae = model.model_
     assert vae.cfg.value_gates == (0, -1)  # gain's state part gates its value; age has none
     cont, codes = (torch.as_tensor(a) for a in model.encoder_.transform(df))
