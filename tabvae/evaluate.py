@@ -886,16 +886,20 @@ def _fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: Schema):
 
 
 def _for_sdmetrics(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """A copy with nullable numeric columns (``Int64``, ``Float64``) as float64.
+    """A copy with nullable numeric columns (``Int64``, ``Float64``) as float64, and one missing marker.
 
     sdmetrics fills missing numbers with the column mean, which a nullable
-    integer column cannot hold.
+    integer column cannot hold. Its one-hot encoders treat ``None`` and ``NaN`` as
+    different labels, so an object column read back from Parquet (``None``) would
+    not match the same column read from CSV (``NaN``): every missing value becomes ``NaN``.
     """
     out = df.copy()
     for spec in schema:
         s = out[spec.name]
         if spec.kind in ("numeric", "integer") and isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
             out[spec.name] = _as_float(s, spec.kind)
+        elif s.dtype == object and s.isna().any():
+            out[spec.name] = s.where(s.notna(), np.nan)
     return out
 
 

@@ -306,6 +306,19 @@ def test_adult_slice():
     json.dumps(report.to_dict(), allow_nan=False)
 
 
+def test_none_and_nan_are_the_same_missing_value():
+    # Parquet gives back None where CSV gives NaN; sdmetrics' one-hot encoders must not see two labels.
+    df = pd.read_csv(ADULT, nrows=1600)
+    train, synth = df.iloc[:800], df.iloc[800:]
+    assert synth["workclass"].isna().any()
+    as_none = synth.astype({"workclass": object}).copy()
+    as_none["workclass"] = as_none["workclass"].where(as_none["workclass"].notna(), None)
+    a, b = evaluate(train, synth), evaluate(train, as_none)
+    assert np.isfinite(b.scores["logistic_detection"])
+    assert not any("could not be computed" in note for note in b.notes)
+    assert a.scores["logistic_detection"] == b.scores["logistic_detection"]
+
+
 # --------------------------------------------------------------------------- errors
 
 
