@@ -3,7 +3,8 @@
 Two steps, because a GPU machine may lack the evaluation packages (sdmetrics)::
 
     python -m benchmarks.gpu run --out DIR        # on the GPU machine: fit, time, write samples
-    python -m benchmarks.gpu evaluate DIR         # with tabvae[eval]: score them as benchmarks.run does
+    python -m benchmarks.gpu evaluate DIR --write scored.jsonl   # with tabvae[eval]: score them as benchmarks.run does
+    python -m benchmarks.gpu report scored.jsonl  # the markdown table of benchmarks/README.md, "GPU"
 
 ``run`` uses the benchmark's splits (``benchmarks.run.split``, 10,000 training rows) and
 writes ``DIR/timings.jsonl`` (one line per job, flushed as it goes, so a run cut short
@@ -80,7 +81,7 @@ def fit_tabvae(train, seed, params):
         again = model.sample(len(train), random_state=seed)
     finally:
         torch.set_num_threads(threads)
-    info = {"device": str(model.device_), "steps": len(model.history_["loss"]),
+    info = {"device": str(model.device_), "epochs": len(model.history_["loss"]),
             "resample_identical": _hash(again) == _hash(synthetic)}
     return synthetic, fit_s, sample_s, info
 
@@ -177,6 +178,21 @@ def evaluate(args) -> None:
     Path(args.write).write_text("".join(json.dumps(r) + "\n" for r in out))
 
 
+def report(args) -> None:
+    """Markdown table of a scored run (``evaluate --write``)."""
+    rows = [json.loads(line) for line in Path(args.scored).read_text().splitlines()]
+    print("| data set | job | device | fit s | sample s | shapes | trends | LogisticDetection "
+          "| TSTR gap | closer-to-train | same samples on refit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        s = r["scores"]
+        gap = (s["trtr_roc_auc"] - s["tstr_roc_auc"]) if "trtr_roc_auc" in s else (s["trtr_r2"] - s["tstr_r2"])
+        same = {True: "yes", False: "no"}.get(r.get("same_as_first_fit"), "")
+        print(f"| {r['dataset']} | {r['job']} | {r.get('device', 'cuda')} | {r['fit_s']:.1f} | {r['sample_s']:.2f} "
+              f"| {s['column_shapes']:.3f} | {s['column_pair_trends']:.3f} | {s['logistic_detection']:.3f} "
+              f"| {gap:.3f} | {s['closer_to_train_share']:.3f} | {same} |")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -190,10 +206,12 @@ def main(argv=None) -> None:
     e.add_argument("dir")
     e.add_argument("--max-train", type=int, default=10_000)
     e.add_argument("--write", required=True, help="JSON-lines file for the records with scores")
+    p = sub.add_parser("report", help="markdown table of a scored run")
+    p.add_argument("scored", help="the JSON-lines file evaluate wrote")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    run(args) if args.command == "run" else evaluate(args)
+    {"run": run, "evaluate": evaluate, "report": report}[args.command](args)
 
 
 if __name__ == "__main__":
