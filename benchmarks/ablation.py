@@ -85,7 +85,7 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
             "dataset": dataset, "config": cfg, "seed": seed, "prior": prior, "target_last": target_last, "gmm_tol": gmm_tol,
             "spike_share": numeric.SPIKE_SHARE, "codes_up_to": codes_up_to,
             "discrete_min_count": numeric.DISCRETE_MIN_COUNT,
-            "dropped": list(drop),
+            "dropped": list(drop), "max_train": max_train,
             "active_dims": int(model.prior_.active.sum()) if k else None,
             "fit_s": round(fit_s, 2), "prior_s": round(prior_s, 2),
             **{m: s[m] for m in METRICS if m in s},

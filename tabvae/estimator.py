@@ -45,6 +45,11 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         Passes over the training data.  ``"auto"`` gives about 2,000
         optimisation steps (at least 10 and at most 300 epochs): 39 epochs on
         Adult's 26k rows, 300 on a 1,500-row table, 10 on a million rows.
+        Below about 10,000 rows those extra passes let synthetic rows sit
+        closer to training rows than unseen rows do (closer-to-train share
+        0.55-0.62 at 500-2,000 rows); for small, sensitive tables pass
+        ``epochs=100`` or ``early_stopping=True`` (0.51-0.55), which costs up
+        to 0.05 of pair trends (benchmarks/README.md, "Epochs on small tables").
     batch_size : int, default=500
         Rows per optimisation step.
     learning_rate : float, default=2e-3
