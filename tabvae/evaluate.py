@@ -45,6 +45,8 @@ _ASSOC_MAX_LEVELS = 50
 _PLOT_MAX_LEVELS = 15
 _HTML_MAX_COLUMNS = 60
 _MIN_ROWS_DETECTION = 10
+# Closer-to-train share above which synthetic rows look memorised (the benchmark's privacy bound).
+CLOSER_SHARE_BOUND = 0.53
 
 _GROUP_ORDER = ("fidelity", "detection", "utility", "privacy")
 _FIDELITY_KEYS = ("quality_score", "column_shapes", "column_pair_trends")
@@ -178,7 +180,9 @@ class EvaluationReport:
         Rows ``TSTR`` and ``TRTR``, one column per utility metric; ``None``
         without a target.
     notes : list of str
-        Caveats collected during the evaluation (skipped parts, fallbacks).
+        Caveats collected during the evaluation (skipped parts, fallbacks), and a
+        warning when the closer-to-train share says the generator memorised
+        training rows (above 0.53, or two standard errors above 0.5 on few rows).
     schema : Schema
         Column kinds used for the evaluation.
     target, task : str or None
@@ -675,6 +679,7 @@ def _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, hi
         notes.append("Privacy metrics skipped: pass holdout=<real rows not used for training>.")
     else:
         scores.update(_privacy(real, real_s, synth_s, hold_s, schema, seed))
+        notes.extend(_privacy_notes(scores, len(synth_s)))
     n_rows = _row_counts(real, synthetic, holdout, real_s, synth_s, hold_s)
     return EvaluationReport(
         scores=scores, column_shapes=shapes, pair_trends=pairs, schema=schema,
@@ -1266,6 +1271,24 @@ def _privacy(real_full, train, synthetic, holdout, schema: Schema, seed: int) ->
     scores["exact_copy_share"] = float(np.isin(_row_hashes(synthetic, schema), train_hashes).mean())
     scores["holdout_exact_copy_share"] = float(np.isin(_row_hashes(holdout, schema), train_hashes).mean())
     return {k: scores[k] for k in _PRIVACY_KEYS}
+
+
+def _privacy_notes(scores: dict, n_synthetic: int) -> list[str]:
+    """A plain warning when the closer-to-train share points at memorised training rows.
+
+    The bound is the benchmark's 0.53, widened to two standard errors of a share of
+    ``n_synthetic`` coin flips so that a small sample does not raise it by chance.
+    """
+    share = scores["closer_to_train_share"]
+    margin = max(CLOSER_SHARE_BOUND - 0.5, 2 * np.sqrt(0.25 / max(n_synthetic, 1)))
+    if not share > 0.5 + margin:
+        return []
+    return [
+        f"{share:.1%} of synthetic rows are closer to a training row than to a holdout row "
+        f"(50% is chance, more than {0.5 + margin:.1%} is unlikely by chance here): the generator "
+        "has partly memorised its training rows. With TabularVAE on a table of a few thousand rows "
+        "or fewer, refit with epochs=100 or early_stopping=True and check again."
+    ]
 
 
 def _nn_distance(reference: np.ndarray, query: np.ndarray) -> np.ndarray:

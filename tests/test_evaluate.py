@@ -195,6 +195,7 @@ def test_privacy_detects_copies_of_training_rows():
     assert s["closer_to_train_share"] > 0.95
     assert s["dcr_synthetic_median"] == 0.0 and s["dcr_median_ratio"] == 0.0
     assert s["dcr_holdout_median"] > 0
+    assert any("partly memorised its training rows" in n for n in report.notes)
 
 
 def test_privacy_honest_generator_looks_like_holdout(real, holdout):
@@ -203,6 +204,16 @@ def test_privacy_honest_generator_looks_like_holdout(real, holdout):
     assert s["exact_copy_share"] == 0.0
     assert 0.35 < s["closer_to_train_share"] < 0.65
     assert 0.7 < s["dcr_median_ratio"] < 1.4
+    assert not any("memorised" in n for n in report.notes)
+
+
+def test_memorisation_note_needs_more_than_chance():
+    from tabvae.evaluate import _privacy_notes
+
+    assert _privacy_notes({"closer_to_train_share": 0.56}, 10_000)  # 0.53 bound
+    assert not _privacy_notes({"closer_to_train_share": 0.525}, 10_000)
+    assert not _privacy_notes({"closer_to_train_share": 0.55}, 300)  # 2 standard errors of 300 rows: 0.558
+    assert _privacy_notes({"closer_to_train_share": 0.60}, 300)
 
 
 def test_privacy_skipped_without_holdout(independent):
