@@ -13,16 +13,17 @@ keeps what it finished) and ``DIR/samples/<dataset>__<job>__seed<k>.parquet``.
 Jobs, in the order they run (``--jobs`` picks a subset):
 
 * ``tabvae``: ``TabularVAE(random_state=seed)`` with its defaults, on the GPU.
-* ``tabvae_rerun``: the same fit again in the same process, to check that a seed gives
-  the same samples on the same device (sample hashes compared in the record).
+* ``tabvae_rerun``: the same fit again, in this or a later ``run`` writing to the same
+  file, to check that a seed gives the same samples on the same device (sample hashes
+  compared in the record).
 * ``tvae``: SDV's ``TVAESynthesizer(enable_gpu=True)`` with its defaults (300 epochs,
   batch 500), fitted and seeded as in ``benchmarks.run``.
 * ``tabvae_bf16`` / ``tabvae_compile``: the ``precision="bf16"`` and ``compile=True`` options.
 * ``tabvae_cpu``: the defaults on this machine's CPU with one torch thread (the CPU
   benchmark's protocol), to relate the GPU figures to the CPU ones.
 
-Every job runs in one process after a CUDA warm-up (whose time is recorded apart), so the
-figures leave out the one-off CUDA context creation a user's first fit pays.
+The jobs of one ``run`` share its process, after a CUDA warm-up whose time is recorded
+apart, so the figures leave out the one-off CUDA context creation a user's first fit pays.
 """
 
 from __future__ import annotations
