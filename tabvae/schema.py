@@ -38,7 +38,8 @@ class ColumnSpec:
         One of ``numeric``, ``integer``, ``categorical``, ``boolean``,
         ``datetime``, ``constant``.
     dtype : str
-        ``str(series.dtype)``, used to give the column back in its own dtype.
+        :func:`dtype_name` of the column's dtype (``str(dtype)`` with the storage of
+        string dtypes), used to give the column back in its own dtype.
     null_rate : float
         Share of missing values in the training data.
     categories : list or None
@@ -106,11 +107,44 @@ class Schema:
         return {"columns": {c.name: {"sdtype": sdtype[c.kind]} for c in self.columns}}
 
 
+def dtype_name(dtype) -> str:
+    """``str(dtype)``, keeping what it drops for pandas' string dtypes.
+
+    ``str`` gives ``"string"`` or ``"str"`` whatever the storage (python or pyarrow), and
+    ``"string[pyarrow]"`` both for ``StringDtype("pyarrow")`` and for ``ArrowDtype(pa.string())``,
+    so those would come back in another dtype. They are written ``str[storage]``,
+    ``string[storage]`` and ``arrow:string``; :func:`pandas_dtype` reads them back.
+    """
+    if isinstance(dtype, pd.StringDtype):
+        nan_missing = getattr(dtype, "na_value", pd.NA) is not pd.NA  # pandas 3's default str dtype
+        return f"{'str' if nan_missing else 'string'}[{dtype.storage}]"
+    if isinstance(dtype, pd.ArrowDtype) and str(dtype) == "string[pyarrow]":
+        return "arrow:string"
+    return str(dtype)
+
+
 def pandas_dtype(name: str):
-    """Parse a dtype string written by ``str(dtype)``, including ``str`` (pandas 3)."""
-    if name == "str":  # pandas 3 default string dtype; pandas 2 would read it as numpy str
-        return pd.StringDtype(na_value=np.nan) if _pandas_major() >= 3 else object
+    """Parse a dtype string written by :func:`dtype_name` (or ``str(dtype)`` in older model files)."""
+    kind, _, storage = name.rstrip("]").partition("[")
+    if kind == "str":  # pandas 3 default string dtype; pandas 2 would read it as numpy str
+        if _pandas_major() < 3:
+            return object
+        return _string_dtype(storage or None, na_value=np.nan)
+    if kind == "string" and storage in ("python", "pyarrow"):
+        return _string_dtype(storage)
+    if name.startswith("arrow:"):
+        import pyarrow as pa
+
+        return pd.ArrowDtype(pa.type_for_alias(name[len("arrow:"):]))
     return pd.api.types.pandas_dtype(name)
+
+
+def _string_dtype(storage, **na_value):
+    """``StringDtype`` with ``storage``, or pandas' default storage where pyarrow is missing."""
+    try:
+        return pd.StringDtype(storage, **na_value)
+    except ImportError:
+        return pd.StringDtype(**na_value)
 
 
 def _pandas_major() -> int:
@@ -281,7 +315,7 @@ def _check_names(df: pd.DataFrame, names, param: str) -> set:
 def _infer_column(name: str, s: pd.Series, force_cat: bool, force_num: bool, warn: bool) -> ColumnSpec:
     dtype = s.dtype
     null_rate = float(s.isna().mean())
-    spec = ColumnSpec(name=name, kind="categorical", dtype=str(dtype), null_rate=null_rate)
+    spec = ColumnSpec(name=name, kind="categorical", dtype=dtype_name(dtype), null_rate=null_rate)
     if isinstance(dtype, pd.CategoricalDtype):
         spec.categories = _jsonable_list(dtype.categories)
         spec.ordered = bool(dtype.ordered)

@@ -25,6 +25,27 @@ def test_schema_records_dtype_order_and_null_rate(mixed):
     assert Schema.from_dict(schema.to_dict()) == schema
 
 
+def test_string_storage_and_arrow_dtypes_come_back():
+    # str(dtype) says "string" for either storage, and "string[pyarrow]" for StringDtype("pyarrow")
+    # and ArrowDtype(pa.string()) alike; the schema must tell them apart.
+    pa = pytest.importorskip("pyarrow")
+    from tabvae import TabularVAE
+    from tabvae.schema import pandas_dtype
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({
+        "python": pd.Series(rng.choice(["a", "b", None], 200), dtype=pd.StringDtype("python")),
+        "pyarrow": pd.Series(rng.choice(["a", "b", "c"], 200), dtype=pd.StringDtype("pyarrow")),
+        "arrow": pd.Series(rng.choice(["x", "y"], 200), dtype=pd.ArrowDtype(pa.string())),
+        "arrow_int": pd.Series(rng.randint(0, 1000, 200), dtype=pd.ArrowDtype(pa.int64())),
+    })
+    out = TabularVAE(epochs=2, random_state=0, device="cpu").fit(df).sample(50, random_state=0)
+    for name in df.columns:
+        assert type(out[name].dtype) is type(df[name].dtype) and out[name].dtype == df[name].dtype, name
+    assert out["pyarrow"].dtype.storage == "pyarrow" and out["python"].dtype.storage == "python"
+    assert pandas_dtype("string") == pd.StringDtype()  # model files written before storage was kept
+
+
 def test_overrides():
     df = pd.DataFrame({"zip": np.arange(100) % 50, "n": np.arange(100) % 3})
     kinds = {c.name: c.kind for c in infer_schema(df, categorical_columns=["zip"], numeric_columns=["n"])}
