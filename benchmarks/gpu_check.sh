@@ -32,7 +32,8 @@ section() {  # section SECONDS ARGS...: one benchmarks.gpu run, then refresh the
 all=adult,default_credit,online_shoppers,beijing_pm25,california_housing,magic_gamma
 section 130 --jobs tabvae --datasets $all
 echo "== pytest on CUDA ($(date +%T))"
-timeout 110 python3 -m pytest -q -p no:cacheprovider -n 8 tests \
+par=$(python3 -c "import xdist" 2>/dev/null && echo "-n 8")  # pytest-xdist, where installed
+timeout 110 python3 -m pytest -q -p no:cacheprovider $par tests \
     --ignore=tests/test_notebooks.py --ignore=tests/test_distributed.py --ignore=tests/test_report_browser.py \
     >"$OUT/pytest.txt" 2>&1
 tail -25 "$OUT/pytest.txt"

@@ -35,8 +35,10 @@ def _similarity(real: pd.Series, synthetic: pd.Series) -> float:
 
 
 def _cells(df: pd.DataFrame, numeric: str, other: str, edges: np.ndarray) -> pd.Series:
-    bins = np.digitize(df[numeric].to_numpy(dtype=float), edges)
-    return pd.Series(list(zip(bins, df[other].astype(str))))
+    # As sdmetrics: a missing number falls in bin len(edges) (np.digitize), a missing
+    # category is a group of its own.
+    bins = np.digitize(df[numeric].to_numpy(dtype=float, na_value=np.nan), edges)
+    return pd.Series(list(zip(bins, df[other].astype(object).where(df[other].notna(), "<missing>").astype(str))))
 
 
 def pair_scores(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: str, other: str) -> tuple[float, float]:
@@ -65,14 +67,16 @@ def run_table(name: str, seed: int, max_train: int, params: dict | None = None) 
     report = evaluate(train, synthetic, target=target, task=task, holdout=test, random_state=seed,
                       metadata=schema)
     numeric = {c.name for c in schema.columns if c.kind in ("numeric", "integer")}
+    discrete = {c.name for c in schema.columns if c.kind not in ("numeric", "integer", "datetime")}
     pairs = report.pair_trends.copy()
-    mixed = pairs.column_1.isin(numeric) ^ pairs.column_2.isin(numeric)
+    # One numeric and one discrete column (datetime pairs are left as the report scores them).
+    mixed = (pairs.column_1.isin(numeric) & pairs.column_2.isin(discrete)) | (
+        pairs.column_2.isin(numeric) & pairs.column_1.isin(discrete))
     worst = []
     for i in pairs.index[mixed]:
         a, b = pairs.at[i, "column_1"], pairs.at[i, "column_2"]
         num, other = (a, b) if a in numeric else (b, a)
-        train_nn, synth_nn = train[[num, other]].dropna(), synthetic[[num, other]].dropna()
-        own, fixed = pair_scores(train_nn, synth_nn, num, other)
+        own, fixed = pair_scores(train[[num, other]], synthetic[[num, other]], num, other)
         worst.append((round(pairs.at[i, "score"], 4), round(own, 4), round(fixed, 4), num, other))
         pairs.at[i, "score"] = fixed
     worst.sort()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 FORMAT = "tabvae-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: column dtypes may be "str[storage]" or "arrow:string" (schema.dtype_name)
 
 
 def save(model, path: str | os.PathLike) -> None:
@@ -34,7 +34,7 @@ def save(model, path: str | os.PathLike) -> None:
     rng_state = model._sample_rng.get_state()
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": _format_version(model),
         "tabvae_version": __version__,
         "params": params,
         "encoder": model.encoder_.get_state(),
@@ -49,6 +49,16 @@ def save(model, path: str | os.PathLike) -> None:
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.model_.state_dict().items()}
     tensors["sample_rng.keys"] = torch.as_tensor(rng_state[1].astype(np.int64))
     save_file(tensors, os.fspath(path), metadata={"tabvae": json.dumps(meta)})
+
+
+def _format_version(model) -> int:
+    """The oldest format that can read this model, so that older tabvae still loads what it can.
+
+    Format 1 readers parse a column's dtype with ``str(dtype)``'s grammar, which has no
+    ``str[storage]`` or ``arrow:string``; they would fail only when sampling.
+    """
+    new_names = any(spec.dtype.startswith(("str[", "arrow:")) for spec in model.encoder_.schema)
+    return 2 if new_names else 1
 
 
 def load(path: str | os.PathLike, *, device: str = "auto"):

@@ -126,10 +126,10 @@ def dtype_name(dtype) -> str:
 def pandas_dtype(name: str):
     """Parse a dtype string written by :func:`dtype_name` (or ``str(dtype)`` in older model files)."""
     kind, _, storage = name.rstrip("]").partition("[")
-    if kind == "str":  # pandas 3 default string dtype; pandas 2 would read it as numpy str
-        if _pandas_major() < 3:
-            return object
-        return _string_dtype(storage or None, na_value=np.nan)
+    if storage == "pyarrow_numpy" and kind in ("str", "string"):  # pandas 2.1-2.2's NaN string dtype
+        kind, storage = "str", "pyarrow"
+    if kind == "str":  # pandas 3's default string dtype (missing values are NaN)
+        return _string_dtype(storage or None, nan_missing=True)
     if kind == "string" and storage in ("python", "pyarrow"):
         return _string_dtype(storage)
     if name.startswith("arrow:"):
@@ -139,16 +139,27 @@ def pandas_dtype(name: str):
     return pd.api.types.pandas_dtype(name)
 
 
-def _string_dtype(storage, **na_value):
-    """``StringDtype`` with ``storage``, or pandas' default storage where pyarrow is missing."""
+def _string_dtype(storage, nan_missing: bool = False):
+    """``StringDtype`` with ``storage`` (pandas' default storage where pyarrow is missing).
+
+    The NaN-missing string dtype is ``StringDtype(na_value=nan)`` from pandas 2.3 and
+    ``StringDtype("pyarrow_numpy")`` in pandas 2.1-2.2; without pyarrow there it is ``object``.
+    """
+    if nan_missing:
+        try:
+            return pd.StringDtype(storage, na_value=np.nan)
+        except ImportError:
+            return pd.StringDtype(na_value=np.nan)
+        except TypeError:  # pandas < 2.3: no na_value keyword
+            pass
+        try:
+            return pd.StringDtype("pyarrow_numpy")
+        except ImportError:
+            return object
     try:
-        return pd.StringDtype(storage, **na_value)
+        return pd.StringDtype(storage)
     except ImportError:
-        return pd.StringDtype(**na_value)
-
-
-def _pandas_major() -> int:
-    return int(pd.__version__.split(".")[0])
+        return pd.StringDtype()
 
 
 # --------------------------------------------------------------------------- validation

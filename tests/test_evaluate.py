@@ -210,10 +210,14 @@ def test_privacy_honest_generator_looks_like_holdout(real, holdout):
 def test_memorisation_note_needs_more_than_chance():
     from tabvae.evaluate import _privacy_notes
 
-    assert _privacy_notes({"closer_to_train_share": 0.56}, 10_000)  # 0.53 bound
-    assert not _privacy_notes({"closer_to_train_share": 0.525}, 10_000)
-    assert not _privacy_notes({"closer_to_train_share": 0.55}, 300)  # 2 standard errors of 300 rows: 0.558
-    assert _privacy_notes({"closer_to_train_share": 0.60}, 300)
+    assert _privacy_notes({"closer_to_train_share": 0.56}, 10_000, 10_000)  # 0.53 bound
+    assert not _privacy_notes({"closer_to_train_share": 0.525}, 10_000, 10_000)
+    # Two standard errors: 0.558 with 300 synthetic rows and 10,000 reference rows,
+    # 0.60 with 2,000 synthetic rows but only 80 reference rows.
+    assert not _privacy_notes({"closer_to_train_share": 0.55}, 300, 10_000)
+    assert _privacy_notes({"closer_to_train_share": 0.58}, 300, 10_000)
+    assert not _privacy_notes({"closer_to_train_share": 0.58}, 2_000, 80)
+    assert _privacy_notes({"closer_to_train_share": 0.62}, 2_000, 80)
 
 
 def test_privacy_skipped_without_holdout(independent):
@@ -324,10 +328,12 @@ def test_none_and_nan_are_the_same_missing_value():
     assert synth["workclass"].isna().any()
     as_none = synth.astype({"workclass": object}).copy()
     as_none["workclass"] = as_none["workclass"].where(as_none["workclass"].notna(), None)
-    a, b = evaluate(train, synth), evaluate(train, as_none)
-    assert np.isfinite(b.scores["logistic_detection"])
-    assert not any("could not be computed" in note for note in b.notes)
-    assert a.scores["logistic_detection"] == b.scores["logistic_detection"]
+    as_string = synth.astype({"workclass": "string"})  # pd.NA
+    a, b, c = evaluate(train, synth), evaluate(train, as_none), evaluate(train, as_string)
+    for other in (b, c):
+        assert np.isfinite(other.scores["logistic_detection"])
+        assert not any("could not be computed" in note for note in other.notes)
+        assert a.scores["logistic_detection"] == other.scores["logistic_detection"]
 
 
 # --------------------------------------------------------------------------- errors

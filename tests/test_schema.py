@@ -30,7 +30,6 @@ def test_string_storage_and_arrow_dtypes_come_back():
     # and ArrowDtype(pa.string()) alike; the schema must tell them apart.
     pa = pytest.importorskip("pyarrow")
     from tabvae import TabularVAE
-    from tabvae.schema import pandas_dtype
 
     rng = np.random.RandomState(0)
     df = pd.DataFrame({
@@ -39,11 +38,63 @@ def test_string_storage_and_arrow_dtypes_come_back():
         "arrow": pd.Series(rng.choice(["x", "y"], 200), dtype=pd.ArrowDtype(pa.string())),
         "arrow_int": pd.Series(rng.randint(0, 1000, 200), dtype=pd.ArrowDtype(pa.int64())),
     })
-    out = TabularVAE(epochs=2, random_state=0, device="cpu").fit(df).sample(50, random_state=0)
+    model = TabularVAE(epochs=2, random_state=0, device="cpu").fit(df)
+    out = model.sample(50, random_state=0)
     for name in df.columns:
         assert type(out[name].dtype) is type(df[name].dtype) and out[name].dtype == df[name].dtype, name
     assert out["pyarrow"].dtype.storage == "pyarrow" and out["python"].dtype.storage == "python"
-    assert pandas_dtype("string") == pd.StringDtype()  # model files written before storage was kept
+    # "arrow:string" is a name format-1 readers cannot parse, so the file says format 2.
+    from tabvae.persistence import _format_version
+
+    assert _format_version(model) == 2
+    assert _format_version(TabularVAE(epochs=2, random_state=0, device="cpu").fit(df[["python", "pyarrow"]])) == 1
+
+
+def _string_dtypes():
+    """The string and Arrow dtypes this pandas can build (pandas 2.2 has no na_value=nan)."""
+    pa = pytest.importorskip("pyarrow")
+    makers = [
+        lambda: pd.StringDtype("python"), lambda: pd.StringDtype("pyarrow"),
+        lambda: pd.StringDtype("python", na_value=np.nan), lambda: pd.StringDtype("pyarrow", na_value=np.nan),
+        lambda: pd.ArrowDtype(pa.string()), lambda: pd.ArrowDtype(pa.large_string()),
+        lambda: pd.ArrowDtype(pa.int64()),
+    ]
+    out = []
+    for make in makers:
+        try:
+            out.append(make())
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def test_dtype_names_read_back():
+    from tabvae.schema import dtype_name, pandas_dtype
+
+    for dtype in _string_dtypes():
+        back = pandas_dtype(dtype_name(dtype))
+        assert type(back) is type(dtype) and back == dtype, (dtype, dtype_name(dtype), back)
+        if isinstance(dtype, pd.StringDtype):
+            assert back.storage == dtype.storage
+
+
+@pytest.mark.parametrize("name", ["str", "str[python]", "string[pyarrow_numpy]"])
+def test_nan_string_names_from_other_pandas_versions(name):
+    # "str": pandas 3 (and 2.3 with future.infer_string); "string[pyarrow_numpy]": pandas 2.1-2.2.
+    from tabvae.schema import pandas_dtype
+
+    dtype = pandas_dtype(name)
+    values = pd.Series(["a", None], dtype=dtype)
+    assert dtype == object or np.isnan(dtype.na_value)  # missing values stay NaN, as written
+    assert values.isna().tolist() == [False, True]
+
+
+def test_old_string_names_still_load():
+    from tabvae.schema import pandas_dtype
+
+    # Written by str(dtype) before the storage was kept.
+    assert isinstance(pandas_dtype("string"), pd.StringDtype) and pandas_dtype("string").na_value is pd.NA
+    assert pandas_dtype("object") == object
 
 
 def test_overrides():
