@@ -33,7 +33,7 @@ import pandas as pd
 
 from .schema import Schema, check_dataframe, infer_schema
 
-__all__ = ["evaluate", "EvaluationReport", "TASKS"]
+__all__ = ["evaluate", "EvaluationReport", "TASKS", "shared_bin_similarity"]
 
 TASKS = ("classification", "regression")
 
@@ -942,7 +942,20 @@ def shared_bin_similarity(real: pd.Series, synthetic: pd.Series, real_other: pd.
     The numeric column is cut into ``np.histogram_bin_edges`` of the real values (10 bins),
     the outer edges opened so that synthetic values beyond the real range fall in the end
     bins; a missing number and a missing category are cells of their own, as in sdmetrics.
-    Returns 1 - the total variation distance of the two tables' cell frequencies.
+    sdmetrics 0.32 instead cuts each table on its own range (see :func:`evaluate`'s notes).
+
+    Parameters
+    ----------
+    real, synthetic : Series
+        The numeric column in the real and the synthetic table.
+    real_other, synthetic_other : Series
+        The discrete column in the real and the synthetic table.
+
+    Returns
+    -------
+    float
+        1 minus the total variation distance of the two tables' cell frequencies
+        (1 = the same joint distribution of bin and category).
     """
     r, s = (pd.to_numeric(x, errors="coerce").astype("float64").to_numpy() for x in (real, synthetic))
     edges = np.histogram_bin_edges(r[~np.isnan(r)]) if (~np.isnan(r)).any() else np.array([0.0, 1.0])
