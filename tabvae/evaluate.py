@@ -1117,7 +1117,8 @@ def _as_float(s: pd.Series, kind: str) -> np.ndarray:
 
 
 def _levels(s: pd.Series, limit: int) -> list:
-    """The ``limit`` most frequent non-missing values (ties: first seen first)."""
+    """The ``limit`` most frequent non-missing values (ties in pandas' order: first seen first in
+    pandas 3, unspecified in pandas 2; it matters only when ``limit`` cuts through a tie)."""
     counts = s.value_counts(dropna=True)
     return list(counts.index[counts.to_numpy() > 0][:limit])
 
