@@ -39,17 +39,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .run import DATASETS, load_dataset, machine_info, split
+from .run import DATASETS, _csv, load_dataset, machine_info, split
 
 JOBS = ["tabvae", "tabvae_rerun", "tvae", "tabvae_bf16", "tabvae_compile", "tabvae_cpu"]
 TABVAE_PARAMS = {
     "tabvae": {}, "tabvae_rerun": {}, "tabvae_bf16": {"precision": "bf16"},
     "tabvae_compile": {"compile": True}, "tabvae_cpu": {"device": "cpu"},
 }
-
-
-def _csv(s: str) -> list[str]:
-    return [x for x in s.split(",") if x]
 
 
 def _hash(df: pd.DataFrame) -> str:

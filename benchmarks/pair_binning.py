@@ -22,35 +22,17 @@ import argparse
 import json
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from .run import load_dataset, split
-
-
-def _similarity(real: pd.Series, synthetic: pd.Series) -> float:
-    """1 - total variation distance of two discrete distributions."""
-    p, q = real.value_counts(normalize=True), synthetic.value_counts(normalize=True)
-    idx = p.index.union(q.index)
-    return 1 - 0.5 * float((p.reindex(idx, fill_value=0) - q.reindex(idx, fill_value=0)).abs().sum())
-
-
-def _cells(df: pd.DataFrame, numeric: str, other: str, edges: np.ndarray) -> pd.Series:
-    # As sdmetrics: a missing number falls in bin len(edges) (np.digitize), a missing
-    # category is a group of its own.
-    bins = np.digitize(df[numeric].to_numpy(dtype=float, na_value=np.nan), edges)
-    return pd.Series(list(zip(bins, df[other].astype(object).where(df[other].notna(), "<missing>").astype(str))))
 
 
 def pair_scores(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: str, other: str) -> tuple[float, float]:
     """(score with each table's own edges, as sdmetrics 0.32; score with the real column's edges)."""
     from tabvae.evaluate import shared_bin_similarity
 
-    own_real = np.histogram_bin_edges(real[numeric].dropna())
-    own_synth = np.histogram_bin_edges(synthetic[numeric].dropna())
-    own = _similarity(_cells(real, numeric, other, own_real), _cells(synthetic, numeric, other, own_synth))
-    fixed = shared_bin_similarity(real[numeric], synthetic[numeric], real[other], synthetic[other])
-    return own, fixed
+    args = (real[numeric], synthetic[numeric], real[other], synthetic[other])
+    return shared_bin_similarity(*args, bins="own"), shared_bin_similarity(*args)
 
 
 def run_table(name: str, seed: int, max_train: int, params: dict | None = None) -> dict:

@@ -936,7 +936,7 @@ def _tidy_pairs(details: pd.DataFrame) -> pd.DataFrame:
 
 
 def shared_bin_similarity(real: pd.Series, synthetic: pd.Series, real_other: pd.Series,
-                          synthetic_other: pd.Series) -> float:
+                          synthetic_other: pd.Series, bins: str = "real") -> float:
     """ContingencySimilarity of a numeric and a discrete column, both tables cut on the real bins.
 
     The numeric column is cut into ``np.histogram_bin_edges`` of the real values (10 bins),
@@ -950,6 +950,9 @@ def shared_bin_similarity(real: pd.Series, synthetic: pd.Series, real_other: pd.
         The numeric column in the real and the synthetic table.
     real_other, synthetic_other : Series
         The discrete column in the real and the synthetic table.
+    bins : {"real", "own"}, default="real"
+        ``"own"`` cuts each table on the edges of its own values, as sdmetrics 0.32's
+        quality report does (to compare the two).
 
     Returns
     -------
@@ -957,16 +960,27 @@ def shared_bin_similarity(real: pd.Series, synthetic: pd.Series, real_other: pd.
         1 minus the total variation distance of the two tables' cell frequencies
         (1 = the same joint distribution of bin and category).
     """
+    if bins not in ("real", "own"):
+        raise ValueError(f"bins must be 'real' or 'own', got {bins!r}.")
     r, s = (pd.to_numeric(x, errors="coerce").astype("float64").to_numpy() for x in (real, synthetic))
-    edges = np.histogram_bin_edges(r[~np.isnan(r)]) if (~np.isnan(r)).any() else np.array([0.0, 1.0])
-    edges[0], edges[-1] = -np.inf, np.inf
+    edges = [_bin_edges(r), _bin_edges(s)]
+    if bins == "real":
+        edges = [edges[0].copy(), edges[0].copy()]
+        for e in edges:
+            e[0], e[-1] = -np.inf, np.inf
     labels = pd.concat([real_other, synthetic_other], ignore_index=True).astype(object)
     codes, uniques = pd.factorize(labels.where(labels.notna(), "\0missing"))
-    n_cells = (len(edges) + 1) * len(uniques)
-    cells = [np.digitize(x, edges) * len(uniques) + c
-             for x, c in ((r, codes[: len(r)]), (s, codes[len(r):]))]
+    n_cells = (max(len(e) for e in edges) + 1) * len(uniques)
+    cells = [np.digitize(x, e) * len(uniques) + c
+             for x, e, c in ((r, edges[0], codes[: len(r)]), (s, edges[1], codes[len(r):]))]
     p, q = (np.bincount(c, minlength=n_cells) / len(c) for c in cells)
     return float(1 - 0.5 * np.abs(p - q).sum())
+
+
+def _bin_edges(x: np.ndarray) -> np.ndarray:
+    """sdmetrics' bins of a numeric column: ``np.histogram_bin_edges`` of its present values."""
+    present = x[~np.isnan(x)]
+    return np.histogram_bin_edges(present) if len(present) else np.array([0.0, 1.0])
 
 
 def _binning_notes(real, synthetic, schema: Schema, pairs: pd.DataFrame) -> list[str]:

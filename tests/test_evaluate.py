@@ -348,6 +348,10 @@ def test_binning_note_when_an_outlier_moves_sdmetrics_bins():
     notes = [n for n in report.notes if "Column Pair Trends" in n]
     assert len(notes) == 1 and "x1 x c1" in notes[0]
     assert shared_bin_similarity(real["x1"], synthetic["x1"], real["c1"], synthetic["c1"]) > 0.99
+    # bins="own" is sdmetrics' own-range binning: it reproduces the report's pair score.
+    pair = report.pair_trends.set_index(["column_1", "column_2"]).loc[("x1", "c1"), "score"]
+    own = shared_bin_similarity(real["x1"], synthetic["x1"], real["c1"], synthetic["c1"], bins="own")
+    assert own == pytest.approx(pair) and own < 0.9
     assert shared_bin_similarity(real["x1"], real["x1"], real["c1"], real["c1"]) == 1.0
     assert not any("Column Pair Trends" in n for n in evaluate(real, real.copy()).notes)
 
