@@ -16,6 +16,11 @@ A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
 ``--discrete-min-count`` its ``DISCRETE_MIN_COUNT`` (rows per code of a discrete column).
 ``--codes-up-to K`` passes every numeric or integer column with at most K distinct values in the
 training split as a categorical column (a diagnostic: every few-valued number as codes, dense or not).
+``--holdout-fidelity`` also scores the synthetic rows against real rows the model never saw (as many
+test-split rows as the training split has, or all of them) and, as the reference an ideal generator
+would reach, the training rows against those same rows: on a small table a model that copies its
+training rows scores well against them, but not against unseen rows (fields ``holdout_*`` and
+``reference_*``).
 One JSON line per (data set, config, seed, sampler) is appended to ``--out``;
 ``--report`` prints the means over seeds as a markdown table.
 """
@@ -39,7 +44,7 @@ METRICS = ["column_shapes", "column_pair_trends", "logistic_detection", "detecti
 def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: int,
             target_last: bool = False, gmm_tol: float = 1e-3, drop: tuple[str, ...] = (),
             spike_share: float | None = -1.0, codes_up_to: int = 0,
-            discrete_min_count: int | None = None) -> list[dict]:
+            discrete_min_count: int | None = None, holdout_fidelity: bool = False) -> list[dict]:
     import torch
 
     from tabvae import TabularVAE
@@ -66,6 +71,8 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
     model = TabularVAE(random_state=seed, **{**cfg, "prior": "standard"}).fit(train)
     fit_s = time.perf_counter() - start
     mu, std = model._posterior(*model._encode_input(train))
+    unseen = test.sample(n=min(len(test), len(train)), random_state=seed) if holdout_fidelity else None
+    reference = _fidelity(unseen, train, schema, seed) if holdout_fidelity else {}
     out = []
     for prior in priors:
         start = time.perf_counter()
@@ -92,7 +99,22 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
             "trtr": s[f"trtr_{utility}"], "tstr": s[f"tstr_{utility}"],
             "tstr_gap": s[f"trtr_{utility}"] - s[f"tstr_{utility}"],
         })
+        if holdout_fidelity:
+            out[-1].update({f"holdout_{k}": v for k, v in _fidelity(unseen, synthetic, schema, seed).items()})
+            out[-1].update({f"reference_{k}": v for k, v in reference.items()})
+            out[-1]["n_unseen"] = len(unseen)
     return out
+
+
+FIDELITY = ["column_shapes", "column_pair_trends", "logistic_detection", "detection_auc"]
+
+
+def _fidelity(real, synthetic, schema, seed) -> dict:
+    """Shapes, trends and detection of ``synthetic`` against ``real`` (no utility, no privacy)."""
+    from tabvae.evaluate import evaluate
+
+    s = evaluate(real, synthetic, random_state=seed, metadata=schema).scores
+    return {m: s[m] for m in FIDELITY}
 
 
 def report(path: str) -> str:
@@ -104,19 +126,25 @@ def report(path: str) -> str:
     if "discrete_min_count" in df:  # runs that recorded the numeric encoder's DISCRETE_MIN_COUNT
         df["config"] += df["discrete_min_count"].map(lambda v: "" if pd.isna(v) else f" DISCRETE_MIN_COUNT={int(v)}")
     keys = ["dataset", "config", "prior"]
-    means = df.groupby(keys, sort=False)[METRICS + ["prior_s"]].mean()
+    if "max_train" in df and df["max_train"].nunique() > 1:  # one file, several training-set sizes
+        df["max_train"] = df["max_train"].map(lambda v: f"{int(v)} rows")
+        keys = ["dataset", "max_train", "config", "prior"]
+    metrics = METRICS + [f"{side}_{m}" for side in ("holdout", "reference") for m in FIDELITY
+                         if f"{side}_{m}" in df]
+    means = df.groupby(keys, sort=False)[metrics + ["prior_s"]].mean()
     seeds = df.groupby(keys, sort=False)["seed"].nunique()
-    lines = ["| data set | config | sampler | seeds | " + " | ".join(METRICS) + " | sampler fit s |",
-             "|" + "---|" * (len(METRICS) + 5)]
+    names = {"dataset": "data set", "max_train": "training rows", "config": "config", "prior": "sampler"}
+    lines = ["| " + " | ".join(names[k] for k in keys) + " | seeds | " + " | ".join(metrics) + " | sampler fit s |",
+             "|" + "---|" * (len(metrics) + len(keys) + 2)]
     for key, r in means.iterrows():
-        vals = " | ".join(f"{r[m]:.3f}" for m in METRICS)
+        vals = " | ".join(f"{r[m]:.3f}" for m in metrics)
         lines.append(f"| {' | '.join(key)} | {seeds[key]} | {vals} | {r['prior_s']:.2f} |")
-    overall = df.groupby(["config", "prior"], sort=False)[METRICS + ["prior_s"]].mean()
+    overall = df.groupby(["config", "prior"], sort=False)[metrics + ["prior_s"]].mean()
     lines += ["", "Mean over data sets and seeds:", "",
-              "| config | sampler | " + " | ".join(METRICS) + " | sampler fit s |",
-              "|" + "---|" * (len(METRICS) + 3)]
+              "| config | sampler | " + " | ".join(metrics) + " | sampler fit s |",
+              "|" + "---|" * (len(metrics) + 3)]
     for key, r in overall.iterrows():
-        vals = " | ".join(f"{r[m]:.3f}" for m in METRICS)
+        vals = " | ".join(f"{r[m]:.3f}" for m in metrics)
         lines.append(f"| {' | '.join(key)} | {vals} | {r['prior_s']:.2f} |")
     return "\n".join(lines)
 
@@ -139,6 +167,8 @@ def main(argv=None):
     ap.add_argument("--codes-up-to", type=int, default=0,
                     help="numeric columns with at most this many distinct values become categorical")
     ap.add_argument("--target-last", action="store_true", help="move the target to the last column")
+    ap.add_argument("--holdout-fidelity", action="store_true",
+                    help="also score fidelity against unseen test rows, and the training rows against them")
     ap.add_argument("--report", metavar="JSONL", help="print the markdown table of a results file")
     args = ap.parse_args(argv)
     if args.report:
@@ -150,7 +180,8 @@ def main(argv=None):
             for seed in range(args.seeds):
                 for row in run_one(dataset, cfg, seed, args.priors.split(","), args.max_train,
                                    args.target_last, args.gmm_tol, tuple(filter(None, args.drop.split(","))),
-                                   args.spike_share, args.codes_up_to, args.discrete_min_count):
+                                   args.spike_share, args.codes_up_to, args.discrete_min_count,
+                                   args.holdout_fidelity):
                     with open(args.out, "a") as f:
                         f.write(json.dumps(row) + "\n")
                     print(json.dumps(row), flush=True)

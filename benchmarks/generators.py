@@ -116,6 +116,13 @@ class TabVAEFactorizedGenerator(TabVAEGenerator):
               "ema_decay": 0.0, "discrete_levels": 0}
 
 
+class TabVAEPeriodicGenerator(TabVAEGenerator):
+    """tabvae with periodic features of numbers and KL weight 0.5, the option for utility on numeric tables."""
+
+    name = "tabvae_periodic"
+    params = {"numeric_frequencies": 6, "kl_weight": 0.5}
+
+
 class _SDVGenerator(Generator):
     """Common code for SDV single-table synthesizers."""
 
@@ -240,6 +247,7 @@ def _jsonable(v):
 GENERATORS: dict[str, Callable[..., Generator]] = {
     "tabvae": TabVAEGenerator,
     "tabvae_factorized": TabVAEFactorizedGenerator,
+    "tabvae_periodic": TabVAEPeriodicGenerator,
     "sdv_tvae": SDVTVAEGenerator,
     "sdv_ctgan": SDVCTGANGenerator,
     "gaussian_copula": GaussianCopulaGenerator,

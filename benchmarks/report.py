@@ -26,7 +26,7 @@ DEFAULT_RESULTS = HERE / "results"
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
-GEN_ORDER = ["tabvae", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
+GEN_ORDER = ["tabvae", "tabvae_periodic", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
 AUG_ORDER = ["full_train", "small_only", "small+tabvae", "small+sdv_tvae", "small+smote_nc"]
 FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\d+)\.json$")
 
@@ -85,7 +85,7 @@ def _mean(vals):
 
 def _gen_label(name, recs):
     epochs = sorted({r.get("generator_info", {}).get("epochs_used") for r in recs} - {None})
-    if name in ("sdv_tvae", "sdv_ctgan", "tabvae", "tabvae_factorized") and epochs:
+    if name in ("sdv_tvae", "sdv_ctgan", "tabvae", "tabvae_periodic", "tabvae_factorized") and epochs:
         overrides = {}
         for r in recs:
             overrides.update(r.get("generator_info", {}).get("constructor_overrides") or {})
@@ -219,6 +219,63 @@ def head_to_head(means, a="tabvae", b="sdv_tvae") -> str:
     head = (f"| data set | Column Shapes | Column Pair Trends | LogisticDetection | GB detection AUC (lower is better) "
             f"| TSTR | fit time (seeds both ran) |\n|---|---|---|---|---|---|---|")
     return head + "\n" + "\n".join(rows)
+
+
+# Issue 8's bars: Column Shapes, Column Pair Trends, LogisticDetection, closer-to-train share, and the
+# largest TRTR - TSTR gap (ROC-AUC for classification, R² for regression).
+TARGETS = {"shapes": 0.97, "trends": 0.95, "logistic_detection": 0.85, "closer_to_train": 0.53,
+           "gap": {"classification": 0.02, "regression": 0.05}, "speed": 5.0}
+
+
+def targets_table(runs, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
+    """Issue 8's targets for ``gen``, one row per data set: means over seeds, ✓ / ✗ per bar.
+
+    The speed ratio is TVAE's fit time over ``gen``'s on seed 0 and, in brackets, on the
+    means over the seeds both ran; "ahead" compares the means over all seeds of each.
+    """
+    by_ds: dict = {}
+    for r in runs:
+        by_ds.setdefault(r["dataset"], {}).setdefault(r["generator"], []).append(r)
+    mark = lambda ok: "✓" if ok else "✗"  # noqa: E731
+    rows = []
+    for ds in _ordered(by_ds, list(_DATASET_ORDER)):
+        recs, refs = by_ds[ds].get(gen), by_ds[ds].get(ref)
+        if not recs:
+            continue
+        task = recs[0].get("task")
+        um = _utility_metric(task)
+        m = lambda key, rs=recs: _mean(_vals(rs, lambda r: r["scores"][key]))  # noqa: E731
+        gap = m(f"trtr_{um}") - m(f"tstr_{um}")
+        copies, holdout_copies = m("exact_copy_share"), m("holdout_exact_copy_share")
+        cells = [
+            f"{ds} ({len(recs)})",
+            f"{mark(m('column_shapes') >= TARGETS['shapes'])} {m('column_shapes'):.3f}",
+            f"{mark(m('column_pair_trends') >= TARGETS['trends'])} {m('column_pair_trends'):.3f}",
+            f"{mark(m('logistic_detection') >= TARGETS['logistic_detection'])} {m('logistic_detection'):.3f}",
+            f"{mark(gap <= TARGETS['gap'][task])} {gap:.4f}" + (" R²" if um == "r2" else ""),
+            f"{mark(copies <= holdout_copies)} {100 * copies:.1f} % vs {100 * holdout_copies:.1f} %",
+            f"{mark(m('closer_to_train_share') <= TARGETS['closer_to_train'])} {m('closer_to_train_share'):.3f}",
+        ]
+        if refs:
+            mr = lambda key: m(key, refs)  # noqa: E731
+            ahead = [m("column_shapes") > mr("column_shapes"), m("column_pair_trends") > mr("column_pair_trends"),
+                     m("logistic_detection") > mr("logistic_detection"), m("detection_auc") < mr("detection_auc")]
+            fit = {r["seed"]: r["timing"]["fit_s"] for r in recs}
+            ref_fit = {r["seed"]: r["timing"]["fit_s"] for r in refs}
+            both = sorted(set(fit) & set(ref_fit))
+            ratio = _mean([ref_fit[k] for k in both]) / _mean([fit[k] for k in both])
+            seed0 = ref_fit[0] / fit[0] if 0 in both else float("nan")
+            cells += [mark(all(ahead)),
+                      f"{mark(seed0 >= TARGETS['speed'])} {seed0:.1f}× ({ratio:.1f}× over {len(both)} seed{'s' * (len(both) > 1)})"]
+        else:
+            cells += ["–", "–"]
+        rows.append("| " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    head = ("| data set (seeds) | Shapes ≥ 0.97 | Trends ≥ 0.95 | LogisticDetection ≥ 0.85 "
+            "| TRTR − TSTR ≤ 0.02 AUC / 0.05 R² | exact copies ≤ holdout's | closer-to-train ≤ 0.53 "
+            f"| ahead of {ref} (shapes, trends, LD, GB AUC) | fit ≥ 5× faster than {ref} (seed 0; seeds both ran) |")
+    return head + "\n|" + "---|" * 9 + "\n" + "\n".join(rows)
 
 
 def augmentation_tables(augment) -> str:
@@ -419,6 +476,10 @@ def build(results: Path) -> tuple[str, dict]:
         if h2h:
             parts += ["### tabvae vs SDV TVAE (tabvae minus TVAE, means over seeds; fit time as a speed ratio)",
                       "", h2h, ""]
+        for gen in ("tabvae", "tabvae_periodic"):
+            targets = targets_table(runs, gen)
+            if targets:
+                parts += [f"### Issue 8's targets for {gen} (means over seeds)", "", targets, ""]
         parts += ["![fidelity](results/fidelity.png)", ""]
         parts += ["## Per data set", "",
                   "Mean ± std over seeds (one value = one seed). Peak MB = peak resident memory of "
