@@ -287,7 +287,9 @@ def augmentation():
         is acceptable for augmenting your own training set; before sharing such
         rows as a stand-in for the real ones, fit with `epochs=100` (54.1 % on
         the same rows) or `early_stopping=True`, and check
-        `closer_to_train_share` in `evaluate(..., holdout=...)`.
+        `closer_to_train_share` in `evaluate(..., holdout=...)`. Fewer passes
+        cost fidelity: against unseen Adult rows, a classifier told 100-epoch
+        samples from real rows with ROC-AUC 0.91, the default's with 0.62.
         """)),
         code(setup_cell('"auto"', """from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
