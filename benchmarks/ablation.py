@@ -9,7 +9,8 @@ One TabularVAE fit per (data set, config, seed); every latent sampler listed in
     python -m benchmarks.ablation --report benchmarks/results/ablation_prior.jsonl
 
 A config is a dict of TabularVAE parameters (``prior`` is set per sampler);
-``standard`` samples N(0, I), ``gmmK`` fits a K-component ``GaussianMixturePrior``;
+``standard`` samples N(0, I), ``gmmK`` fits a K-component ``GaussianMixturePrior``, ``gmmdiagK`` one
+with diagonal covariances;
 ``posterior`` is a diagnostic, not a generator: one draw z ~ q(z|x) per training row, decoded
 (what a perfect model of the aggregate posterior would give, and a privacy worst case).
 ``--spike-share`` sets the numeric encoder's ``SPIKE_SHARE`` for the run (``none``: no spike state),
@@ -76,8 +77,10 @@ def run_one(dataset: str, cfg: dict, seed: int, priors: list[str], max_train: in
     out = []
     for prior in priors:
         start = time.perf_counter()
-        k = int(prior.removeprefix("gmm")) if prior.startswith("gmm") else 0
-        model.prior_ = GaussianMixturePrior.fit(mu, std, k, seed, tol=gmm_tol) if k else None
+        diag = prior.startswith("gmmdiag")
+        k = int(prior.removeprefix("gmmdiag" if diag else "gmm")) if prior.startswith("gmm") else 0
+        model.prior_ = (GaussianMixturePrior.fit(mu, std, k, seed, tol=gmm_tol, covariance_type="diag" if diag else "full")
+                        if k else None)
         prior_s = time.perf_counter() - start
         if prior == "posterior":
             rng = np.random.RandomState(seed)

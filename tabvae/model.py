@@ -463,8 +463,11 @@ class GaussianMixturePrior:
 
     @classmethod
     def fit(cls, mu: np.ndarray, std: np.ndarray, n_components: int, random_state: int,
-            max_rows: int = 10_000, tol: float = 1e-3) -> "GaussianMixturePrior":
-        """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L)."""
+            max_rows: int = 10_000, tol: float = 1e-3, covariance_type: str = "full") -> "GaussianMixturePrior":
+        """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L).
+
+        ``covariance_type="diag"`` fits diagonal covariances (stored as diagonal Cholesky factors).
+        """
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
 
@@ -480,12 +483,14 @@ class GaussianMixturePrior:
         k = int(min(n_components, max(1, len(z) // 50)))
         # tol=1e-2 cut this fit from ~1.2 s to ~0.4 s but lowered LogisticDetection by about
         # 0.01 on three of six tables (benchmarks/README.md): EM keeps scikit-learn's default.
-        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, max_iter=100, tol=tol,
+        gm = GaussianMixture(k, covariance_type=covariance_type, reg_covar=1e-4, max_iter=100, tol=tol,
                              random_state=rng.randint(2**31 - 1))
         # EM on a few thousand small (A x A) problems: BLAS threads only add
         # synchronisation (several times slower with 2 threads than with 1 here).
         with threadpool_limits(1):
             gm.fit(z)
+        if covariance_type == "diag":
+            return cls(gm.weights_, gm.means_, np.sqrt(gm.covariances_)[:, :, None] * np.eye(mu.shape[1]), active)
         return cls(gm.weights_, gm.means_, np.linalg.cholesky(gm.covariances_), active)
 
     def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
