@@ -145,11 +145,14 @@ def _posteriors(n=2000, seed=0):
     return mu, std
 
 
-def test_mixture_models_only_the_active_dimensions():
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_mixture_models_only_the_active_dimensions(covariance_type):
     from tabvae.model import GaussianMixturePrior
 
     mu, std = _posteriors()
-    prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0)
+    prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0, covariance_type=covariance_type)
+    if covariance_type == "diag":  # stored as diagonal Cholesky factors
+        assert all(np.count_nonzero(c - np.diag(np.diag(c))) == 0 for c in prior.chol)
     assert prior.active.tolist() == [True, True, False, False, False]
     z = prior.sample(20_000, np.random.RandomState(1))
     assert z.shape == (20_000, 5)
