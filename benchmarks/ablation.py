@@ -129,8 +129,8 @@ def report(path: str) -> str:
     if "discrete_min_count" in df:  # runs that recorded the numeric encoder's DISCRETE_MIN_COUNT
         df["config"] += df["discrete_min_count"].map(lambda v: "" if pd.isna(v) else f" DISCRETE_MIN_COUNT={int(v)}")
     keys = ["dataset", "config", "prior"]
-    if "max_train" in df and df["max_train"].nunique() > 1:  # one file, several training-set sizes
-        df["max_train"] = df["max_train"].map(lambda v: f"{int(v)} rows")
+    if "max_train" in df and df["max_train"].nunique(dropna=False) > 1:  # one file, several training-set sizes
+        df["max_train"] = df["max_train"].map(lambda v: "all rows" if pd.isna(v) else f"{int(v)} rows")
         keys = ["dataset", "max_train", "config", "prior"]
     metrics = METRICS + [f"{side}_{m}" for side in ("holdout", "reference") for m in FIDELITY
                          if f"{side}_{m}" in df]
@@ -143,7 +143,7 @@ def report(path: str) -> str:
         vals = " | ".join(f"{r[m]:.3f}" for m in metrics)
         lines.append(f"| {' | '.join(key)} | {seeds[key]} | {vals} | {r['prior_s']:.2f} |")
     overall = df.groupby(["config", "prior"], sort=False)[metrics + ["prior_s"]].mean()
-    lines += ["", "Mean over data sets and seeds:", "",
+    lines += ["", "Mean over data sets and seeds" + (" (and training-set sizes)" if "max_train" in keys else "") + ":", "",
               "| config | sampler | " + " | ".join(metrics) + " | sampler fit s |",
               "|" + "---|" * (len(metrics) + 3)]
     for key, r in overall.iterrows():

@@ -471,6 +471,8 @@ class GaussianMixturePrior:
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
 
+        if covariance_type not in ("full", "diag"):
+            raise ValueError(f"covariance_type must be 'full' or 'diag', got {covariance_type!r}")
         rng = np.random.RandomState(random_state)
         kl = 0.5 * (mu**2 + std**2 - 1 - 2 * np.log(std)).mean(0)
         active = kl > ACTIVE_KL

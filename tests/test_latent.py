@@ -151,8 +151,10 @@ def test_mixture_models_only_the_active_dimensions(covariance_type):
 
     mu, std = _posteriors()
     prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0, covariance_type=covariance_type)
-    if covariance_type == "diag":  # stored as diagonal Cholesky factors
+    if covariance_type == "diag":  # stored as diagonal Cholesky factors: standard deviations, not variances
         assert all(np.count_nonzero(c - np.diag(np.diag(c))) == 0 for c in prior.chol)
+        tight = prior.chol[np.argmax(prior.weights)].diagonal()  # the clusters' spread is about 0.1
+        assert np.all((tight > 0.05) & (tight < 0.3))
     assert prior.active.tolist() == [True, True, False, False, False]
     z = prior.sample(20_000, np.random.RandomState(1))
     assert z.shape == (20_000, 5)
@@ -162,6 +164,14 @@ def test_mixture_models_only_the_active_dimensions(covariance_type):
     # Collapsed dimensions stay standard normal.
     np.testing.assert_allclose(z[:, 2:].mean(0), 0, atol=0.03)
     np.testing.assert_allclose(z[:, 2:].std(0), 1, atol=0.03)
+
+
+def test_mixture_rejects_other_covariance_types():
+    from tabvae.model import GaussianMixturePrior
+
+    mu, std = _posteriors()
+    with pytest.raises(ValueError, match="covariance_type"):
+        GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0, covariance_type="tied")
 
 
 def test_mixture_round_trips_and_handles_collapse():
