@@ -113,8 +113,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         california_housing's gap from 0.071 to 0.040 R² and magic_gamma's
         from 0.022 to 0.014 ROC-AUC.  It is off by default because the same
         setting cost marginal fidelity elsewhere: online_shoppers' Column
-        Shapes 0.982 -> 0.972, LogisticDetection on all of Adult 0.996 -> 0.971, and a
-        4-point gap in one column's null rate on a 4,000-row table
+        Shapes 0.982 -> 0.972, LogisticDetection on all of Adult 0.996 ->
+        0.971, and a 4-point gap in one column's null rate on a 4,000-row table
         (benchmarks/README.md, "Periodic features").
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
