@@ -161,6 +161,12 @@ def fidelity_tables(runs) -> tuple[str, dict]:
                 "tstr": _mean(tstr),
                 "fit_s": _mean(fit),
                 "fit_by_seed": {r["seed"]: r["timing"]["fit_s"] for r in recs},
+                # For issue 8's targets (targets_table).
+                "task": task,
+                "n_seeds": len(recs),
+                "gap": _mean(_vals(recs, lambda r: r["scores"][f"trtr_{um}"] - r["scores"][f"tstr_{um}"])),
+                **{key: _mean(sc(key)) for key in ("exact_copy_share", "holdout_exact_copy_share",
+                                                   "closer_to_train_share")},
             }
         lines.append("")
     return "\n".join(lines), means
@@ -187,6 +193,12 @@ def overview_table(means) -> str:
     return "\n".join(lines)
 
 
+def _paired_fit_times(x: dict, y: dict) -> tuple[float, float, list]:
+    """Mean fit seconds of two generators' ``means`` entries over the seeds both ran (same splits)."""
+    common = sorted(set(x["fit_by_seed"]) & set(y["fit_by_seed"]))
+    return _mean([x["fit_by_seed"][k] for k in common]), _mean([y["fit_by_seed"][k] for k in common]), common
+
+
 def head_to_head(means, a="tabvae", b="sdv_tvae") -> str:
     """Where ``a`` is ahead of / behind ``b`` (means over seeds)."""
     rows = []
@@ -203,10 +215,7 @@ def head_to_head(means, a="tabvae", b="sdv_tvae") -> str:
             word = "ahead" if better else ("tie" if diff == 0 else "behind")
             return f"{word} ({fmt.format(diff)})"
 
-        # Fit times only over the seeds both generators ran (the same machine conditions).
-        common = sorted(set(x["fit_by_seed"]) & set(y["fit_by_seed"]))
-        fx = _mean([x["fit_by_seed"][k] for k in common])
-        fy = _mean([y["fit_by_seed"][k] for k in common])
+        fx, fy, _ = _paired_fit_times(x, y)
         speed = fy / fx if fx > 0 else float("nan")
         fit_word = "ahead" if speed > 1 else "behind"
         rows.append(
@@ -227,51 +236,43 @@ TARGETS = {"shapes": 0.97, "trends": 0.95, "logistic_detection": 0.85, "closer_t
            "gap": {"classification": 0.02, "regression": 0.05}, "speed": 5.0}
 
 
-def targets_table(runs, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
-    """Issue 8's targets for ``gen``, one row per data set: means over seeds, ✓ / ✗ per bar.
+def targets_table(means, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
+    """Issue 8's targets for ``gen``, one row per data set of ``means`` (from :func:`fidelity_tables`).
 
-    The utility gap is the mean of the per-seed TRTR - TSTR gaps.  The speed ratio is
-    ``ref``'s fit time over ``gen``'s on seed 0 and, in brackets, on the means over the seeds
-    both ran; "ahead" compares the means over all seeds of each.  "–" where a figure is missing.
+    Means over seeds, ✓ / ✗ per bar; the utility gap is the mean of the per-seed TRTR - TSTR
+    gaps.  The speed ratio is ``ref``'s fit time over ``gen``'s on seed 0 and, in brackets, on
+    the means over the seeds both ran; "ahead" compares the means over all seeds of each.
+    "–" where a figure is missing.
     """
-    by_ds: dict = {}
-    for r in runs:
-        by_ds.setdefault(r["dataset"], {}).setdefault(r["generator"], []).append(r)
 
     def cell(ok: bool, text: str) -> str:
         return "–" if "nan" in text else f"{'✓' if ok else '✗'} {text}"
 
     rows = []
-    for ds in _ordered(by_ds, list(_DATASET_ORDER)):
-        recs, refs = by_ds[ds].get(gen), by_ds[ds].get(ref)
-        task = recs[0].get("task") if recs else None
-        if task not in TARGETS["gap"]:
+    for ds, d in means.items():
+        x, y = d.get(gen), d.get(ref)
+        if x is None or x["task"] not in TARGETS["gap"]:
             continue
-        um = _utility_metric(task)
-        m = lambda key, rs=recs: _mean(_vals(rs, lambda r: r["scores"][key]))  # noqa: E731
-        gap = _mean(_vals(recs, lambda r: r["scores"][f"trtr_{um}"] - r["scores"][f"tstr_{um}"]))
-        copies, holdout_copies = m("exact_copy_share"), m("holdout_exact_copy_share")
+        r2 = x["task"] == "regression"
         cells = [
-            f"{ds} ({len(recs)})",
-            cell(m("column_shapes") >= TARGETS["shapes"], f"{m('column_shapes'):.3f}"),
-            cell(m("column_pair_trends") >= TARGETS["trends"], f"{m('column_pair_trends'):.3f}"),
-            cell(m("logistic_detection") >= TARGETS["logistic_detection"], f"{m('logistic_detection'):.3f}"),
-            cell(gap <= TARGETS["gap"][task], f"{gap:.4f}" + (" R²" if um == "r2" else "")),
-            cell(copies <= holdout_copies, f"{100 * copies:.1f} % vs {100 * holdout_copies:.1f} %"),
-            cell(m("closer_to_train_share") <= TARGETS["closer_to_train"], f"{m('closer_to_train_share'):.3f}"),
+            f"{ds} ({x['n_seeds']})",
+            cell(x["shapes"] >= TARGETS["shapes"], f"{x['shapes']:.3f}"),
+            cell(x["trends"] >= TARGETS["trends"], f"{x['trends']:.3f}"),
+            cell(x["logistic_detection"] >= TARGETS["logistic_detection"], f"{x['logistic_detection']:.3f}"),
+            cell(x["gap"] <= TARGETS["gap"][x["task"]], f"{x['gap']:.4f}" + (" R²" if r2 else "")),
+            cell(x["exact_copy_share"] <= x["holdout_exact_copy_share"],
+                 f"{100 * x['exact_copy_share']:.1f} % vs {100 * x['holdout_exact_copy_share']:.1f} %"),
+            cell(x["closer_to_train_share"] <= TARGETS["closer_to_train"], f"{x['closer_to_train_share']:.3f}"),
         ]
-        fit = {r["seed"]: r["timing"]["fit_s"] for r in recs}
-        ref_fit = {r["seed"]: r["timing"]["fit_s"] for r in refs or []}
-        both = sorted(set(fit) & set(ref_fit))
-        if refs and both and all(fit[k] > 0 for k in both):
-            mr = lambda key: m(key, refs)  # noqa: E731
-            ahead = [m("column_shapes") > mr("column_shapes"), m("column_pair_trends") > mr("column_pair_trends"),
-                     m("logistic_detection") > mr("logistic_detection"), m("detection_auc") < mr("detection_auc")]
-            ratio = _mean([ref_fit[k] for k in both]) / _mean([fit[k] for k in both])
+        fx, fy, both = _paired_fit_times(x, y) if y is not None else (0.0, 0.0, [])
+        fit, ref_fit = x["fit_by_seed"], y["fit_by_seed"] if y is not None else {}
+        if both and all(fit[k] > 0 for k in both):
+            ahead = [x["shapes"] > y["shapes"], x["trends"] > y["trends"],
+                     x["logistic_detection"] > y["logistic_detection"], x["detection_auc"] < y["detection_auc"]]
             seed0 = f"{ref_fit[0] / fit[0]:.2f}×" if 0 in both else "– on seed 0"
             ok = 0 in both and ref_fit[0] / fit[0] >= TARGETS["speed"]
             cells += [cell(all(ahead), "").strip(),
-                      f"{'✓' if ok else '✗'} {seed0} ({ratio:.2f}× over {len(both)} seed{'s' * (len(both) > 1)})"]
+                      f"{'✓' if ok else '✗'} {seed0} ({fy / fx:.2f}× over {len(both)} seed{'s' * (len(both) > 1)})"]
         else:
             cells += ["–", "–"]
         rows.append("| " + " | ".join(cells) + " |")
@@ -482,7 +483,7 @@ def build(results: Path) -> tuple[str, dict]:
             parts += ["### tabvae vs SDV TVAE (tabvae minus TVAE, means over seeds; fit time as a speed ratio)",
                       "", h2h, ""]
         for gen in ("tabvae", "tabvae_periodic"):
-            targets = targets_table(runs, gen)
+            targets = targets_table(means, gen)
             if targets:
                 parts += [f"### Issue 8's targets for {gen} (means over seeds)", "", targets, ""]
         parts += ["![fidelity](results/fidelity.png)", ""]
