@@ -114,6 +114,11 @@ class CategoricalParts(nn.Module):
         total = int(sum(cardinalities))
         offsets = np.concatenate([[0], np.cumsum(cardinalities)[:-1]]).astype(np.int64)
         self.register_buffer("offsets", torch.as_tensor(offsets), persistent=False)
+        part_of = np.repeat(np.arange(len(self.cardinalities)), self.cardinalities).astype(np.int64)
+        self.register_buffer("part_of", torch.as_tensor(part_of), persistent=False)  # each logit's part
+        # (logits, parts) 0/1: a matmul with it sums exp(logits) per part.
+        part_sum = np.eye(len(self.cardinalities), dtype=np.float32)[part_of]
+        self.register_buffer("part_sum", torch.as_tensor(part_sum), persistent=False)
         self.buckets = bucket_parts(self.cardinalities)
         order = [i for b in self.buckets for i in b]
         # Position of each part in the concatenation of the buckets' outputs.
@@ -142,13 +147,19 @@ class CategoricalParts(nn.Module):
             yield parts, padded.index_select(1, idx).view(logits.shape[0], len(parts), -1)
 
     def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0."""
+        """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0.
+
+        log-sum-exp per part without padding: exp of the logits less their part's
+        maximum, summed per part by one small matmul.
+        """
         if not self.buckets:
             return logits.new_zeros(codes.shape)
-        target = codes.clamp_min(0)
-        out = [-F.log_softmax(g, dim=-1).gather(-1, target[:, parts, None]).squeeze(-1)
-               for parts, g in self._stacked(logits)]
-        nll = torch.cat(out, dim=1).index_select(1, self.order)
+        rows, parts = codes.shape
+        with torch.no_grad():  # any shift gives the same value; the part's max keeps exp() in range
+            shift = logits.new_full((rows, parts), -math.inf).scatter_reduce_(
+                1, self.part_of.expand(rows, -1), logits, "amax", include_self=True)
+        lse = ((logits - shift.index_select(1, self.part_of)).exp() @ self.part_sum.to(logits.dtype)).log() + shift
+        nll = lse - logits.gather(1, codes.clamp_min(0) + self.offsets)
         return torch.where(codes >= 0, nll, torch.zeros_like(nll))
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:

@@ -216,6 +216,16 @@ def test_unseen_category_gets_code_minus_one():
     assert enc.transform(pd.Series(["a", "zzz", None]))[1][:, 0].tolist() == [0, -1, -1]
 
 
+def test_levels_of_equal_count_keep_first_appearance_order():
+    # pandas 2 and 3 order ties differently in value_counts; the encoder must not.
+    values = ["d", "b", None, "c", "b", "a", "c", "d", "e", "a", "b"]
+    for dtype in (object, "string", "category"):
+        col = pd.Series(values, dtype=dtype)
+        enc = CategoricalEncoder(infer_schema(col.to_frame("x"))["x"]).fit(col)
+        assert enc.levels_ == ["b", "d", "c", "a", "e"], dtype
+        assert enc.missing_code_ == 5
+
+
 def test_state_round_trips_through_json(encoded):
     import json
 

@@ -35,7 +35,7 @@ class CategoricalEncoder(ColumnEncoder):
         self.max_categories = max_categories
 
     def fit(self, column: pd.Series) -> "CategoricalEncoder":
-        counts = column.astype(object).value_counts(dropna=True, sort=True)
+        counts = level_counts(column)
         has_missing = bool(is_missing(column).any())
         budget = max(1, self.max_categories - int(has_missing))
         if len(counts) > budget:
@@ -103,6 +103,19 @@ class CategoricalEncoder(ColumnEncoder):
         self.has_missing_ = state["has_missing"]
         self._set_dims()
         return self
+
+
+def level_counts(column: pd.Series) -> pd.Series:
+    """Count of each non-missing level, most frequent first, ties in order of first appearance.
+
+    ``Series.value_counts`` orders levels of equal count differently in pandas 2
+    and 3; the explicit stable sort gives the same level order, and so the same
+    seeded fit, under both.
+    """
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    order = np.argsort(-counts, kind="stable")
+    return pd.Series(counts[order], index=pd.Index(uniques, dtype=object)[order])
 
 
 def _py(value):
