@@ -1108,22 +1108,22 @@ READINGS: dict[str, dict[str, str]] = {
     "01_quickstart.ipynb": {
         "summary_reading": """\
 The synthetic table matches the real one closely column by column and pair by
-pair (quality 0.982: column shapes 0.991, pair trends 0.973). A logistic
-regression can hardly tell synthetic from real rows (0.998, where 1 means it
-cannot); a gradient-boosted classifier still can a little, with AUC 0.550 (0.5
+pair (quality 0.983: column shapes 0.992, pair trends 0.974). A logistic
+regression can hardly tell synthetic from real rows (0.999, where 1 means it
+cannot); a gradient-boosted classifier still can a little, with AUC 0.543 (0.5
 would mean it cannot). For prediction, most of the signal survives: a model
 trained only on synthetic rows predicts income on the unseen holdout with
-ROC-AUC 0.916, against 0.925 for the same model trained on the real rows. On
+ROC-AUC 0.914, against 0.925 for the same model trained on the real rows. On
 privacy, synthetic rows are not closer to the training rows than fresh real rows
-are: the median distance to the closest training row is 1.09 times the
+are: the median distance to the closest training row is 1.11 times the
 holdout's (a ratio of at least 1 is what you want), 51 % of them are nearer to
 train than to holdout (50 % is the ideal), and exact copies of training rows are
 rarer (0.0 %) than chance matches between holdout and train rows (0.1 %).""",
         "corr_reading": """\
-Most pairs differ by less than 0.02. The largest gaps all involve
-`capital-gain`, whose non-zero amounts are rare: `education` and
-`education-num` vs `capital-gain` (0.028 each) and `native-country` vs
-`capital-gain` (0.026); then `occupation` vs `hours-per-week` (0.024).
+Most pairs differ by less than 0.02. The largest gap is `race` vs
+`native-country` (0.028); then `hours-per-week` vs `income` (0.023), `sex` vs
+`occupation` (0.022), and `hours-per-week` vs `occupation` and `education` vs
+`education-num` (0.021 each).
 `education` and `education-num` are a one-to-one pair in the real data, and
 0.4 % of synthetic rows pair an education with a different number. A VAE learns
 relationships approximately, never as hard rules; if you need this one exact,
@@ -1133,10 +1133,11 @@ before fitting).""",
     "02_augment_small_training_set.ipynb": {
         "reading": """\
 Neither way of adding synthetic rows helped here. Adding 2,000 synthetic rows
-with `augment` gave a mean test ROC-AUC of 0.8639 against 0.8787 for the 500
-real rows alone (-0.015; better on 1 seed of 3), a loss of about two standard
+with `augment` gave a mean test ROC-AUC of 0.8628 against 0.8787 for the 500
+real rows alone (-0.016; better on 1 seed of 3), a loss of about two standard
 deviations of the baseline's seed-to-seed spread (0.008). Balancing the classes
-with `TabVAEResampler` gave 0.8786 (-0.0001; better on 1 seed of 3), no change.
+with `TabVAEResampler` gave 0.8779 (-0.0009; better on 1 seed of 3), a change
+far smaller than that spread.
 For comparison, 2,000 more *real* rows raise the ROC-AUC to 0.9048 (+0.026, on
 every seed). In plain words: a generator trained on the same 500 rows gives the
 classifier nothing it could not already learn from them, and four synthetic
@@ -1151,14 +1152,15 @@ delay is between 0 and 9 days. The second rule is broken by only 0.22 % of
 rows. Such a table would fail any test that checks order logic.""",
         "delay_reading": """\
 With the delay as a column, the first rule holds in every sampled row (0.0 %);
-the second is broken by 0.1 % of rows, so rejecting them keeps 99.9 % of the
+the second is broken by 0.07 % of rows, so rejecting them keeps 99.9 % of the
 samples: a cheap filter.""",
         "dtype_reading": """\
 All 12 columns come back with their original dtypes (timezone-aware timestamp,
 naive date, `category`, nullable `Int64`, `bool`, nullable `boolean`), in the
 original order, the ids are unique, and both rules hold in all 100,000 rows.
-Null rates are within 0.4 percentage points of the real ones: the largest gap is
-`discount_pct` (70.7 % missing vs 70.3 %), then `ship_date` (5.8 % vs 6.1 %).
+Null rates are within 0.3 percentage points of the real ones: the largest gap is
+`discount_pct` (70.6 % missing vs 70.3 %), then `ship_date` (5.9 % vs 6.1 %)
+and `returned` (19.2 % vs 19.5 %).
 `returned`, known only for delivered orders, and `ship_date`, missing for
 cancelled and processing orders, follow the order status, whose shares the
 model reproduces closely (delivered 80.8 % vs 80.5 %, table below). If rare
@@ -1168,45 +1170,45 @@ cases matter for your tests, ask for them: fit with
         "pattern_reading": """\
 With the time of day as its own column the evening peak comes back (the naive
 model, dashed, spreads orders over the whole night), and the mean delay per
-shipping method is close to the real one (standard 3.00 vs 2.99 days, express
-0.95 vs 0.93, pickup 0.51 vs 0.50). The naive model's means are off (standard
+shipping method is close to the real one (standard 3.01 vs 2.99 days, express
+0.95 vs 0.93, pickup 0.50 vs 0.50). The naive model's means are off (standard
 2.40, express 0.61, pickup -0.24 days), and they hide a spread of several
-weeks. Streaming 100,000 rows to Parquet took 1.0 s; fitting the model is the
+weeks. Streaming 100,000 rows to Parquet took 0.8 s; fitting the model is the
 only slow step. The status shares match the real ones within 0.3 percentage
 points.""",
     },
     "04_anomaly_detection.ipynb": {
         "auc_reading": """\
-tabvae separates the injected anomalies from normal rows with ROC-AUC 0.917
+tabvae separates the injected anomalies from normal rows with ROC-AUC 0.915
 overall, against 0.682 for IsolationForest, and is ahead on every kind. The gap
-is widest for education mismatches (0.912 vs 0.561) and shuffled rows (0.867 vs
+is widest for education mismatches (0.905 vs 0.561) and shuffled rows (0.862 vs
 0.556): every value is ordinary and only the *combination* is wrong, and
 IsolationForest is close to guessing. Sex/relationship contradictions are the
-hardest kind for both (0.819 vs 0.627). An isolation forest isolates values
+hardest kind for tabvae (0.820 vs 0.627). An isolation forest isolates values
 that are unusual one feature at a time, which is why it does reasonably only on
-the extreme combinations (0.904, tabvae 0.988) and out-of-range rows (0.761,
+the extreme combinations (0.904, tabvae 0.989) and out-of-range rows (0.761,
 tabvae 0.999).""",
         "threshold_reading": """\
-With no knowledge of the anomaly rate, the automatic threshold flags 5.9 % of
-the rows and catches 60.0 % of the injected anomalies, at a false-positive rate
+With no knowledge of the anomaly rate, the automatic threshold flags 6.0 % of
+the rows and catches 60.5 % of the injected anomalies, at a false-positive rate
 of 3.2 % on normal rows (so 48 % of flagged rows are injected ones). All 40
-out-of-range rows and 38 of 40 extreme combinations are flagged; about half of
-the education mismatches (22 of 40) and shuffled rows (22 of 40) and most
-contradictions (34 of 40) stay under the fence although they rank high (the
+out-of-range rows and 39 of 40 extreme combinations are flagged; about half of
+the education mismatches (22 of 40) and shuffled rows (23 of 40) and most
+contradictions (33 of 40) stay under the fence although they rank high (the
 AUCs above). With a fixed review budget, rank rows by score and review the top
 instead of relying on `predict`.""",
         "explain_reading": """\
 `explain()` names a changed field among its top two for 95 % of education
-mismatches, 80 % of sex/relationship contradictions and every extreme and
+mismatches, 82 % of sex/relationship contradictions and every extreme and
 out-of-range row. The seven highest-scoring rows are out-of-range ones (ages
-127-148 working 134-166 hours), blamed on age and hours. The most anomalous
+135-150 working 134-166 hours), blamed on age and hours. The most anomalous
 *real* row, eighth overall, is a 66-year-old woman with a capital loss of
 4,356, more than any training row has (2,824), and `explain` blames
 `capital-loss`: an anomaly detector finds rare genuine rows as well as errors,
 and the explanation tells you which is which.""",
         "range_reading": """\
 A typical age (17 or 40) scores about 27-28 nats and 90 (the oldest age in the
-training data) 46, while 150 scores 239 and 1,000 scores 22,751: the further a
+training data) 46, while 150 scores 225 and 1,000 scores 21,827: the further a
 value lies outside the range seen in training, the less likely the detector
 finds it. The detector measures likelihood in the columns' own units
 (`units="data"`, the default), so an impossible value cannot hide at the edge
@@ -1216,38 +1218,38 @@ of the range.""",
         "map_reading": """\
 The model uses 24 of its 32 latent dimensions (by the spread of the mean codes).
 Even flattened to two PCA dimensions the map separates the incomes: the >50K
-rows gather in the upper left of the map, and a linear classifier on the two
-coordinates predicts income with ROC-AUC 0.789 (0.993 with all 32 dimensions).
+rows gather in the lower left of the map, and a linear classifier on the two
+coordinates predicts income with ROC-AUC 0.792 (0.993 with all 32 dimensions).
 Age rises from the right of the map to the left. (Income is one of the columns
 the VAE encodes, so it is no surprise that the code knows it; what the map shows
 is that similar people get nearby codes.)""",
         "path_reading": """\
 The spherical path moves through plausible people: age 20 -> 50, education
 Some-college -> Bachelors -> Assoc-voc -> Masters, Never-married -> married,
-Own-child -> Not-in-family -> Wife -> Husband, Adm-clerical -> Prof-specialty
--> Adm-clerical -> Exec-managerial, and income flips to >50K at t = 0.50, a step before sex. The
-endpoints are the model's reconstructions, not the rows: it decodes `a` as 20
-years old (the real row: 19; the other columns shown match) and `b` as 50
-(real: 53; 44 hours a week against 45; the other columns shown match). The two
-codes are 96 degrees apart, so at its middle the straight line between them
-passes through codes only 67 % as long as the spherical path's, below the band
-where real rows' codes lie; the linear and spherical paths decode to different
-rows at 5 of the 7 steps. The group path reads like a summary of the table:
-from a never-married Some-college salesman earning <=50K to a married
-Bachelors in Prof-specialty earning >50K.""",
+Own-child -> Not-in-family -> Husband, Adm-clerical -> Prof-specialty ->
+Exec-managerial, and income flips to >50K at t = 0.67, in the same step as sex
+and marital status. The endpoints are the model's reconstructions, not the rows:
+it decodes `a` as 20 years old (the real row: 19; the other columns shown match)
+and `b` as 50 (real: 53; 44 hours a week against 45; the other columns shown
+match). The two codes are 97 degrees apart, so at its middle the straight line
+between them passes through codes only 67 % as long as the spherical path's, in
+the lower part of the band where most real rows' codes lie; the linear and
+spherical paths decode to different rows at 5 of the 7 steps. The group path
+reads like a summary of the table: from a never-married Some-college saleswoman
+earning <=50K to a married Bachelors in Prof-specialty earning >50K.""",
         "cond_reading": """\
 Every conditioned row has the requested income (2,000 of 2,000 for each class,
-no rejection needed), and the generated classes differ the way the real ones
-do: >50K people are older (44.8 vs 44.3 real), mostly married (83.2 % vs
-85.0 %), better educated and work longer hours. The shares match within a few
-points, including non-zero capital gains (20.4 % of generated >50K rows vs
-20.7 % real; 4.5 % vs 4.0 % for <=50K); the largest gap is the share with a
-Bachelors or higher among >50K rows (46.0 % vs 49.8 %). Check the columns you
-care about like this before relying on them. The numeric range `age` (30, 40)
-is met by rejection on top of the exact income (500 rows, all >50K, ages
-30-40). Finally, the probe: in the conditional model the latent code carries
-much less about income (ROC-AUC 0.632 vs 0.993), because income is given to the
-decoder directly and the code no longer needs to store it.""",
+no rejection needed), and the generated classes differ the way the real ones do:
+>50K people are older (45.0 vs 44.3 real), mostly married (83.0 % vs 85.0 %),
+better educated and work longer hours. The shares match within a few points,
+including non-zero capital gains (21.0 % of generated >50K rows vs 20.7 % real;
+3.8 % vs 4.0 % for <=50K); the largest gaps, about two points, are the shares of
+>50K rows married (above) and with a Bachelors or higher (47.9 % vs 49.8 %).
+Check the columns you care about like this before relying on them. The numeric
+range `age` (30, 40) is met by rejection on top of the exact income (500 rows,
+all >50K, ages 30-40). Finally, the probe: in the conditional model the latent
+code carries much less about income (ROC-AUC 0.637 vs 0.993), because income is
+given to the decoder directly and the code no longer needs to store it.""",
     },
 }
 
