@@ -110,11 +110,11 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         does on latitude and longitude.  For train-on-synthetic utility on
         tables of mostly numbers, use ``numeric_frequencies=6,
         kl_weight=0.5``: on the benchmark (5 seeds) it took
-        california_housing's gap from 0.071 to 0.040 R² and magic_gamma's
+        california_housing's gap from 0.073 to 0.041 R² and magic_gamma's
         from 0.022 to 0.014 ROC-AUC.  It is off by default because the same
         setting cost marginal fidelity elsewhere: online_shoppers' Column
-        Shapes 0.982 -> 0.972, LogisticDetection on all of Adult 0.996 ->
-        0.971, and a 4-point gap in one column's null rate on a 4,000-row table
+        Shapes 0.982 -> 0.971, LogisticDetection on all of Adult 0.989 ->
+        0.955, and a 4-point gap in one column's null rate on a 4,000-row table
         (benchmarks/README.md, "Periodic features").
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
