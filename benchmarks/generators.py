@@ -123,6 +123,13 @@ class TabVAEPeriodicGenerator(TabVAEGenerator):
     params = {"numeric_frequencies": 6, "kl_weight": 0.5}
 
 
+class TabVAEPeriodicWarmupGenerator(TabVAEGenerator):
+    """Periodic features with KL weight 0.6 reached by a warm-up over the first quarter of the epochs."""
+
+    name = "tabvae_periodic_warmup"
+    params = {"numeric_frequencies": 6, "kl_weight": 0.6, "kl_warmup": 0.25}
+
+
 class _SDVGenerator(Generator):
     """Common code for SDV single-table synthesizers."""
 
@@ -248,6 +255,7 @@ GENERATORS: dict[str, Callable[..., Generator]] = {
     "tabvae": TabVAEGenerator,
     "tabvae_factorized": TabVAEFactorizedGenerator,
     "tabvae_periodic": TabVAEPeriodicGenerator,
+    "tabvae_periodic_warmup": TabVAEPeriodicWarmupGenerator,
     "sdv_tvae": SDVTVAEGenerator,
     "sdv_ctgan": SDVCTGANGenerator,
     "gaussian_copula": GaussianCopulaGenerator,

@@ -91,6 +91,16 @@ def _positive_float(value: str) -> float:
     return x
 
 
+def _fraction(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value!r}") from None
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value!r}")
+    return x
+
+
 def _condition(value: str) -> tuple[str, str]:
     if "=" not in value:
         raise argparse.ArgumentTypeError(f"a condition is COLUMN=VALUE, got {value!r}")
@@ -104,7 +114,7 @@ def _condition(value: str) -> tuple[str, str]:
 def _model_options(args) -> dict:
     """TabularVAE parameters given on the command line (the rest keep the model's defaults)."""
     given = {"epochs": args.epochs, "decoder": args.decoder, "kl_weight": args.kl_weight,
-             "numeric_frequencies": args.numeric_frequencies}
+             "kl_warmup": args.kl_warmup, "numeric_frequencies": args.numeric_frequencies}
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -115,6 +125,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                         "factorized (columns independent given the latent code; faster sampling of wide "
                         "tables, best with --kl-weight 0.5)")
     p.add_argument("--kl-weight", type=_positive_float, help="weight of the KL term (default: the model's default)")
+    p.add_argument("--kl-warmup", type=_fraction, metavar="SHARE",
+                   help="share of the epochs over which the KL weight rises from 0 (default 0)")
     p.add_argument("--numeric-frequencies", type=int, choices=range(17), metavar="F",
                    help="feed numbers to the autoregressive decoder as sines and cosines at F frequencies "
                         "(default 0; 6 with --kl-weight 0.5 for train-on-synthetic utility on numeric tables)")

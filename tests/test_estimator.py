@@ -134,6 +134,8 @@ def test_bad_n(fitted_mixed, n):
     ({"decoder": "flow"}, r"decoder must be 'autoregressive' or 'factorized', got 'flow'"),
     ({"numeric_frequencies": -1}, r"numeric_frequencies must be an int in \[0, 16\], got -1"),
     ({"numeric_frequencies": 2.5}, r"numeric_frequencies must be an int in \[0, 16\], got 2.5"),
+    ({"kl_warmup": 1.0}, r"kl_warmup must be a number in \[0, 1\), got 1.0"),
+    ({"kl_warmup": -0.1}, r"kl_warmup must be a number in \[0, 1\), got -0.1"),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
@@ -224,3 +226,11 @@ def test_early_stopping_keeps_validation_history(mixed):
     assert all(np.isfinite(h["val_loss"]))
     with pytest.raises(ValueError, match="early_stopping needs at least one training and one validation row"):
         TabularVAE(early_stopping=True, validation_fraction=0.1).fit(mixed.head(2))
+
+
+def test_kl_warmup_raises_the_kl_weight_linearly(mixed):
+    # kl_warmup=0.5 of 4 epochs: the KL weight is 0.375 in epoch 1, then 0.75.
+    model = TabularVAE(epochs=4, kl_weight=0.75, kl_warmup=0.5, random_state=0).fit(mixed)
+    h = model.history_
+    weights = [(loss - rec) / kl for loss, rec, kl in zip(h["loss"], h["reconstruction"], h["kl"])]
+    np.testing.assert_allclose(weights, [0.375, 0.75, 0.75, 0.75], rtol=1e-4)

@@ -145,12 +145,13 @@ def test_cli_user_errors_are_one_line(cli_files, args, message):
 def test_cli_fit_with_autoregressive_decoder(cli_files):
     d = cli_files
     r = tabvae("fit", str(d / "adult.csv"), "-o", str(d / "ar.tabvae"), "--epochs", "2", "-q",
-               "--decoder", "autoregressive", "--kl-weight", "0.5", "--numeric-frequencies", "6")
+               "--decoder", "autoregressive", "--kl-weight", "0.5", "--numeric-frequencies", "6", "--kl-warmup", "0.25")
     assert r.returncode == 0, r.stderr
     model = load(d / "ar.tabvae")
     params = model.get_params()
     assert params["decoder"] == "autoregressive" and params["kl_weight"] == 0.5
     assert params["numeric_frequencies"] == 6 and model.model_.ar.periodic is not None
+    assert params["kl_warmup"] == 0.25
 
 
 def test_cli_bad_number_and_help():
@@ -162,6 +163,8 @@ def test_cli_bad_number_and_help():
     assert r.returncode == 2 and "invalid choice: 'flow'" in r.stderr
     r = tabvae("fit", "d.csv", "-o", "m.tabvae", "--numeric-frequencies", "40")
     assert r.returncode == 2 and "invalid choice: 40" in r.stderr
+    r = tabvae("fit", "d.csv", "-o", "m.tabvae", "--kl-warmup", "1")
+    assert r.returncode == 2 and "expected a number in [0, 1), got '1'" in r.stderr
     for cmd in ["fit", "sample", "evaluate", "score", "demo"]:
         r = tabvae(cmd, "--help")
         assert r.returncode == 0 and "usage: tabvae " + cmd in r.stdout
