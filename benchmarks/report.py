@@ -26,7 +26,7 @@ DEFAULT_RESULTS = HERE / "results"
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
-GEN_ORDER = ["tabvae", "tabvae_periodic", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
+GEN_ORDER = ["tabvae", "tabvae_periodic", "tabvae_periodic_warmup", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
 AUG_ORDER = ["full_train", "small_only", "small+tabvae", "small+sdv_tvae", "small+smote_nc"]
 FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\d+)\.json$")
 
@@ -85,7 +85,7 @@ def _mean(vals):
 
 def _gen_label(name, recs):
     epochs = sorted({r.get("generator_info", {}).get("epochs_used") for r in recs} - {None})
-    if name in ("sdv_tvae", "sdv_ctgan", "tabvae", "tabvae_periodic", "tabvae_factorized") and epochs:
+    if (name in ("sdv_tvae", "sdv_ctgan") or name.startswith("tabvae")) and epochs:
         overrides = {}
         for r in recs:
             overrides.update(r.get("generator_info", {}).get("constructor_overrides") or {})
@@ -482,7 +482,7 @@ def build(results: Path) -> tuple[str, dict]:
         if h2h:
             parts += ["### tabvae vs SDV TVAE (tabvae minus TVAE, means over seeds; fit time as a speed ratio)",
                       "", h2h, ""]
-        for gen in ("tabvae", "tabvae_periodic"):
+        for gen in ("tabvae", "tabvae_periodic", "tabvae_periodic_warmup"):
             targets = targets_table(means, gen)
             if targets:
                 parts += [f"### Issue 8's targets for {gen} (means over seeds)", "", targets, ""]

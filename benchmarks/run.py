@@ -148,6 +148,8 @@ def machine_info(packages=BENCH_PACKAGES) -> dict:
     except Exception:
         info["tabvae_path"] = None
     snapshot = os.environ.get("TABVAE_BENCH_COMMIT")
+    if snapshot and (info["tabvae_path"] is None or Path(info["tabvae_path"]) == (REPO / "tabvae").resolve()):
+        snapshot = None  # the checkout's tabvae came first on sys.path (python without -P from the repo root)
     if snapshot:
         # tabvae imported from a `git archive <commit> tabvae` export placed first on
         # PYTHONPATH, so that concurrent edits to the working tree cannot leak into a run.

@@ -4,7 +4,8 @@
 #
 # tabvae is imported from a snapshot of one commit (`git archive`), placed first on
 # PYTHONPATH, so that edits to tabvae/ made while the benchmark runs cannot mix versions;
-# each JSON records the commit (machine.git_commit) and the path tabvae came from.
+# `python -P` keeps the repository root (the working directory) from going before it.
+# Each JSON records the commit (machine.git_commit) and the path tabvae came from.
 set -u
 ALL=adult,default_credit,online_shoppers,beijing_pm25,california_housing,magic_gamma
 MAXTRAIN=${MAXTRAIN:-10000}
@@ -15,10 +16,11 @@ export PYTHONPATH="$SNAP:$PWD" TABVAE_BENCH_COMMIT=$COMMIT
 
 # OVERWRITE=1 re-runs jobs whose JSON exists (after a change to tabvae's samples, for example).
 OW=${OVERWRITE:+--overwrite}
-python -m benchmarks.run --datasets $ALL --generators tabvae --seeds 5 --max-train $MAXTRAIN $OW
-python -m benchmarks.run --datasets $ALL --generators gaussian_copula,identity --seeds 1 --max-train $MAXTRAIN
-python -m benchmarks.run --datasets $ALL --generators sdv_tvae --seeds 3 --max-train $MAXTRAIN
-python -m benchmarks.run --datasets $ALL --generators sdv_ctgan --seeds 1 --max-train $MAXTRAIN --ctgan-epochs 30
-python -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3 $OW
-python -m benchmarks.run --datasets $ALL --generators tabvae_periodic --seeds 5 --max-train $MAXTRAIN $OW
-python -m benchmarks.report
+python -P -m benchmarks.run --datasets $ALL --generators tabvae --seeds 5 --max-train $MAXTRAIN $OW
+python -P -m benchmarks.run --datasets $ALL --generators gaussian_copula,identity --seeds 1 --max-train $MAXTRAIN
+python -P -m benchmarks.run --datasets $ALL --generators sdv_tvae --seeds 3 --max-train $MAXTRAIN
+python -P -m benchmarks.run --datasets $ALL --generators sdv_ctgan --seeds 1 --max-train $MAXTRAIN --ctgan-epochs 30
+python -P -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3 $OW
+python -P -m benchmarks.run --datasets $ALL --generators tabvae_periodic --seeds 5 --max-train $MAXTRAIN $OW
+python -P -m benchmarks.run --datasets $ALL --generators tabvae_periodic_warmup --seeds 5 --max-train $MAXTRAIN $OW
+python -P -m benchmarks.report

@@ -129,7 +129,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="share of the epochs over which the KL weight rises from 0 (default 0)")
     p.add_argument("--numeric-frequencies", type=int, choices=range(17), metavar="F",
                    help="feed numbers to the autoregressive decoder as sines and cosines at F frequencies "
-                        "(default 0; 6 with --kl-weight 0.5 for train-on-synthetic utility on numeric tables)")
+                        "(default 0; 6 with --kl-weight 0.6 --kl-warmup 0.25 for train-on-synthetic utility on numeric tables)")
 
 
 def cmd_fit(args) -> None:
