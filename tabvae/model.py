@@ -98,6 +98,11 @@ def sample_categorical(logits: torch.Tensor, generator, temperature: float = 1.0
     return (logits / temperature - torch.log(-torch.log(u))).argmax(-1)
 
 
+# Largest (logits x parts) for which the training loss sums exp(logits) per part with one
+# dense matmul; above it the matmul costs more than padding (e.g. 200 parts of 256 codes).
+PER_PART_LSE_MAX = 65_536
+
+
 class CategoricalParts(nn.Module):
     """Vectorised log-softmax / sampling over many categorical parts.
 
@@ -105,7 +110,8 @@ class CategoricalParts(nn.Module):
     :func:`bucket_parts`) and stacked into one (B, parts, k) tensor, with
     padding logits of -inf, so the cost is a few ops per bucket rather than per
     column.  Training time is dominated by this per-op overhead at tabular
-    sizes.
+    sizes.  The training loss of a table with few parts skips the padding
+    (see :meth:`nll`).
     """
 
     def __init__(self, cardinalities: tuple[int, ...]):
@@ -114,11 +120,13 @@ class CategoricalParts(nn.Module):
         total = int(sum(cardinalities))
         offsets = np.concatenate([[0], np.cumsum(cardinalities)[:-1]]).astype(np.int64)
         self.register_buffer("offsets", torch.as_tensor(offsets), persistent=False)
-        part_of = np.repeat(np.arange(len(self.cardinalities)), self.cardinalities).astype(np.int64)
-        self.register_buffer("part_of", torch.as_tensor(part_of), persistent=False)  # each logit's part
-        # (logits, parts) 0/1: a matmul with it sums exp(logits) per part.
-        part_sum = np.eye(len(self.cardinalities), dtype=np.float32)[part_of]
-        self.register_buffer("part_sum", torch.as_tensor(part_sum), persistent=False)
+        self.per_part_lse = 0 < total * len(self.cardinalities) <= PER_PART_LSE_MAX
+        if self.per_part_lse:
+            part_of = np.repeat(np.arange(len(self.cardinalities)), self.cardinalities).astype(np.int64)
+            self.register_buffer("part_of", torch.as_tensor(part_of), persistent=False)  # each logit's part
+            # (logits, parts) 0/1: a matmul with it sums exp(logits) per part.
+            part_sum = np.eye(len(self.cardinalities), dtype=np.float32)[part_of]
+            self.register_buffer("part_sum", torch.as_tensor(part_sum), persistent=False)
         self.buckets = bucket_parts(self.cardinalities)
         order = [i for b in self.buckets for i in b]
         # Position of each part in the concatenation of the buckets' outputs.
@@ -149,17 +157,25 @@ class CategoricalParts(nn.Module):
     def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
         """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0.
 
-        log-sum-exp per part without padding: exp of the logits less their part's
-        maximum, summed per part by one small matmul.
+        With few parts (``per_part_lse``): a log-sum-exp per part without
+        padding, exp of the logits less their part's maximum summed per part by
+        one small matmul (on Adult, 0.65 ms against 1.03 ms forward and
+        backward).  Otherwise the padded log-softmax of each bucket.
         """
         if not self.buckets:
             return logits.new_zeros(codes.shape)
-        rows, parts = codes.shape
-        with torch.no_grad():  # any shift gives the same value; the part's max keeps exp() in range
-            shift = logits.new_full((rows, parts), -math.inf).scatter_reduce_(
-                1, self.part_of.expand(rows, -1), logits, "amax", include_self=True)
-        lse = ((logits - shift.index_select(1, self.part_of)).exp() @ self.part_sum.to(logits.dtype)).log() + shift
-        nll = lse - logits.gather(1, codes.clamp_min(0) + self.offsets)
+        target = codes.clamp_min(0)
+        if self.per_part_lse:
+            rows, parts = codes.shape
+            with torch.no_grad():  # any shift gives the same value; the part's max keeps exp() in range
+                shift = logits.new_full((rows, parts), -math.inf).scatter_reduce_(
+                    1, self.part_of.expand(rows, -1), logits, "amax", include_self=True)
+            summed = (logits - shift.index_select(1, self.part_of)).exp() @ self.part_sum.to(logits.dtype)
+            nll = summed.log() + shift - logits.gather(1, target + self.offsets)
+        else:
+            out = [-F.log_softmax(g, dim=-1).gather(-1, target[:, parts, None]).squeeze(-1)
+                   for parts, g in self._stacked(logits)]
+            nll = torch.cat(out, dim=1).index_select(1, self.order)
         return torch.where(codes >= 0, nll, torch.zeros_like(nll))
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:

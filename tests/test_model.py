@@ -6,13 +6,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tabvae.model import PAD_WIDTH, CategoricalParts, bucket_parts
+from tabvae.model import PAD_WIDTH, PER_PART_LSE_MAX, CategoricalParts, bucket_parts
 
 
-@pytest.mark.parametrize("cards", [(9, 16, 16, 7, 15, 6, 5, 2, 41, 2), (2,), (3, 5000, 2, 4), (700, 700, 2)])
+# The last case has more (logits x parts) than PER_PART_LSE_MAX: the padded path.
+@pytest.mark.parametrize("cards", [(9, 16, 16, 7, 15, 6, 5, 2, 41, 2), (2,), (3, 5000, 2, 4), (700, 700, 2),
+                                   (40,) * 30 + (7,) * 30])
 def test_bucketed_nll_and_gradient_match_per_column_softmax(cards):
     torch.manual_seed(0)
     parts = CategoricalParts(cards)
+    assert parts.per_part_lse == (sum(cards) * len(cards) <= PER_PART_LSE_MAX)
     logits = torch.randn(64, sum(cards), dtype=torch.float64, requires_grad=True)
     codes = torch.stack([torch.randint(0, k, (64,)) for k in cards], dim=1)
     codes[::7, 0] = -1  # unseen category: scores 0 and gets no gradient
