@@ -273,6 +273,11 @@ class TabularVAE(TransformerMixin, BaseEstimator):
                 bound = f">= {low}" if high is None else f"in [{low}, {high}]"
                 raise ValueError(f"{name} must be an int {bound}, got {v!r}.")
 
+        def fraction(name):  # a share in [0, 1)
+            v = getattr(self, name)
+            if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v < 1):
+                raise ValueError(f"{name} must be a number in [0, 1), got {v!r}.")
+
         for name in ("latent_dim", "batch_size", "prior_components", "n_iter_no_change"):
             positive_int(name)
         if self.epochs != "auto":
@@ -284,12 +289,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         bounded_int("discrete_levels", 0)
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}.")
-        if not (isinstance(self.ema_decay, numbers.Real) and not isinstance(self.ema_decay, bool)
-                and 0 <= self.ema_decay < 1):
-            raise ValueError(f"ema_decay must be a number in [0, 1), got {self.ema_decay!r}.")
-        if not (isinstance(self.kl_warmup, numbers.Real) and not isinstance(self.kl_warmup, bool)
-                and 0 <= self.kl_warmup < 1):
-            raise ValueError(f"kl_warmup must be a number in [0, 1), got {self.kl_warmup!r}.")
+        fraction("ema_decay")
+        fraction("kl_warmup")
         dims = self.hidden_dims
         if not (isinstance(dims, (tuple, list)) and len(dims) >= 1
                 and all(isinstance(d, numbers.Integral) and d >= 1 for d in dims)):
