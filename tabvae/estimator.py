@@ -25,6 +25,11 @@ from .training import Data, TrainConfig, resolve_device, train
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (3,000 measured no better)
 SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
 ELBO_DRAWS = 8  # fixed latent draws shared by all rows when scoring with the ELBO
+# numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
+# enough rows for the sharper network (benchmarks/README.md, "Periodic features by default where they pay")
+AUTO_FREQUENCIES = 6
+AUTO_FREQUENCIES_MIN_SHARE = 0.8  # of the columns, modelled as continuous values
+AUTO_FREQUENCIES_MIN_ROWS = 5_000
 
 
 class TabularVAE(TransformerMixin, BaseEstimator):
@@ -205,12 +210,12 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         learning_rate=2e-3,
         weight_decay=1e-5,
         ema_decay=0.995,
-        kl_weight=0.75,
-        kl_warmup=0.0,
+        kl_weight="auto",
+        kl_warmup="auto",
         prior="gmm",
         prior_components=32,
         decoder="autoregressive",
-        numeric_frequencies=0,
+        numeric_frequencies="auto",
         conditional_columns=None,
         categorical_columns=None,
         numeric_columns=None,
@@ -257,40 +262,46 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     def _validate_params(self) -> None:
+        def fail(name, what):
+            auto = ' or "auto"' if name in ("epochs", "kl_weight", "kl_warmup", "numeric_frequencies") else ""
+            raise ValueError(f"{name} must be {what}{auto}, got {getattr(self, name)!r}.")
+
         def positive_int(name):
             v = getattr(self, name)
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+                fail(name, "a positive int")
 
         def positive_float(name):
             v = getattr(self, name)
             if not isinstance(v, numbers.Real) or isinstance(v, bool) or not v > 0:
-                raise ValueError(f"{name} must be a positive number, got {v!r}.")
+                fail(name, "a positive number")
 
         def bounded_int(name, low, high=None):
             v = getattr(self, name)
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < low or (high is not None and v > high):
-                bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-                raise ValueError(f"{name} must be an int {bound}, got {v!r}.")
+                fail(name, f"an int >= {low}" if high is None else f"an int in [{low}, {high}]")
 
         def fraction(name):  # a share in [0, 1)
             v = getattr(self, name)
             if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 <= v < 1):
-                raise ValueError(f"{name} must be a number in [0, 1), got {v!r}.")
+                fail(name, "a number in [0, 1)")
 
         for name in ("latent_dim", "batch_size", "prior_components", "n_iter_no_change"):
             positive_int(name)
         if self.epochs != "auto":
             positive_int("epochs")
-        for name in ("learning_rate", "kl_weight"):
-            positive_float(name)
-        bounded_int("numeric_frequencies", 0, 16)
+        positive_float("learning_rate")
+        if not _is_auto(self.kl_weight):
+            positive_float("kl_weight")
+        if not _is_auto(self.numeric_frequencies):
+            bounded_int("numeric_frequencies", 0, 16)
         bounded_int("max_categories", 2)
         bounded_int("discrete_levels", 0)
         if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}.")
         fraction("ema_decay")
-        fraction("kl_warmup")
+        if not _is_auto(self.kl_warmup):
+            fraction("kl_warmup")
         dims = self.hidden_dims
         if not (isinstance(dims, (tuple, list)) and len(dims) >= 1
                 and all(isinstance(d, numbers.Integral) and d >= 1 for d in dims)):
@@ -344,13 +355,14 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
 
         cond = self._fit_conditions(codes)
+        self._resolve_auto(encoder.layout_, schema.names, len(df))
         gen = _torch_generator(rng, device)
         order = _column_positions(encoder.layout_, schema.names) if self.decoder == "autoregressive" else ((), ())
         cfg = VAEConfig(encoder.layout_.n_continuous, encoder.layout_.cardinalities,
                         self.latent_dim, tuple(self.hidden_dims), self._cond_cardinalities(),
                         cont_positions=order[0], part_positions=order[1],
                         value_gates=encoder.layout_.value_gates,
-                        n_frequencies=self.numeric_frequencies if self.decoder == "autoregressive" else 0)
+                        n_frequencies=self.numeric_frequencies_)
         self.model_ = build_vae(cfg, device, gen)
         train_idx, val_idx = self._split(len(df), rng)
         if val_idx is None:  # no split: no fancy-indexed copies of the whole encoded table
@@ -362,8 +374,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         n_epochs = self._n_epochs(len(train_idx))
         tcfg = TrainConfig(
             epochs=n_epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            weight_decay=self.weight_decay, kl_weight=self.kl_weight, ema_decay=float(self.ema_decay),
-            kl_warmup=round(float(self.kl_warmup) * n_epochs),
+            weight_decay=self.weight_decay, kl_weight=self.kl_weight_, ema_decay=float(self.ema_decay),
+            kl_warmup=round(self.kl_warmup_ * n_epochs),
             n_iter_no_change=self.n_iter_no_change if self.early_stopping else None,
             verbose=self.verbose, precision=self.precision, compile=bool(self.compile),
         )
@@ -374,6 +386,21 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             self.prior_ = GaussianMixturePrior.fit(mu, std, self.prior_components, rng.randint(2**31 - 1))
         self._sample_rng = np.random.RandomState(rng.randint(2**31 - 1))
         return self
+
+    def _resolve_auto(self, layout, names, n_rows: int) -> None:
+        """Set ``numeric_frequencies_``, ``kl_weight_`` and ``kl_warmup_``, resolving "auto"."""
+        freq = self.numeric_frequencies
+        if self.decoder != "autoregressive":
+            freq = 0  # the periodic features feed the masked network only
+        elif _is_auto(freq):
+            continuous = sum(layout.continuous[n].stop > layout.continuous[n].start for n in names)
+            mostly_numbers = continuous >= AUTO_FREQUENCIES_MIN_SHARE * len(names)
+            freq = AUTO_FREQUENCIES if mostly_numbers and n_rows >= AUTO_FREQUENCIES_MIN_ROWS else 0
+        self.numeric_frequencies_ = int(freq)
+        # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
+        kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
+        self.kl_weight_ = kl if _is_auto(self.kl_weight) else float(self.kl_weight)
+        self.kl_warmup_ = warmup if _is_auto(self.kl_warmup) else float(self.kl_warmup)
 
     def _fit_conditions(self, codes: np.ndarray) -> np.ndarray | None:
         """Codes of the conditioning columns, and their empirical joint distribution."""
@@ -426,12 +453,17 @@ class TabularVAE(TransformerMixin, BaseEstimator):
 
     def _extra_state(self) -> dict:
         combos, probs = self._cond_table if self._cond_table is not None else (None, None)
-        return {"conditional_columns": self.conditional_columns_,
+        return {"conditional_columns": self.conditional_columns_, "numeric_frequencies": self.numeric_frequencies_,
+                "kl_weight": self.kl_weight_, "kl_warmup": self.kl_warmup_,
                 "cond_combos": None if combos is None else combos.tolist(),
                 "cond_probs": None if probs is None else probs.tolist()}
 
     def _set_extra_state(self, state: dict) -> None:
         self.conditional_columns_ = state.get("conditional_columns", [])
+        # Files written before "auto" hold the numbers in the parameters and the config.
+        self.numeric_frequencies_ = state.get("numeric_frequencies", self.model_.cfg.n_frequencies)
+        self.kl_weight_ = state.get("kl_weight", self.kl_weight)
+        self.kl_warmup_ = state.get("kl_warmup", self.kl_warmup)
         combos = state.get("cond_combos")
         self._cond_table = None if combos is None else (np.asarray(combos, np.int64), np.asarray(state["cond_probs"]))
 
@@ -881,6 +913,10 @@ def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(int(rng.randint(2**31 - 1)))
+
+
+def _is_auto(value) -> bool:
+    return isinstance(value, str) and value == "auto"
 
 
 def _column_positions(layout, names) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -122,20 +122,22 @@ def test_bad_n(fitted_mixed, n):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"epochs": 0}, r"epochs must be a positive int, got 0"),
+    ({"epochs": 0}, r'epochs must be a positive int or "auto", got 0'),
     ({"latent_dim": 2.5}, r"latent_dim must be a positive int, got 2.5"),
     ({"hidden_dims": ()}, r"hidden_dims must be a non-empty tuple"),
     ({"prior": "flow"}, r"prior must be 'gmm' or 'standard', got 'flow'"),
-    ({"epochs": "many"}, r"epochs must be a positive int, got 'many'"),
+    ({"epochs": "many"}, r'epochs must be a positive int or "auto", got \'many\''),
     ({"learning_rate": -1}, r"learning_rate must be a positive number"),
     ({"validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\)"),
     ({"max_categories": 1}, r"max_categories must be an int >= 2"),
     ({"precision": "fp8"}, r"precision must be 'fp32' or 'bf16', got 'fp8'"),
     ({"decoder": "flow"}, r"decoder must be 'autoregressive' or 'factorized', got 'flow'"),
-    ({"numeric_frequencies": -1}, r"numeric_frequencies must be an int in \[0, 16\], got -1"),
-    ({"numeric_frequencies": 2.5}, r"numeric_frequencies must be an int in \[0, 16\], got 2.5"),
-    ({"kl_warmup": 1.0}, r"kl_warmup must be a number in \[0, 1\), got 1.0"),
-    ({"kl_warmup": -0.1}, r"kl_warmup must be a number in \[0, 1\), got -0.1"),
+    ({"numeric_frequencies": -1}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got -1'),
+    ({"numeric_frequencies": 2.5}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got 2.5'),
+    ({"numeric_frequencies": "many"}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got \'many\''),
+    ({"kl_warmup": 1.0}, r'kl_warmup must be a number in \[0, 1\) or "auto", got 1.0'),
+    ({"kl_warmup": -0.1}, r'kl_warmup must be a number in \[0, 1\) or "auto", got -0.1'),
+    ({"kl_weight": "high"}, r'kl_weight must be a positive number or "auto", got \'high\''),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
@@ -234,3 +236,41 @@ def test_kl_warmup_raises_the_kl_weight_linearly(mixed):
     h = model.history_
     weights = [(loss - rec) / kl for loss, rec, kl in zip(h["loss"], h["reconstruction"], h["kl"])]
     np.testing.assert_allclose(weights, [0.375, 0.75, 0.75, 0.75], rtol=1e-4)
+
+
+def _numbers_table(n_rows, n_numeric=4, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(rng.normal(size=(n_rows, n_numeric)), columns=[f"x{i}" for i in range(n_numeric)])
+    return df.assign(label=rng.choice(["a", "b"], n_rows))  # 4 of 5 columns are continuous: 80 %
+
+
+@pytest.mark.parametrize("n_rows, n_numeric, expected", [
+    (5_000, 4, (6, 0.6, 0.25)),   # mostly numbers, enough rows: periodic features, lighter warmed-up KL
+    (4_999, 4, (0, 0.75, 0.0)),   # too few rows for the sharper network
+    (5_000, 3, (0, 0.75, 0.0)),   # 3 of 4 columns continuous: under 80 %
+])
+def test_auto_settings_follow_the_table(n_rows, n_numeric, expected):
+    df = _numbers_table(n_rows, n_numeric)
+    model = TabularVAE(epochs=8, random_state=0).fit(df)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == expected
+    assert model.model_.cfg.n_frequencies == expected[0]
+    h = model.history_
+    weights = [(loss - rec) / kl for loss, rec, kl in zip(h["loss"], h["reconstruction"], h["kl"])]
+    kl, warmup_epochs = expected[1], round(expected[2] * 8)  # a quarter of 8 epochs: 2
+    expect = [kl * min(1.0, (e + 1) / warmup_epochs) if warmup_epochs else kl for e in range(8)]
+    np.testing.assert_allclose(weights, expect, rtol=1e-4)
+    assert model.get_params()["numeric_frequencies"] == "auto"  # parameters are left as given
+
+
+def test_explicit_settings_override_auto(mixed):
+    df = _numbers_table(5_000)
+    model = TabularVAE(epochs=1, kl_weight=1.0, random_state=0).fit(df)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 1.0, 0.25)
+    # Features asked for by hand bring the KL settings they were measured with.
+    model = TabularVAE(epochs=1, numeric_frequencies=6, random_state=0).fit(mixed)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 0.6, 0.25)
+    model = TabularVAE(epochs=1, numeric_frequencies=0, random_state=0).fit(df)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
+    # The factorized decoder has no masked network to feed.
+    model = TabularVAE(epochs=1, decoder="factorized", numeric_frequencies=6, random_state=0).fit(df)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.model_.cfg.n_frequencies) == (0, 0.75, 0)

@@ -134,7 +134,7 @@ def test_periodic_model_round_trips_and_old_configs_load(tmp_path):
     pd.testing.assert_frame_equal(model.sample(300, random_state=1), twin.sample(300, random_state=1))
 
     raw = TabularVAE(decoder="autoregressive", epochs=2, random_state=0).fit(df)
-    assert raw.model_.ar.periodic is None and raw.model_.cfg.n_frequencies == 0  # off by default
+    assert raw.model_.ar.periodic is None and raw.model_.cfg.n_frequencies == 0  # "auto": off on a small table
     # A model file written before periodic features has no n_frequencies: it loads as raw inputs only.
     old = {k: v for k, v in dataclasses.asdict(raw.model_.cfg).items() if k != "n_frequencies"}
     rebuilt = build_vae(VAEConfig(**old), torch.device("cpu"), torch.Generator().manual_seed(0))

@@ -27,6 +27,28 @@ def test_loaded_model_samples_identically(saved):
                                   twin.sample(200, conditions={"object": "red"}, random_state=4))
     np.testing.assert_array_equal(model.transform(df), twin.transform(df))
     assert twin.history_ == model.history_ and twin.get_params() == model.get_params()
+    resolved = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what "auto" became
+    assert [getattr(twin, a) for a in resolved] == [getattr(model, a) for a in resolved]
+
+
+def test_model_file_from_before_auto_settings_loads(saved, tmp_path):
+    # Files written before "auto" hold numbers in the parameters and no resolved values.
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    df, model, path = saved
+    with safe_open(str(path), "pt") as f:
+        meta = json.loads(f.metadata()["tabvae"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    meta["params"].update(numeric_frequencies=0, kl_weight=0.75, kl_warmup=0.0)
+    for key in ("numeric_frequencies", "kl_weight", "kl_warmup"):
+        del meta["extra"][key]
+    save_file(tensors, str(tmp_path / "old.tabvae"), metadata={"tabvae": json.dumps(meta)})
+    old = load(tmp_path / "old.tabvae")
+    assert (old.numeric_frequencies_, old.kl_weight_, old.kl_warmup_) == (0, 0.75, 0.0)
+    pd.testing.assert_frame_equal(model.sample(100, random_state=4), old.sample(100, random_state=4))
 
 
 def test_loaded_model_continues_the_sampling_stream(tmp_path):
