@@ -55,6 +55,7 @@ def fit_distributed(model, X, *, backend: str | None = None):
         df = check_dataframe(X)
         schema = infer_schema(df, categorical_columns=model.categorical_columns,
                               numeric_columns=model.numeric_columns)
-        state[0] = TableEncoder(schema, max_categories=model.max_categories, clip=model.clip).fit(df).get_state()
+        state[0] = TableEncoder(schema, max_categories=model.max_categories, clip=model.clip,
+                                discrete_levels=model.discrete_levels).fit(df).get_state()
     dist.broadcast_object_list(state, src=0)  # a JSON-able dict: no model objects are pickled
     return model._fit(X, encoder=TableEncoder.from_state(state[0]))

@@ -75,23 +75,26 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         is validated and kept.  0.995 (about the last 200 of the ~2,000
         steps) raised LogisticDetection on every benchmark table
         (benchmarks/README.md, "Weight averaging").
-    kl_weight : float, default=0.75
+    kl_weight : float or "auto", default="auto"
         Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1
         the latent codes keep more of each row (more active dimensions), which
-        the ``"gmm"`` sampler then models.  With the autoregressive decoder,
-        0.75 beat 1.0 (which collapsed the latent code to a few dimensions)
-        and 0.5 (which put Adult's closer-to-train share over 0.53); the
-        factorized decoder measured best at 0.5 (benchmarks/README.md).  Use
-        0.6 with ``numeric_frequencies`` (and ``kl_warmup=0.25``), 1.0 with
+        the ``"gmm"`` sampler then models.  ``"auto"``: 0.6 when periodic
+        features are in use (see ``numeric_frequencies``), else 0.75; the
+        value used is ``kl_weight_``.  With the autoregressive decoder, 0.75
+        beat 1.0 (which collapsed the latent code to a few dimensions) and 0.5
+        (which put Adult's closer-to-train share over 0.53); the features need
+        less KL pressure to keep the latent code in use.  The factorized
+        decoder measured best at 0.5 (benchmarks/README.md).  Use 1.0 with
         ``prior="standard"`` and for anomaly scores (a true ELBO).
-    kl_warmup : float in [0, 1), default=0.0
+    kl_warmup : float in [0, 1) or "auto", default="auto"
         Share of the training epochs over which the KL weight rises linearly
         from 0 to ``kl_weight`` (KL annealing), so that the latent code
         learns to carry the rows before the KL term presses on it.  0 trains
-        at ``kl_weight`` from the start.  Alone, 0.25 left the benchmark's
-        scores level; with ``numeric_frequencies=6, kl_weight=0.6`` it keeps
-        the latent code in use (benchmarks/README.md, "KL warm-up and free
-        bits").
+        at ``kl_weight`` from the start.  ``"auto"``: 0.25 when periodic
+        features are in use, else 0 (value used: ``kl_warmup_``).  Alone,
+        0.25 left the benchmark's scores level; with the features at KL 0.6
+        it keeps the latent code in use (benchmarks/README.md, "KL warm-up
+        and free bits").
     prior : {"gmm", "standard"}, default="gmm"
         Where ``sample`` draws latent codes.  ``"gmm"``: a Gaussian mixture
         fitted after training to draws from the training rows' posteriors on
@@ -115,21 +118,24 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         (online_shoppers 0.030 -> 0.011 ROC-AUC) and raised LogisticDetection
         (Adult 0.932 -> 0.961); at (128, 128) it sampled 100k rows of a
         200-column table in 14.9 s against 8.3 s (benchmarks/README.md).
-    numeric_frequencies : int, default=0
+    numeric_frequencies : int or "auto", default="auto"
         With the autoregressive decoder, also feed each numeric value to the
         masked network as sines and cosines at this many frequencies (0.5, 1,
         2, ... on the value's standard-normal scale; 0: the raw value only),
         so that a later column can depend sharply on it, as a house price
-        does on latitude and longitude.  For train-on-synthetic utility on
-        tables of mostly numbers, use ``numeric_frequencies=6,
-        kl_weight=0.6, kl_warmup=0.25``: on the benchmark (5 seeds) it took
-        california_housing's gap from 0.073 to 0.041 R² and magic_gamma's
-        from 0.022 to 0.014 ROC-AUC and kept the other targets.  It is off
-        by default because on held-out numeric tables it cost
-        LogisticDetection (mean 0.965 -> 0.918), put the smallest one's
-        closer-to-train share over 0.53, and left a 2.4-point gap in one
-        column's null rate on a 4,000-row table (benchmarks/README.md, "KL
-        warm-up and free bits").
+        does on latitude and longitude.  ``"auto"``: 6 when at least 80 % of
+        the columns are modelled as continuous values and the table has at
+        least 5,000 rows, else 0 (value used: ``numeric_frequencies_``).  On
+        the benchmark (5 seeds) that took california_housing's
+        train-on-synthetic gap from 0.073 to 0.041 R² and magic_gamma's from
+        0.022 to 0.014 ROC-AUC, keeping the other targets.  Below 5,000 rows
+        the sharper network overfits: on 1,500-row samples of those tables it
+        lowered LogisticDetection or utility, and at 3,000 rows it put the
+        closer-to-train share over 0.53.  The benchmark's other four tables
+        (mostly categorical or few-valued columns) meet the utility target
+        without them, and the features cost them a little fidelity
+        (online_shoppers' Column Shapes 0.982 -> 0.976; benchmarks/README.md,
+        "Periodic features by default where they pay").
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
@@ -181,6 +187,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     encoder_ : TableEncoder
     model_ : torch.nn.Module
     prior_ : GaussianMixturePrior or None
+    numeric_frequencies_, kl_weight_, kl_warmup_ : int, float, float
+        The values used for the parameters of those names ("auto" resolved
+        for this table).
     history_ : dict of list of float
         Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and
         ``val_loss`` with early stopping).
