@@ -131,11 +131,12 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         0.022 to 0.014 ROC-AUC, keeping the other targets.  Below 5,000 rows
         the sharper network overfits: on 1,500-row samples of those tables it
         lowered LogisticDetection or utility, and at 3,000 rows it put the
-        closer-to-train share over 0.53.  The benchmark's other four tables
-        (mostly categorical or few-valued columns) meet the utility target
-        without them, and the features cost them a little fidelity
-        (online_shoppers' Column Shapes 0.982 -> 0.976; benchmarks/README.md,
-        "Periodic features by default where they pay").
+        closer-to-train share over 0.53.  On the benchmark's other four
+        tables (mostly categorical or few-valued columns) they bought no
+        utility (beijing_pm25 misses the target either way; the others meet
+        it without them) and cost a little fidelity (online_shoppers' Column
+        Shapes 0.982 -> 0.976; benchmarks/README.md, "Periodic features by
+        default where they pay").
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
