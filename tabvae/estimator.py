@@ -400,8 +400,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     def _resolve_auto(self, layout, names, n_rows: int) -> None:
         """Set ``numeric_frequencies_``, ``kl_weight_`` and ``kl_warmup_``, resolving "auto"."""
         freq = self.numeric_frequencies
-        if self.decoder != "autoregressive":
-            freq = 0  # the periodic features feed the masked network only
+        if self.decoder != "autoregressive" or layout.n_continuous == 0:
+            freq = 0  # the periodic features feed the masked network, of continuous values only
         elif _is_auto(freq):
             continuous = sum(layout.continuous[n].stop > layout.continuous[n].start for n in names)
             mostly_numbers = continuous >= AUTO_FREQUENCIES_MIN_SHARE * len(names)

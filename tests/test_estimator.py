@@ -271,6 +271,10 @@ def test_explicit_settings_override_auto(mixed):
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 0.6, 0.25)
     model = TabularVAE(epochs=1, numeric_frequencies=0, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
+    # Without continuous columns there is nothing to feed, so the KL settings stay as without features.
+    cats = pd.DataFrame({"a": ["x", "y"] * 50, "b": ["u", "v", "w", "u"] * 25})
+    model = TabularVAE(epochs=1, numeric_frequencies=6, random_state=0).fit(cats)
+    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
     # The factorized decoder has no masked network to feed.
     model = TabularVAE(epochs=1, decoder="factorized", numeric_frequencies=6, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.model_.cfg.n_frequencies) == (0, 0.75, 0)
