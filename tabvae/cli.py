@@ -71,34 +71,27 @@ def _columns(value: str | None) -> list[str] | None:
     return None if not value else [c.strip() for c in value.split(",") if c.strip()]
 
 
-def _positive_int(value: str) -> int:
+def _number(value: str, convert, ok, expected: str):
+    """``convert(value)`` if it parses and ``ok`` accepts it, else argparse's one-line error."""
     try:
-        n = int(value)
+        x = convert(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return n
+        x = None
+    if x is None or not ok(x):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+    return x
+
+
+def _positive_int(value: str) -> int:
+    return _number(value, int, lambda n: n >= 1, "a positive integer")
 
 
 def _positive_float(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
-    if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
-    return x
+    return _number(value, float, lambda x: 0 < x < float("inf"), "a positive number")
 
 
 def _fraction(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value!r}") from None
-    if not 0 <= x < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {value!r}")
-    return x
+    return _number(value, float, lambda x: 0 <= x < 1, "a number in [0, 1)")
 
 
 def _condition(value: str) -> tuple[str, str]:
