@@ -1,14 +1,20 @@
-"""Summarise the benchmark JSONs: ``python -m benchmarks.report [--results DIR]``.
+"""Summarise the benchmark results: ``python -m benchmarks.report [--results DIR] [--pack]``.
 
-Reads every ``<dataset>__<generator>__seed<k>.json`` and ``augmentation__<dataset>.json``
-in the results folder and writes
+Reads the fidelity records of the main benchmark -- ``fidelity__<generator>.jsonl`` (one record a
+line) and any ``<dataset>__<generator>__seed<k>.json`` that ``benchmarks.run`` has written since
+(a per-seed file replaces the JSONL record of the same data set, generator and seed) -- and
+``augmentation__<dataset>.json``, and writes
 
-* ``summary.md`` -- markdown tables (mean ± std over seeds);
+* ``summary.md`` -- every table, including one per data set (mean ± std over seeds);
 * ``fidelity.png`` -- Column Shapes, Column Pair Trends and detection AUC per data set;
 * the block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
-  ``benchmarks/README.md``.
+  ``benchmarks/README.md`` (setup, overview, head-to-head, targets, augmentation);
+* the block between ``<!-- headline:start -->`` and ``<!-- headline:end -->`` in ``README.md``.
 
-Every number comes from the JSON files; nothing is typed here.
+``--pack`` first moves the per-seed JSON files into the JSONL files (one per generator) and
+deletes them, so that the results folder keeps one file per generator.
+
+Every number comes from the result files; nothing is typed here.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 DEFAULT_RESULTS = HERE / "results"
 README = HERE / "README.md"
+TOP_README = HERE.parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+HEADLINE = ("<!-- headline:start -->", "<!-- headline:end -->")
 
-GEN_ORDER = ["tabvae", "tabvae_periodic", "tabvae_periodic_warmup", "tabvae_factorized", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
+GEN_ORDER = ["tabvae", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
 AUG_ORDER = ["full_train", "small_only", "small+tabvae", "small+sdv_tvae", "small+smote_nc"]
 FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\d+)\.json$")
 
@@ -34,20 +42,69 @@ FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\
 # --------------------------------------------------------------------------- loading
 
 
-def load(results: Path):
-    runs, failures, augment = [], [], []
+def _key(rec: dict) -> tuple:
+    return rec["dataset"], rec["generator"], rec["seed"]
+
+
+def _fidelity_records(results: Path) -> dict:
+    """{(dataset, generator, seed): record}: the JSONL files, then the per-seed files over them."""
+    recs = {}
+    for path in sorted(results.glob("fidelity__*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                recs[_key(rec)] = rec
+    for path in _per_seed_files(results):
+        rec = json.loads(path.read_text())
+        recs[_key(rec)] = rec
+    return recs
+
+
+def _per_seed_files(results: Path) -> list:
+    out = []
     for path in sorted(results.glob("*.json")):
+        if not FIDELITY_FILE.match(path.name):
+            continue
         try:
             rec = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if not isinstance(rec, dict):
-            continue
-        if rec.get("kind") == "augmentation" and path.name.startswith("augmentation__"):
+        if isinstance(rec, dict) and rec.get("kind") == "fidelity":
+            out.append(path)
+    return out
+
+
+def load(results: Path):
+    runs, failures, augment = [], [], []
+    for rec in _fidelity_records(results).values():
+        (runs if rec.get("status") == "ok" else failures).append(rec)
+    for path in sorted(results.glob("augmentation__*.json")):
+        rec = json.loads(path.read_text())
+        if isinstance(rec, dict) and rec.get("kind") == "augmentation":
             augment.append(rec)
-        elif rec.get("kind") == "fidelity" and FIDELITY_FILE.match(path.name):
-            (runs if rec.get("status") == "ok" else failures).append(rec)
     return runs, failures, augment
+
+
+def pack(results: Path) -> list:
+    """Move the per-seed fidelity JSONs into ``fidelity__<generator>.jsonl``; returns the files written."""
+    singles = _per_seed_files(results)
+    if not singles:
+        return []
+    recs = _fidelity_records(results)
+    gens = {json.loads(p.read_text())["generator"] for p in singles}
+    order = {d: i for i, d in enumerate(_DATASET_ORDER)}
+    written = []
+    for gen in sorted(gens):
+        rows = sorted(
+            (r for k, r in recs.items() if k[1] == gen),
+            key=lambda r: (order.get(r["dataset"], len(order)), r["dataset"], r["seed"]),
+        )
+        path = results / f"fidelity__{gen}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        written.append(path)
+    for p in singles:
+        p.unlink()
+    return written
 
 
 def _ordered(names, order):
@@ -108,8 +165,10 @@ def fidelity_tables(runs) -> tuple[str, dict]:
         by_ds.setdefault(r["dataset"], {}).setdefault(r["generator"], []).append(r)
     means: dict = {}
     lines = []
-    header = ("| generator | seeds | fit s | sample s | peak MB | Δ MB | Column Shapes | Column Pair Trends "
-              "| LogisticDetection | GB detection AUC | TSTR / TRTR | DCR closer-to-train | exact copies |")
+    header = (
+        "| generator | seeds | fit s | sample s | peak MB | Δ MB | Column Shapes | Column Pair Trends "
+        "| LogisticDetection | GB detection AUC | TSTR / TRTR | DCR closer-to-train | exact copies |"
+    )
     sep = "|" + "|".join(["---"] * 13) + "|"
     for ds in _ordered(by_ds, list(_DATASET_ORDER)):
         gens = by_ds[ds]
@@ -159,21 +218,23 @@ def fidelity_tables(runs) -> tuple[str, dict]:
                 "logistic_detection": _mean(sc("logistic_detection")),
                 "detection_auc": _mean(sc("detection_auc")),
                 "tstr": _mean(tstr),
+                "trtr": _mean(trtr),
                 "fit_s": _mean(fit),
                 "fit_by_seed": {r["seed"]: r["timing"]["fit_s"] for r in recs},
-                # For issue 8's targets (targets_table).
+                # For the targets (targets_table).
                 "task": task,
                 "n_seeds": len(recs),
                 "gap": _mean(_vals(recs, lambda r: r["scores"][f"trtr_{um}"] - r["scores"][f"tstr_{um}"])),
-                **{key: _mean(sc(key)) for key in ("exact_copy_share", "holdout_exact_copy_share",
-                                                   "closer_to_train_share")},
+                **{
+                    key: _mean(sc(key))
+                    for key in ("exact_copy_share", "holdout_exact_copy_share", "closer_to_train_share")
+                },
             }
         lines.append("")
     return "\n".join(lines), means
 
 
-_DATASET_ORDER = ("adult", "default_credit", "online_shoppers", "beijing_pm25", "california_housing",
-                  "magic_gamma")
+_DATASET_ORDER = ("adult", "default_credit", "online_shoppers", "beijing_pm25", "california_housing", "magic_gamma")
 
 
 def overview_table(means) -> str:
@@ -187,8 +248,7 @@ def overview_table(means) -> str:
         cells = []
         for g in gens:
             m = d.get(g)
-            cells.append("–" if m is None else
-                         f"{m['shapes']:.3f} / {m['trends']:.3f} / {m['detection_auc']:.3f}")
+            cells.append("–" if m is None else f"{m['shapes']:.3f} / {m['trends']:.3f} / {m['detection_auc']:.3f}")
         lines.append(f"| {ds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -225,19 +285,59 @@ def head_to_head(means, a="tabvae", b="sdv_tvae") -> str:
         )
     if not rows:
         return ""
-    head = (f"| data set | Column Shapes | Column Pair Trends | LogisticDetection | GB detection AUC (lower is better) "
-            f"| TSTR | fit time (seeds both ran) |\n|---|---|---|---|---|---|---|")
+    head = (
+        "| data set | Column Shapes | Column Pair Trends | LogisticDetection | GB detection AUC (lower is better) "
+        "| TSTR | fit time (seeds both ran) |\n|---|---|---|---|---|---|---|"
+    )
     return head + "\n" + "\n".join(rows)
 
 
-# Issue 8's bars: Column Shapes, Column Pair Trends, LogisticDetection, closer-to-train share, and the
+def headline_table(means, a="tabvae", b="sdv_tvae") -> str:
+    """README's table: ``a`` / ``b`` per data set, the better value in bold; fit time over the seeds both ran."""
+
+    def pair(x: float, y: float, higher_better: bool = True) -> str:
+        better = x > y if higher_better else x < y
+        return f"**{x:.3f}** / {y:.3f}" if better else f"{x:.3f} / **{y:.3f}**"
+
+    rows = []
+    for ds, d in means.items():
+        if a not in d or b not in d:
+            continue
+        x, y = d[a], d[b]
+        fx, fy, both = _paired_fit_times(x, y)
+        seeds = f"{min(both)}–{max(both)}" if len(both) > 1 else str(both[0])
+        unit = " (R²)" if x["task"] == "regression" else ""
+        tstr = pair(x["tstr"], y["tstr"]) + f" / {x['trtr']:.3f}{unit}"
+        fit = (f"**{fx:.1f}** / {fy:.1f}" if fx < fy else f"{fx:.1f} / **{fy:.1f}**") + f" ({fy / fx:.2f}×)"
+        rows.append(
+            f"| {ds} | {pair(x['shapes'], y['shapes'])} | {pair(x['trends'], y['trends'])} "
+            f"| {pair(x['logistic_detection'], y['logistic_detection'])} | {tstr} "
+            f"| {fit}, seeds {seeds} |"
+        )
+    if not rows:
+        return ""
+    head = (
+        f"| data set | Column Shapes {a} / TVAE | Column Pair Trends {a} / TVAE "
+        f"| LogisticDetection {a} / TVAE | TSTR {a} / TVAE / TRTR | fit s {a} / TVAE |\n"
+        "|---|---|---|---|---|---|"
+    )
+    return head + "\n" + "\n".join(rows)
+
+
+# The targets: Column Shapes, Column Pair Trends, LogisticDetection, closer-to-train share, and the
 # largest TRTR - TSTR gap allowed (ROC-AUC for classification, R² for regression), fit-time ratio.
-TARGETS = {"shapes": 0.97, "trends": 0.95, "logistic_detection": 0.85, "closer_to_train": 0.53,
-           "gap": {"classification": 0.02, "regression": 0.05}, "speed": 5.0}
+TARGETS = {
+    "shapes": 0.97,
+    "trends": 0.95,
+    "logistic_detection": 0.85,
+    "closer_to_train": 0.53,
+    "gap": {"classification": 0.02, "regression": 0.05},
+    "speed": 5.0,
+}
 
 
 def targets_table(means, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
-    """Issue 8's targets for ``gen``, one row per data set of ``means`` (from :func:`fidelity_tables`).
+    """The targets for ``gen``, one row per data set of ``means`` (from :func:`fidelity_tables`).
 
     Means over seeds, ✓ / ✗ per bar; the utility gap is the mean of the per-seed TRTR - TSTR
     gaps.  The speed ratio is ``ref``'s fit time over ``gen``'s on seed 0 and, in brackets, on
@@ -260,35 +360,46 @@ def targets_table(means, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
             cell(x["trends"] >= TARGETS["trends"], f"{x['trends']:.3f}"),
             cell(x["logistic_detection"] >= TARGETS["logistic_detection"], f"{x['logistic_detection']:.3f}"),
             cell(x["gap"] <= TARGETS["gap"][x["task"]], f"{x['gap']:.4f}" + (" R²" if r2 else "")),
-            cell(x["exact_copy_share"] <= x["holdout_exact_copy_share"],
-                 f"{100 * x['exact_copy_share']:.1f} % vs {100 * x['holdout_exact_copy_share']:.1f} %"),
+            cell(
+                x["exact_copy_share"] <= x["holdout_exact_copy_share"],
+                f"{100 * x['exact_copy_share']:.1f} % vs {100 * x['holdout_exact_copy_share']:.1f} %",
+            ),
             cell(x["closer_to_train_share"] <= TARGETS["closer_to_train"], f"{x['closer_to_train_share']:.3f}"),
         ]
         fx, fy, both = _paired_fit_times(x, y) if y is not None else (0.0, 0.0, [])
         fit, ref_fit = x["fit_by_seed"], y["fit_by_seed"] if y is not None else {}
         if both and all(fit[k] > 0 for k in both):
-            ahead = [x["shapes"] > y["shapes"], x["trends"] > y["trends"],
-                     x["logistic_detection"] > y["logistic_detection"], x["detection_auc"] < y["detection_auc"]]
+            ahead = [
+                x["shapes"] > y["shapes"],
+                x["trends"] > y["trends"],
+                x["logistic_detection"] > y["logistic_detection"],
+                x["detection_auc"] < y["detection_auc"],
+            ]
             seed0 = ref_fit[0] / fit[0] if 0 in both else None
             speed = f"{seed0:.2f}×" if seed0 is not None else "– on seed 0"
             ok = seed0 is not None and seed0 >= TARGETS["speed"]
-            cells += ["✓" if all(ahead) else "✗",
-                      f"{'✓' if ok else '✗'} {speed} ({fy / fx:.2f}× over {len(both)} seed{'s' * (len(both) > 1)})"]
+            cells += [
+                "✓" if all(ahead) else "✗",
+                f"{'✓' if ok else '✗'} {speed} ({fy / fx:.2f}× over {len(both)} seed{'s' * (len(both) > 1)})",
+            ]
         else:
             cells += ["–", "–"]
         rows.append("| " + " | ".join(cells) + " |")
     if not rows:
         return ""
-    head = ("| data set (seeds) | Shapes ≥ 0.97 | Trends ≥ 0.95 | LogisticDetection ≥ 0.85 "
-            "| TRTR − TSTR ≤ 0.02 AUC / 0.05 R² | exact copies ≤ holdout's | closer-to-train ≤ 0.53 "
-            f"| ahead of {ref} (shapes, trends, LD, GB AUC) | fit ≥ 5× faster than {ref} (seed 0; seeds both ran) |")
+    head = (
+        "| data set (seeds) | Shapes ≥ 0.97 | Trends ≥ 0.95 | LogisticDetection ≥ 0.85 "
+        "| TRTR − TSTR ≤ 0.02 AUC / 0.05 R² | exact copies ≤ holdout's | closer-to-train ≤ 0.53 "
+        f"| ahead of {ref} (shapes, trends, LD, GB AUC) | fit ≥ 5× faster than {ref} (seed 0; seeds both ran) |"
+    )
     return head + "\n|" + "---|" * 9 + "\n" + "\n".join(rows)
 
 
 def augmentation_tables(augment) -> str:
     lines = []
-    for rec in sorted(augment, key=lambda r: _DATASET_ORDER.index(r["dataset"])
-                      if r["dataset"] in _DATASET_ORDER else 99):
+    for rec in sorted(
+        augment, key=lambda r: _DATASET_ORDER.index(r["dataset"]) if r["dataset"] in _DATASET_ORDER else 99
+    ):
         metric = "ROC-AUC" if rec["metric"] == "roc_auc" else "R²"
         rows = rec["rows"]
         arms = _ordered({r["arm"] for r in rows}, AUG_ORDER)
@@ -352,8 +463,11 @@ def machine_block(runs, augment) -> str:
     if len(commits) > 1 and same is not None:
         lines.append(
             "- `tabvae/evaluate.py` and `tabvae/schema.py` (scores, column types, SDV metadata) are "
-            + ("identical up to pandas-3 `.copy()` lines" if same == "copy-only" else
-               ("identical" if same else "NOT identical"))
+            + (
+                "identical up to pandas-3 `.copy()` lines"
+                if same == "copy-only"
+                else ("identical" if same else "NOT identical")
+            )
             + " across these commits (checked with `git diff`)."
         )
     loads = _vals(runs, lambda r: r["load_average_at_start"][0])
@@ -369,7 +483,8 @@ def machine_block(runs, augment) -> str:
     lines.append(
         "- Run dates by generator (runs of different dates may have had different machines of this "
         "type, whose speed differs; compare fit times only between runs of one date): "
-        + "; ".join(f"{g}: {', '.join(sorted(d))}" for g, d in sorted(days.items())) + "."
+        + "; ".join(f"{g}: {', '.join(sorted(d))}" for g, d in sorted(days.items()))
+        + "."
     )
     return "\n".join(lines)
 
@@ -384,18 +499,23 @@ def _same_code(commits, paths):
     base, verdict = commits[0], True
     for c in commits[1:]:
         try:
-            d = subprocess.run(["git", "diff", "-U0", base, c, "--", *paths], cwd=HERE.parent,
-                               capture_output=True, text=True, check=True).stdout
+            d = subprocess.run(
+                ["git", "diff", "-U0", base, c, "--", *paths],
+                cwd=HERE.parent,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
         except Exception:
             return None
-        changed = [l for l in d.splitlines()
-                   if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+        changed = [line for line in d.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
         if not changed:
             continue
-        stripped = {re.sub(r"\.copy\(\)|\s*#.*$", "", l[1:]).strip() for l in changed}
-        plus = {re.sub(r"\.copy\(\)|\s*#.*$", "", l[1:]).strip() for l in changed if l[0] == "+"}
-        minus = {re.sub(r"\.copy\(\)|\s*#.*$", "", l[1:]).strip() for l in changed if l[0] == "-"}
-        if plus == minus and stripped:
+        plus, minus = (
+            {re.sub(r"\.copy\(\)|\s*#.*$", "", line[1:]).strip() for line in changed if line[0] == sign}
+            for sign in "+-"
+        )
+        if plus == minus:
             verdict = "copy-only" if verdict is True else verdict
         else:
             return False
@@ -419,9 +539,11 @@ def wall_block(runs, augment) -> str:
     aug_total = sum(_vals(augment, lambda r: r["wall_s"]))
     times = sorted(t for r in runs + augment for t in (r.get("started_at"), r.get("finished_at")) if t)
     span = f"{times[0]} → {times[-1]}" if times else "?"
-    return (f"- Jobs: {len(runs)} fidelity runs, {len(augment)} augmentation experiments; "
-            f"sum of fit times {fit_total / 60:.1f} min, of evaluation times {eval_total / 60:.1f} min, "
-            f"augmentation {aug_total / 60:.1f} min; first start → last finish (UTC): {span}.")
+    return (
+        f"- Jobs: {len(runs)} fidelity runs, {len(augment)} augmentation experiments; "
+        f"sum of fit times {fit_total / 60:.1f} min, of evaluation times {eval_total / 60:.1f} min, "
+        f"augmentation {aug_total / 60:.1f} min; first start → last finish (UTC): {span}."
+    )
 
 
 # --------------------------------------------------------------------------- plot
@@ -437,9 +559,11 @@ def plot(means, path: Path) -> bool:
 
     gens = _ordered({g for d in means.values() for g in d}, GEN_ORDER)
     dss = list(means)
-    panels = [("shapes", "Column Shapes (higher is better)"),
-              ("trends", "Column Pair Trends (higher is better)"),
-              ("detection_auc", "GB detection AUC (0.5 = indistinguishable)")]
+    panels = [
+        ("shapes", "Column Shapes (higher is better)"),
+        ("trends", "Column Pair Trends (higher is better)"),
+        ("detection_auc", "GB detection AUC (0.5 = indistinguishable)"),
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
     width = 0.8 / len(gens)
     x = np.arange(len(dss))
@@ -450,16 +574,29 @@ def plot(means, path: Path) -> bool:
         ax.set_xticks(x)
         ax.set_xticklabels(dss, rotation=30, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
-        lo = min([0.7] + [means[d].get(g, {}).get(key, 1.0) for d in dss for g in gens
-                          if not math.isnan(means[d].get(g, {}).get(key, 1.0))])
+        lo = min(
+            [0.7]
+            + [
+                means[d].get(g, {}).get(key, 1.0)
+                for d in dss
+                for g in gens
+                if not math.isnan(means[d].get(g, {}).get(key, 1.0))
+            ]
+        )
         ax.set_ylim(0.45 if key == "detection_auc" else max(0.0, math.floor(lo * 20) / 20 - 0.05), 1.01)
         if key == "detection_auc":
             ax.axhline(0.5, color="k", lw=0.8, ls="--")
         ax.grid(axis="y", alpha=0.3)
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(gens), fontsize=9,
-               bbox_to_anchor=(0.5, -0.01))
-    fig.suptitle("tabvae benchmark: fidelity and detection per data set (means over seeds; from results/*.json)",
-                 fontsize=11)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(),
+        loc="lower center",
+        ncol=len(gens),
+        fontsize=9,
+        bbox_to_anchor=(0.5, -0.01),
+    )
+    fig.suptitle(
+        "tabvae benchmark: fidelity and detection per data set (means over seeds; from results/*.json)", fontsize=11
+    )
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -469,64 +606,130 @@ def plot(means, path: Path) -> bool:
 # --------------------------------------------------------------------------- main
 
 
-def build(results: Path) -> tuple[str, dict]:
+def build(results: Path) -> tuple[str, str, str, dict]:
+    """(summary.md, benchmarks/README.md's block, README.md's headline block, means)."""
     runs, failures, augment = load(results)
     fid_md, means = fidelity_tables(runs)
-    parts = ["## Results", "", "_Generated by `python -m benchmarks.report` from `benchmarks/results/*.json`; "
-             "do not edit by hand._", ""]
-    parts += ["### Setup", "", machine_block(runs, augment), wall_block(runs, augment), "",
-              "Commands (in the order they were first run):", "", commands_block(runs, augment), ""]
+    note = "_Generated by `python -m benchmarks.report` from the files in `benchmarks/results/`; do not edit by hand._"
+    setup = [
+        "### Setup",
+        "",
+        machine_block(runs, augment),
+        wall_block(runs, augment),
+        "",
+        "Commands (in the order they were first run):",
+        "",
+        commands_block(runs, augment),
+        "",
+    ]
+    tables = []
     if means:
-        parts += ["### Overview: Column Shapes / Column Pair Trends / GB detection AUC", "",
-                  overview_table(means), ""]
+        tables += ["### Overview: Column Shapes / Column Pair Trends / GB detection AUC", "", overview_table(means), ""]
         h2h = head_to_head(means)
         if h2h:
-            parts += ["### tabvae vs SDV TVAE (tabvae minus TVAE, means over seeds; fit time as a speed ratio)",
-                      "", h2h, ""]
-        for gen in ("tabvae", "tabvae_periodic", "tabvae_periodic_warmup"):
-            targets = targets_table(means, gen)
-            if targets:
-                parts += [f"### Issue 8's targets for {gen} (means over seeds)", "", targets, ""]
-        parts += ["![fidelity](results/fidelity.png)", ""]
-        parts += ["## Per data set", "",
-                  "Mean ± std over seeds (one value = one seed). Peak MB = peak resident memory of "
-                  "the fresh process that fitted and sampled (includes Python, torch and the "
-                  "generator's library); Δ MB = its increase during fit + sample. DCR closer-to-train: "
-                  "share of synthetic rows nearer to a training row than to a holdout row (0.5 ideal). "
-                  "exact copies: share of synthetic rows identical to a training row.", "", fid_md]
-    if augment:
-        parts += ["## Augmentation lift", "", augmentation_tables(augment)]
+            tables += [
+                "### tabvae vs SDV TVAE (tabvae minus TVAE, means over seeds; fit time as a speed ratio)",
+                "",
+                h2h,
+                "",
+            ]
+        targets = targets_table(means, "tabvae")
+        if targets:
+            tables += ["### Targets for tabvae (means over seeds)", "", targets, ""]
+        tables += ["![fidelity](results/fidelity.png)", ""]
+    per_ds = (
+        [
+            "## Per data set",
+            "",
+            "Mean ± std over seeds (one value = one seed). Peak MB = peak resident memory of "
+            "the fresh process that fitted and sampled (includes Python, torch and the "
+            "generator's library); Δ MB = its increase during fit + sample. DCR closer-to-train: "
+            "share of synthetic rows nearer to a training row than to a holdout row (0.5 ideal). "
+            "exact copies: share of synthetic rows identical to a training row.",
+            "",
+            fid_md,
+        ]
+        if means
+        else []
+    )
+    aug = ["## Augmentation lift", "", augmentation_tables(augment)] if augment else []
+    failed = []
     if failures:
-        parts += ["## Failed runs", ""]
-        parts += [f"- {r['dataset']} / {r['generator']} / seed {r['seed']}: {r.get('error')}" for r in failures]
-        parts.append("")
-    return "\n".join(parts).rstrip() + "\n", means
+        failed = ["## Failed runs", ""]
+        failed += [f"- {r['dataset']} / {r['generator']} / seed {r['seed']}: {r.get('error')}" for r in failures]
+        failed.append("")
+    full = ["## Results", "", note, ""] + setup + tables + per_ds + aug + failed
+    link = (
+        ["Per data set (every generator, timings, memory, privacy): [results/summary.md](results/summary.md).", ""]
+        if means
+        else []
+    )
+    compact = ["## Results", "", note, ""] + setup + tables + link + aug + failed
+    return _text(full), _text(compact), headline_block(means), means
 
 
-def update_readme(block: str, readme: Path = README) -> None:
-    text = readme.read_text() if readme.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
-    if START not in text or END not in text:
-        text = text.rstrip() + f"\n\n{START}\n{END}\n"
-    pre, rest = text.split(START, 1)
-    _, post = rest.split(END, 1)
-    # Headings inside the README block sit one level lower.
-    block = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", block, flags=re.M)
-    readme.write_text(pre + START + "\n" + block + END + post)
+def _text(parts: list) -> str:
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def headline_block(means) -> str:
+    table = headline_table(means)
+    if not table:
+        return ""
+    first = next(d for d in means.values() if "tabvae" in d and "sdv_tvae" in d)
+    n_a, n_b = first["tabvae"]["n_seeds"], first["sdv_tvae"]["n_seeds"]
+    return (
+        f"tabvae's defaults against SDV's TVAE (its defaults) on six public tables, 10,000 training rows "
+        f"each, CPU, one torch thread; means of {n_a} seeds (tabvae) and {n_b} (TVAE), the better value in "
+        "bold. TSTR / TRTR: ROC-AUC (R² for the regression tables) on held-out real rows of a "
+        "gradient-boosting model trained on synthetic / real rows. Generated by `python -m "
+        "benchmarks.report`; protocol and every table in [benchmarks/README.md](benchmarks/README.md).\n\n"
+        + table
+        + "\n"
+    )
+
+
+def replace_block(path: Path, block: str, markers: tuple = (START, END), append: bool = True) -> bool:
+    """Put ``block`` between the ``markers`` in ``path``; without the markers, append them (or do nothing)."""
+    start, end = markers
+    text = path.read_text() if path.exists() else ""
+    if start not in text or end not in text:
+        if not append:
+            return False
+        text = text.rstrip() + f"\n\n{start}\n{end}\n"
+    pre, rest = text.split(start, 1)
+    _, post = rest.split(end, 1)
+    path.write_text(pre + start + "\n" + block + end + post)
+    return True
+
+
+def _demote(block: str) -> str:
+    """Headings inside benchmarks/README.md's block sit one level lower."""
+    return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", block, flags=re.M)
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__.split("\n")[0])
     p.add_argument("--results", default=str(DEFAULT_RESULTS))
-    p.add_argument("--no-readme", action="store_true", help="do not touch benchmarks/README.md")
+    p.add_argument(
+        "--pack", action="store_true", help="move per-seed fidelity JSONs into fidelity__<generator>.jsonl first"
+    )
+    p.add_argument("--no-readme", action="store_true", help="do not touch benchmarks/README.md or README.md")
     args = p.parse_args(argv)
     results = Path(args.results)
-    md, means = build(results)
-    (results / "summary.md").write_text("# Benchmark summary\n\n" + md)
+    if args.pack:
+        for path in pack(results):
+            print(f"packed {path}")
+    full, compact, headline, means = build(results)
+    (results / "summary.md").write_text("# Benchmark summary\n\n" + full)
     plot(means, results / "fidelity.png")
+    touched = []
     if not args.no_readme:
-        update_readme(md)
-    print(f"wrote {results / 'summary.md'}, {results / 'fidelity.png'}"
-          + ("" if args.no_readme else f", updated {README}"))
+        replace_block(README, _demote(compact))
+        touched.append(str(README))
+        if headline and replace_block(TOP_README, headline, HEADLINE, append=False):
+            touched.append(str(TOP_README))
+    print(f"wrote {results / 'summary.md'}, {results / 'fidelity.png'}" + "".join(f", updated {t}" for t in touched))
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ SNAP=${TMPDIR:-/tmp}/tabvae_snapshot/$COMMIT
 if [ ! -d "$SNAP/tabvae" ]; then mkdir -p "$SNAP" && git archive "$COMMIT" tabvae | tar -x -C "$SNAP"; fi
 export PYTHONPATH="$SNAP:$PWD" TABVAE_BENCH_COMMIT=$COMMIT
 
-# OVERWRITE=1 re-runs jobs whose JSON exists (after a change to tabvae's samples, for example).
+# Each job writes a per-seed JSON; the last line packs them into results/fidelity__<generator>.jsonl
+# and regenerates the tables. A job is skipped while its per-seed JSON exists (before packing);
+# OVERWRITE=1 re-runs those too.
 OW=${OVERWRITE:+--overwrite}
 python -P -m benchmarks.run --datasets $ALL --generators tabvae --seeds 5 --max-train $MAXTRAIN $OW
 python -P -m benchmarks.run --datasets $ALL --generators gaussian_copula,identity --seeds 1 --max-train $MAXTRAIN
 python -P -m benchmarks.run --datasets $ALL --generators sdv_tvae --seeds 3 --max-train $MAXTRAIN
 python -P -m benchmarks.run --datasets $ALL --generators sdv_ctgan --seeds 1 --max-train $MAXTRAIN --ctgan-epochs 30
 python -P -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3 $OW
-python -P -m benchmarks.run --datasets $ALL --generators tabvae_periodic --seeds 5 --max-train $MAXTRAIN $OW
-python -P -m benchmarks.run --datasets $ALL --generators tabvae_periodic_warmup --seeds 5 --max-train $MAXTRAIN $OW
-python -P -m benchmarks.report
+python -P -m benchmarks.report --pack
