@@ -530,7 +530,7 @@ def commands_block(runs, augment) -> str:
         if c and (c not in first or t < first[c]):
             first[c] = t
     cmds = sorted(first, key=lambda c: first[c])
-    return "```bash\n" + "\n".join(cmds + ["python -m benchmarks.report"]) + "\n```"
+    return "```bash\n" + "\n".join(cmds + ["python -m benchmarks.report --pack"]) + "\n```"
 
 
 def wall_block(runs, augment) -> str:
