@@ -1,6 +1,8 @@
-"""Every example notebook in notebooks/ runs top to bottom without an error.
+"""Every example notebook in notebooks/ is in step with its source and runs top to bottom without an error.
 
-Each notebook is executed from a temporary copy of the notebooks folder (the
+Each notebook ``NN_name.ipynb`` is paired (jupytext, see notebooks/jupytext.toml) with the percent-format
+script ``NN_name.py``, the source to edit; ``jupytext --sync notebooks/*.ipynb`` brings the pair back in step
+(the .ipynb keeps its saved outputs). Each notebook is executed from a temporary copy of the notebooks folder (the
 committed files, with their saved outputs, are never touched) with
 ``TABVAE_NOTEBOOK_EPOCHS=3`` and ``TABVAE_NOTEBOOK_FAST=1``, which the
 notebooks read to train briefly on smaller tables. The numbers they print are
@@ -24,6 +26,8 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("sdmetrics")
 pytest.importorskip("pyarrow")
 
+jupytext = pytest.importorskip("jupytext")
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 FAST_ENV = {"TABVAE_NOTEBOOK_EPOCHS": "3", "TABVAE_NOTEBOOK_FAST": "1"}
@@ -32,6 +36,22 @@ CELL_TIMEOUT_S = 300
 
 def test_notebooks_exist():
     assert len(NOTEBOOKS) >= 5, f"expected the example notebooks in {NOTEBOOK_DIR}, found {NOTEBOOKS}"
+    unpaired = [p.name for p in NOTEBOOKS if not p.with_suffix(".py").exists()]
+    unpaired += [p.name for p in NOTEBOOK_DIR.glob("[0-9]*.py") if not p.with_suffix(".ipynb").exists()]
+    assert not unpaired, f"notebooks without their paired source (run `jupytext --sync notebooks/*`): {unpaired}"
+
+
+def _cells(path: Path) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source) for cell in jupytext.read(path).cells]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_in_sync_with_source(path):
+    notebook, source = _cells(path), _cells(path.with_suffix(".py"))
+    assert notebook == source, (
+        f"{path.name} and {path.with_suffix('.py').name} differ: edit the .py and run "
+        f"`jupytext --sync notebooks/{path.with_suffix('.py').name}` (keeps the saved outputs)"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
