@@ -156,7 +156,7 @@ def _records(path: Path) -> list[dict]:
 
 
 def evaluate(args) -> None:
-    from tabvae.evaluate import evaluate as score
+    from tabvae import evaluate as score
     from tabvae.schema import infer_schema
 
     src = Path(args.dir)

@@ -223,7 +223,7 @@ def fidelity_job(job: dict) -> None:
     import torch
 
     torch.set_num_threads(job["threads"])
-    from tabvae.evaluate import evaluate
+    from tabvae import evaluate
     from tabvae.schema import infer_schema
 
     from .generators import make_generator

@@ -475,7 +475,7 @@ def worker(job: dict) -> None:
         res["rss_after_sample_mb"] = peak_rss_mb()
     res["tree_peak_rss_mb"] = tree.peak_mb
     if job.get("evaluate"):
-        from tabvae.evaluate import evaluate
+        from tabvae import evaluate
 
         t0 = time.perf_counter()
         rep = evaluate(train, synthetic[train.columns], random_state=0).to_dict()

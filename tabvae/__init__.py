@@ -9,7 +9,7 @@ Public API: :class:`TabularVAE` (fit / sample / transform / score),
 from .anomaly import TabularVAEAnomalyDetector
 from .augment import TabVAEResampler, augment
 from .estimator import TabularVAE
-from .evaluate import EvaluationReport, evaluate
+from .evaluation import EvaluationReport, evaluate
 from .persistence import load
 from .schema import ColumnSpec, Schema, infer_schema
 

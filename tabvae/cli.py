@@ -192,7 +192,7 @@ def _typed_conditions(model, pairs) -> dict:
 
 def cmd_evaluate(args) -> None:
     try:
-        from .evaluate import evaluate
+        from .evaluation import evaluate
     except ImportError as e:
         raise UserError(f"tabvae evaluate needs the eval extra: pip install 'tabvae[eval]' ({e})") from None
     real, synthetic = read_table(args.real), read_table(args.synthetic)
@@ -239,7 +239,7 @@ def cmd_demo(args) -> None:
     synthetic.to_csv(args.output, index=False)
     print(f"fit in {fit_s:.1f}s on {model.device_}; wrote {len(synthetic):,} synthetic rows to {args.output}")
     try:
-        from .evaluate import evaluate
+        from .evaluation import evaluate
     except ImportError:
         print("install the eval extra (pip install 'tabvae[eval]') for a fidelity summary")
         return

@@ -1,4 +1,4 @@
-"""Tests for tabvae.evaluate (small frames; the whole file runs in well under a minute)."""
+"""Tests for tabvae.evaluation (small frames; the whole file runs in well under a minute)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from tabvae.evaluate import EvaluationReport, evaluate
+from tabvae import EvaluationReport, evaluate
 from tabvae.schema import infer_schema
 
 ADULT = Path(__file__).resolve().parents[1] / "tabvae" / "datasets" / "data" / "adult.csv.gz"
@@ -25,9 +25,7 @@ def make_frame(n: int, seed: int) -> pd.DataFrame:
     c1 = np.where(x1 < -0.5, "a", np.where(x1 < 0.5, "b", "c"))
     c2 = np.where(rng.random(n) < 0.7, np.where(c1 == "a", "u", "v"), rng.choice(["u", "v", "w"], n))
     y = x1 + (c2 == "v") + 0.5 * rng.normal(size=n) > 0.5
-    return pd.DataFrame(
-        {"x1": x1, "x2": x2, "count": count, "c1": c1, "c2": c2, "y": np.where(y, "yes", "no")}
-    )
+    return pd.DataFrame({"x1": x1, "x2": x2, "count": count, "c1": c1, "c2": c2, "y": np.where(y, "yes", "no")})
 
 
 def shuffle_columns(df: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -152,8 +150,14 @@ def test_inputs_are_not_modified():
     synth = shuffle_columns(df, 9)
     synth["c2"] = synth["c2"].astype("category")
     before_real, before_synth = df.copy(deep=True), synth.copy(deep=True)
-    report = evaluate(df, synth, target="y", holdout=make_frame(200, 10).assign(
-        flag=True, when=pd.Timestamp("2021-02-01"), c2=lambda d: d["c2"].astype("category")))
+    report = evaluate(
+        df,
+        synth,
+        target="y",
+        holdout=make_frame(200, 10).assign(
+            flag=True, when=pd.Timestamp("2021-02-01"), c2=lambda d: d["c2"].astype("category")
+        ),
+    )
     pd.testing.assert_frame_equal(df, before_real)
     pd.testing.assert_frame_equal(synth, before_synth)
     assert np.isfinite(report.scores["column_shapes"])
@@ -208,16 +212,16 @@ def test_privacy_honest_generator_looks_like_holdout(real, holdout):
 
 
 def test_memorisation_note_needs_more_than_chance():
-    from tabvae.evaluate import _privacy_notes
+    from tabvae.evaluation.privacy import privacy_notes
 
-    assert _privacy_notes({"closer_to_train_share": 0.56}, 10_000, 10_000)  # 0.53 bound
-    assert not _privacy_notes({"closer_to_train_share": 0.525}, 10_000, 10_000)
+    assert privacy_notes({"closer_to_train_share": 0.56}, 10_000, 10_000)  # 0.53 bound
+    assert not privacy_notes({"closer_to_train_share": 0.525}, 10_000, 10_000)
     # Two standard errors: 0.558 with 300 synthetic rows and 10,000 reference rows,
     # 0.60 with 2,000 synthetic rows but only 80 reference rows.
-    assert not _privacy_notes({"closer_to_train_share": 0.55}, 300, 10_000)
-    assert _privacy_notes({"closer_to_train_share": 0.58}, 300, 10_000)
-    assert not _privacy_notes({"closer_to_train_share": 0.58}, 2_000, 80)
-    assert _privacy_notes({"closer_to_train_share": 0.62}, 2_000, 80)
+    assert not privacy_notes({"closer_to_train_share": 0.55}, 300, 10_000)
+    assert privacy_notes({"closer_to_train_share": 0.58}, 300, 10_000)
+    assert not privacy_notes({"closer_to_train_share": 0.58}, 2_000, 80)
+    assert privacy_notes({"closer_to_train_share": 0.62}, 2_000, 80)
 
 
 def test_privacy_skipped_without_holdout(independent):
@@ -234,11 +238,24 @@ def test_to_dict_is_json_serialisable(identical):
     text = json.dumps(d, allow_nan=False)
     assert json.loads(text)["scores"]["column_shapes"] == pytest.approx(identical.scores["column_shapes"])
     expected = {
-        "quality_score", "column_shapes", "column_pair_trends", "logistic_detection",
-        "detection_auc", "tstr_roc_auc", "tstr_f1", "trtr_roc_auc", "trtr_f1",
-        "dcr_synthetic_median", "dcr_holdout_median", "dcr_median_ratio",
-        "dcr_synthetic_p05", "dcr_holdout_p05", "dcr_p05_ratio",
-        "closer_to_train_share", "exact_copy_share", "holdout_exact_copy_share",
+        "quality_score",
+        "column_shapes",
+        "column_pair_trends",
+        "logistic_detection",
+        "detection_auc",
+        "tstr_roc_auc",
+        "tstr_f1",
+        "trtr_roc_auc",
+        "trtr_f1",
+        "dcr_synthetic_median",
+        "dcr_holdout_median",
+        "dcr_median_ratio",
+        "dcr_synthetic_p05",
+        "dcr_holdout_p05",
+        "dcr_p05_ratio",
+        "closer_to_train_share",
+        "exact_copy_share",
+        "holdout_exact_copy_share",
     }
     assert set(d["scores"]) == expected
     assert all(isinstance(v, float) for v in d["scores"].values())
@@ -339,7 +356,7 @@ def test_none_and_nan_are_the_same_missing_value():
 def test_binning_note_when_an_outlier_moves_sdmetrics_bins():
     # One extreme real value stretches the real bins of x1; a synthetic table without it is
     # cut on its own narrower range, so sdmetrics compares mismatched bins.
-    from tabvae.evaluate import shared_bin_similarity
+    from tabvae.evaluation.fidelity import shared_bin_similarity
 
     real = make_frame(600, 3)
     real.loc[0, "x1"] = 40.0
@@ -366,8 +383,7 @@ def test_binning_note_when_an_outlier_moves_sdmetrics_bins():
         (lambda r, s, h: (r, s.assign(extra=1), h), {}, r"extra columns \['extra'\]"),
         (lambda r, s, h: (r, s.iloc[:0], h), {}, "synthetic has 0 rows"),
         (lambda r, s, h: (r.iloc[:0], s, h), {}, "real has 0 rows"),
-        (lambda r, s, h: (r, s.drop(columns=["y"]), h), {"target": "y"},
-         "target 'y' is not a column of synthetic"),
+        (lambda r, s, h: (r, s.drop(columns=["y"]), h), {"target": "y"}, "target 'y' is not a column of synthetic"),
         (lambda r, s, h: (r, s, h), {"target": "nope"}, "target 'nope' is not a column of real"),
         (lambda r, s, h: (r, s, h.rename(columns={"x1": "z"})), {}, r"real and holdout columns differ"),
         (lambda r, s, h: (r, s, h), {"target": "y", "task": "clustering"}, "Unknown task 'clustering'"),
