@@ -1,0 +1,349 @@
+"""Augmentation lift: does adding synthetic rows to a small training set help a downstream model?
+
+For each table, seed and size ``s``, a stratified subset of ``s`` rows of the
+training split (80/20 split of :func:`benchmarks.run.split`, seed ``k``) is the
+only real training data.  Each *arm* turns it into a training set; each
+downstream *model* is fitted on it and scored on the test split (ROC-AUC for
+classification, R² for regression).  The lift of an arm is its score minus the
+score of the small set alone (arm ``none``) for the same table, size, seed and
+model.
+
+Arms:
+
+- ``none``: the small set alone;
+- ``random_oversampling``: imbalanced-learn's RandomOverSampler to balanced classes (classification);
+- ``smote_nc``: SMOTE-NC (SMOTE when every feature is numeric) to balanced classes (classification);
+- ``sdv_tvae``: as many SDV TVAE rows as real ones (only with ``--sdv``; slow);
+- ``conditional`` / ``joint``: as many tabvae rows as real ones, drawn per class in proportion
+  (regression: jointly), i.e. ``augment(X, y, n_new=1.0, strategy="conditional")``;
+- ``latent_neighbours``, ``refined``: as many rows as real ones from those strategies (same VAE);
+- ``auto``: ``augment(X, y, n_new="auto", estimator=<model>, scoring=<metric>)``.
+
+Models: ``hgb`` (tabvae's default HistGradientBoosting, text columns as
+categorical features) and ``linear`` (median-imputed, standardised numbers and
+one-hot categories into LogisticRegression / Ridge).
+
+One JSON line per (table, size, seed, model, arm) goes to
+``benchmarks/results/augmentation.jsonl``; cells already there are skipped.
+
+Usage::
+
+    python -m benchmarks.augmentation --tables adult --sizes 100,200 --seeds 0,1,2 [--arms none,auto] [--sdv]
+    python -m benchmarks.augmentation --report   # markdown table into benchmarks/README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .run import DATASETS, load_dataset, machine_info, split
+
+RESULTS = Path(__file__).resolve().parent / "results" / "augmentation.jsonl"
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- augmentation:start -->", "<!-- augmentation:end -->"
+SIZES = (100, 200, 500, 1000)
+MODELS = ("hgb", "linear")
+CLASSIFICATION_ARMS = ("none", "random_oversampling", "smote_nc", "sdv_tvae", "conditional", "latent_neighbours",
+                       "refined", "auto")
+REGRESSION_ARMS = ("none", "sdv_tvae", "joint", "latent_neighbours", "refined", "auto")
+TABVAE_STRATEGIES = ("conditional", "joint", "latent_neighbours", "refined")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def make_model(name: str, classification: bool):
+    """The downstream model ``hgb`` or ``linear`` for the task."""
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    from tabvae.augmentation.strategies import default_estimator
+
+    if name == "hgb":
+        return default_estimator(classification, random_state=0)
+    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    categories = make_pipeline(FunctionTransformer(_as_text), SimpleImputer(strategy="constant", fill_value="NA"),
+                               OneHotEncoder(handle_unknown="ignore"))
+    features = make_column_transformer((numbers, make_column_selector(dtype_include="number")),
+                                       (categories, make_column_selector(dtype_exclude="number")))
+    head = LogisticRegression(max_iter=2000) if classification else Ridge(alpha=1.0)
+    return make_pipeline(features, head)
+
+
+def _as_text(X):
+    return pd.DataFrame(X).astype(object).where(pd.DataFrame(X).notna(), None).astype(str)
+
+
+# --------------------------------------------------------------------------- arms
+
+
+def _balanced(X, y, seed, smote: bool):
+    """Classes balanced by random oversampling or SMOTE-NC (missing values filled for SMOTE)."""
+    from imblearn.over_sampling import SMOTE, SMOTENC, RandomOverSampler
+
+    if not smote:
+        Xr, yr = RandomOverSampler(random_state=seed).fit_resample(X, y)
+        return Xr, yr
+    cats = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
+    nums = [c for c in X.columns if c not in cats]
+    Xs = X.copy()
+    Xs[nums] = Xs[nums].astype(float).fillna(Xs[nums].median())
+    back = {c: {str(v): v for v in X[c].dropna().unique()} for c in cats}
+    for c in cats:
+        Xs[c] = X[c].astype(object).where(X[c].notna(), "__missing__").astype(str)
+    k = int(min(5, y.value_counts().min() - 1))
+    positions = [Xs.columns.get_loc(c) for c in cats]
+    sampler = (SMOTENC(categorical_features=positions, k_neighbors=k, random_state=seed) if cats
+               else SMOTE(k_neighbors=k, random_state=seed))
+    Xr, yr = sampler.fit_resample(Xs, y)
+    for c in cats:
+        Xr[c] = Xr[c].map(back[c]).astype(X[c].dtype if X[c].dtype != bool else object)
+    return Xr, yr
+
+
+def _sdv_rows(X, y, seed):
+    from tabvae.schema import infer_schema
+
+    from .generators import make_generator
+
+    table = X.assign(__target__=y.to_numpy())
+    gen = make_generator("sdv_tvae").fit(table, infer_schema(table, warn=False), seed)
+    rows = gen.sample(len(table), seed)
+    return (pd.concat([X, rows.drop(columns="__target__")], ignore_index=True),
+            pd.concat([y, rows["__target__"].rename(y.name)], ignore_index=True))
+
+
+def tabvae_sets(X, y, arms, seed, classification: bool) -> dict:
+    """Training sets of the fixed-amount tabvae arms, all from one VAE fitted on (X, y)."""
+    from tabvae import TabVAEResampler
+    from tabvae.augmentation.search import share_counts
+    from tabvae.augmentation.strategies import TARGET, make_pools, take
+
+    wanted = [a for a in arms if a in TABVAE_STRATEGIES]
+    if not wanted:
+        return {}
+    res = TabVAEResampler(n_new=1.0, strategy=wanted[0], random_state=seed)
+    X_first, y_first = res.fit_resample(X, y)
+    sets = {wanted[0]: (X_first, y_first)}
+    table = X.reset_index(drop=True).assign(**{TARGET: y.to_numpy()})
+    counts = share_counts(table[TARGET], classification, 1.0)
+    pools = make_pools(res.vae_, table, wanted[1:], counts, seed)
+    for arm in wanted[1:]:
+        new = take(pools[arm], counts)
+        sets[arm] = (pd.concat([X, new.drop(columns=TARGET)], ignore_index=True),
+                     pd.concat([y, new[TARGET].rename(y.name)], ignore_index=True))
+    return sets
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _score(model, X_fit, y_fit, X_test, y_test, scorer) -> float:
+    from sklearn.base import clone
+
+    return float(scorer(clone(model).fit(X_fit, y_fit), X_test, y_test))
+
+
+def run_cell(table, size, seed, arms, models, done, write, meta) -> None:
+    """Every arm x model of one (table, size, seed) not yet in ``done``."""
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import train_test_split
+
+    df, target, task = load_dataset(table)
+    classification = task == "classification"
+    df = df[df[target].notna()]
+    train, test = split(df, target, task, seed, None)
+    small, _ = train_test_split(train, train_size=size, stratify=train[target] if classification else None,
+                                random_state=1000 + seed)
+    X, y = small.drop(columns=target).reset_index(drop=True), small[target].reset_index(drop=True)
+    X_test, y_test = test.drop(columns=target), test[target]
+    metric = "roc_auc" if classification else "r2"
+    scorer = get_scorer(metric)
+    valid = CLASSIFICATION_ARMS if classification else REGRESSION_ARMS
+    todo = [a for a in arms if a in valid and any((table, size, seed, m, a) not in done for m in models)]
+    if not todo:
+        return
+    base = {m: _score(make_model(m, classification), X, y, X_test, y_test, scorer) for m in models}
+    t0 = time.perf_counter()
+    fixed = {"none": (X, y)} if "none" in todo else {}
+    fixed.update(tabvae_sets(X, y, todo, seed, classification))
+    shared_s = time.perf_counter() - t0
+    for arm in todo:
+        t0 = time.perf_counter()
+        if arm in ("random_oversampling", "smote_nc"):
+            fixed[arm] = _balanced(X, y, seed, smote=arm == "smote_nc")
+        elif arm == "sdv_tvae":
+            fixed[arm] = _sdv_rows(X, y, seed)
+        arm_s = time.perf_counter() - t0 + (shared_s if arm in TABVAE_STRATEGIES else 0.0)
+        for m in models:
+            if (table, size, seed, m, arm) in done:
+                continue
+            model, chosen = make_model(m, classification), None
+            t1 = time.perf_counter()
+            if arm == "auto":
+                fit_set, chosen = _auto(X, y, model, metric, seed)
+            else:
+                fit_set = fixed[arm]
+            score = _score(model, *fit_set, X_test, y_test, scorer)
+            write(dict(meta, table=table, size=size, seed=seed, model=m, arm=arm, metric=metric, score=score,
+                       lift=score - base[m], n_real=len(X), n_synthetic=len(fit_set[0]) - len(X),
+                       seconds=round(arm_s + time.perf_counter() - t1, 2), chosen=chosen,
+                       finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+
+
+def _auto(X, y, model, metric, seed):
+    """The training set of ``n_new="auto"`` and what it chose."""
+    from tabvae import TabVAEResampler
+
+    res = TabVAEResampler(estimator=model, scoring=metric, random_state=seed)
+    fit_set = res.fit_resample(X, y)
+    r = res.cv_results_
+    chosen = {"n_new": res.n_new_, "strategy": res.strategy_, "share": float(r["param_n_new"][res.best_index_]),
+              "cv_lift": float(r["mean_lift"][res.best_index_]), "cv_lift_std": float(r["std_lift"][res.best_index_])}
+    return fit_set, chosen
+
+
+def load_results(path: Path = RESULTS) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run(args) -> None:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    done = {(r["table"], r["size"], r["seed"], r["model"], r["arm"]) for r in load_results(args.out)}
+    meta = {"commit": machine_info(packages=("tabvae", "scikit-learn", "torch")).get("git_commit")}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(row):
+        with open(args.out, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(f"{row['table']} size={row['size']} seed={row['seed']} {row['model']:6s} {row['arm']:20s} "
+              f"lift={row['lift']:+.4f} ({row['seconds']} s)" + (f" chose {row['chosen']}" if row["chosen"] else ""),
+              flush=True)
+
+    with threadpool_limits(limits=1):
+        for table in args.tables:
+            for size in args.sizes:
+                for seed in args.seeds:
+                    run_cell(table, size, seed, args.arms, args.models, done, write, meta)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _interval(lifts: pd.Series) -> tuple[float, float]:
+    """Mean and half-width of the 95 % t-interval over seeds."""
+    from scipy import stats
+
+    n = len(lifts)
+    half = stats.t.ppf(0.975, n - 1) * lifts.std(ddof=1) / np.sqrt(n) if n > 1 else float("nan")
+    return float(lifts.mean()), float(half)
+
+
+def report(rows: list[dict]) -> str:
+    """Markdown: mean lift [95 % interval] per (table, size, model) and arm; the mean over cells."""
+    if not rows:
+        return "No augmentation results yet (`python -m benchmarks.augmentation`)."
+    df = pd.DataFrame(rows)
+    lines = [
+        "Lift of the test score (ROC-AUC for classification, R² for regression) over the small set alone, "
+        "mean over seeds with its 95 % t-interval; rows from `python -m benchmarks.augmentation` "
+        "(`results/augmentation.jsonl`), table by `python -m benchmarks.augmentation --report`.",
+    ]
+    for task, arms in (("classification", CLASSIFICATION_ARMS), ("regression", REGRESSION_ARMS)):
+        tables = [t for t in DATASETS if DATASETS[t][2] == task]
+        part = df[df["table"].isin(tables) & df["arm"].isin(arms[1:])]
+        if part.empty:
+            continue
+        arms = [a for a in arms[1:] if a in set(part["arm"])]
+        lines += ["", f"**{task}** ({'ROC-AUC' if task == 'classification' else 'R²'} lift)", "",
+                  "| table | size | model | seeds | " + " | ".join(arms) + " | auto chose 0 |",
+                  "|---|---|---|---|" + "---|" * (len(arms) + 1)]
+        cell_means = {a: [] for a in arms}
+        for (table, size, model), g in part.groupby(["table", "size", "model"], sort=False):
+            cells = []
+            for a in arms:
+                lifts = g.loc[g["arm"] == a, "lift"]
+                if lifts.empty:
+                    cells.append("")
+                    continue
+                mean, half = _interval(lifts)
+                cell_means[a].append(mean)
+                cells.append(f"{mean:+.4f} ± {half:.4f}" if np.isfinite(half) else f"{mean:+.4f}")
+            auto = g[g["arm"] == "auto"]["chosen"].dropna()
+            zero = f"{sum(c['n_new'] == 0 for c in auto)}/{len(auto)}" if len(auto) else ""
+            lines.append(f"| {table} | {size} | {model} | {g['seed'].nunique()} | " + " | ".join(cells)
+                         + f" | {zero} |")
+        lines.append("| **mean over cells** | | | | " + " | ".join(
+            f"{np.mean(v):+.4f}" if v else "" for v in cell_means.values()) + " | |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str, path: Path = README) -> None:
+    """Put ``text`` between the augmentation markers of the README (appended when they are missing)."""
+    block = f"{START}\n{text}\n{END}"
+    readme = path.read_text()
+    if START in readme and END in readme:
+        head, rest = readme.split(START, 1)
+        readme = head + block + rest.split(END, 1)[1]
+    else:
+        readme = readme.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(readme)
+
+
+def _csv(kind):
+    return lambda s: [kind(x) for x in s.split(",") if x.strip()]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tables", type=_csv(str), default=list(DATASETS))
+    p.add_argument("--sizes", type=_csv(int), default=list(SIZES))
+    p.add_argument("--seeds", type=_csv(int), default=[0, 1, 2, 3, 4], help="seed indices, e.g. 0,1,2")
+    p.add_argument("--arms", type=_csv(str), default=None, help="default: every arm but sdv_tvae")
+    p.add_argument("--models", type=_csv(str), default=list(MODELS))
+    p.add_argument("--sdv", action="store_true", help="add the SDV TVAE arm (slow)")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--report", action="store_true", help="print the lift table and write it into the README")
+    args = p.parse_args(argv)
+    unknown = set(args.tables) - set(DATASETS)
+    if unknown:
+        p.error(f"unknown tables {sorted(unknown)}; choose from {list(DATASETS)}")
+    every = dict.fromkeys(CLASSIFICATION_ARMS + REGRESSION_ARMS)
+    if args.arms is None:
+        args.arms = [a for a in every if a != "sdv_tvae" or args.sdv]
+    elif set(args.arms) - set(every):
+        p.error(f"unknown arms {sorted(set(args.arms) - set(every))}; choose from {list(every)}")
+    if args.sdv and "sdv_tvae" not in args.arms:
+        args.arms.append("sdv_tvae")
+    if set(args.models) - set(MODELS):
+        p.error(f"models are {list(MODELS)}")
+    return args
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.report:
+        text = report(load_results(args.out))
+        print(text)
+        write_readme(text)
+        return
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
