@@ -195,10 +195,13 @@ def cmd_evaluate(args) -> None:
         from .evaluation import evaluate
     except ImportError as e:
         raise UserError(f"tabvae evaluate needs the eval extra: pip install 'tabvae[eval]' ({e})") from None
+    task = None if args.task == "auto" else args.task
+    if task is not None and not args.target:
+        raise UserError(f"--task {task} needs --target COLUMN (the column to predict)")
     real, synthetic = read_table(args.real), read_table(args.synthetic)
     holdout = read_table(args.holdout) if args.holdout else None
     model = _load(args.model, "cpu") if args.model else None
-    report = evaluate(real, synthetic, target=args.target, holdout=holdout, model=model)
+    report = evaluate(real, synthetic, target=args.target, task=task, holdout=holdout, model=model)
     print(report.summary())
     if args.report:
         report.to_html(args.report)
@@ -289,6 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("real")
     e.add_argument("synthetic")
     e.add_argument("--target", help="target column, for train-synthetic-test-real utility")
+    e.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="utility task for --target (default: auto, classification for categories and for "
+        "numbers with exactly two distinct values, regression for other numbers)",
+    )
     e.add_argument("--holdout", help="real rows not used for training (enables privacy metrics)")
     e.add_argument("--model", help="model file, to show its training curve in the report")
     e.add_argument("--report", help="write a self-contained HTML report here")

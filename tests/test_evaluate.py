@@ -396,3 +396,45 @@ def test_bad_inputs_raise(real, holdout, mutate, kwargs, match):
     r, s, h = mutate(real, real.copy(), holdout)
     with pytest.raises(ValueError, match=match):
         evaluate(r, s, holdout=h, **kwargs)
+
+
+# --------------------------------------------------------------------------- task inference and the CLI
+
+
+def binary_float_target(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(y=(frame["y"] == "yes").astype(float))
+
+
+def test_two_valued_numeric_target_is_classification(real, holdout):
+    real_f, hold_f = binary_float_target(real), binary_float_target(holdout)
+    assert infer_schema(real_f)["y"].kind == "numeric"
+    report = evaluate(real_f, binary_float_target(make_frame(400, 17)), target="y", holdout=hold_f, max_rows=300)
+    assert report.task == "classification"
+    assert {"tstr_roc_auc", "tstr_f1", "trtr_roc_auc", "trtr_f1"} <= set(report.scores)
+    assert report.scores["trtr_roc_auc"] > 0.8
+    (note,) = [n for n in report.notes if n.startswith("Utility task inferred")]
+    assert "classification" in note and "exactly two distinct values in real (0.0 and 1.0)" in note
+    assert "task='regression'" in note
+    forced = evaluate(real_f, real_f, target="y", task="regression", max_rows=300)
+    assert forced.task == "regression" and "trtr_r2" in forced.scores
+    assert not any(n.startswith("Utility task inferred") for n in forced.notes)
+
+
+def test_many_valued_numeric_target_note_says_regression(real):
+    report = evaluate(real, make_frame(300, 18), target="x2", max_rows=300)
+    assert report.task == "regression"
+    assert any(n.startswith("Utility task inferred as regression") and "'x2'" in n for n in report.notes)
+
+
+def test_cli_evaluate_task_option(real, tmp_path):
+    from tabvae.cli import main
+
+    real_f = binary_float_target(real)
+    real_f.to_csv(tmp_path / "real.csv", index=False)
+    binary_float_target(make_frame(300, 19)).to_csv(tmp_path / "synthetic.csv", index=False)
+    args = ["evaluate", str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv"), "--target", "y"]
+    for task, expected in (("auto", "classification"), ("regression", "regression")):
+        out = tmp_path / f"{task}.json"
+        assert main([*args, "--task", task, "--json", str(out)]) in (0, None)
+        assert json.loads(out.read_text())["task"] == expected
+    assert main([*args[:3], "--task", "regression"]) == 2  # a task without a target

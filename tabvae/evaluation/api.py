@@ -37,9 +37,11 @@ def evaluate(
         Column to predict for the utility scores (TSTR / TRTR). Without it,
         utility is skipped.
     task : {'classification', 'regression'}, optional
-        Utility task. Inferred from the target's kind when ``None``:
-        categorical and boolean targets are classification, numeric and
-        integer ones regression.
+        Utility task. Inferred from the target when ``None``: categorical and
+        boolean targets are classification; a numeric or integer target is
+        classification when ``real`` holds exactly two distinct values of it
+        (a 0/1 flag stored as numbers) and regression otherwise, and a note
+        in the report says which task was inferred and why.
     holdout : DataFrame, optional
         Real rows *not* used to train the generator, same columns as ``real``.
         Needed for privacy scores (skipped, with a note, when ``None``) and used
@@ -127,19 +129,18 @@ def evaluate(
     check_max_rows(max_rows)
     history = model_history(model)
     schema = resolve_schema(real, metadata, model)
-    task = resolve_task(schema, target, task)
+    task, notes = resolve_task(real, schema, target, task)
     seed = seed_from(random_state)
     with single_threaded_openmp():
-        return _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, history)
+        return _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, history, notes)
 
 
-def _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, history):
-    """The body of :func:`evaluate`, on validated inputs."""
+def _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, history, notes):
+    """The body of :func:`evaluate`, on validated inputs; ``notes`` collects the caveats."""
     rng = np.random.default_rng(seed)
     real_s = subsample(real, max_rows, rng)
     synth_s = subsample(synthetic, max_rows, rng)
     hold_s = None if holdout is None else subsample(holdout, max_rows, rng)
-    notes: list[str] = []
     shapes, pairs, scores = fidelity_scores(real_s, synth_s, schema)
     notes.extend(binning_notes(real_s, synth_s, schema, pairs))
     scores.update(detection_scores(real_s, synth_s, schema, seed, notes))

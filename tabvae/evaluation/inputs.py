@@ -115,15 +115,31 @@ def _schema_from_sdmetrics(columns: dict) -> Schema:
     return Schema(specs)
 
 
-def resolve_task(schema: Schema, target, task):
+def resolve_task(real: pd.DataFrame, schema: Schema, target, task) -> tuple[str | None, list[str]]:
+    """The utility task, and a note saying why when it was inferred for a numeric target.
+
+    Categorical, boolean and constant targets are classification. A numeric or
+    integer target is classification when ``real`` holds exactly two distinct
+    values of it (a 0/1 flag stored as numbers), regression otherwise.
+    """
     if target is None or task is not None:
-        return task
+        return task, []
     kind = schema[target].kind
     if kind in ("categorical", "boolean", "constant"):
-        return "classification"
-    if kind in ("numeric", "integer"):
-        return "regression"
-    raise ValueError(f"Cannot infer the task for target {target!r} of kind {kind!r}; pass task=.")
+        return "classification", []
+    if kind not in ("numeric", "integer"):
+        raise ValueError(f"Cannot infer the task for target {target!r} of kind {kind!r}; pass task=.")
+    values = real[target].dropna().unique()
+    if len(values) == 2:
+        pair = " and ".join(str(v) for v in sorted(values))
+        return "classification", [
+            f"Utility task inferred as classification: the {kind} target {target!r} has exactly two distinct "
+            f"values in real ({pair}). Pass task='regression' to score it as a regression."
+        ]
+    return "regression", [
+        f"Utility task inferred as regression: the {kind} target {target!r} has {len(values)} distinct values "
+        "in real. Pass task='classification' to score it as a classification."
+    ]
 
 
 def seed_from(random_state) -> int:
