@@ -438,3 +438,21 @@ def test_cli_evaluate_task_option(real, tmp_path):
         assert main([*args, "--task", task, "--json", str(out)]) in (0, None)
         assert json.loads(out.read_text())["task"] == expected
     assert main([*args[:3], "--task", "regression"]) == 2  # a task without a target
+
+
+def test_unseen_category_note_uses_the_full_real_table():
+    # 'rare' is in one real row that the 50-row subsample of real leaves out; 'never' is in no real row.
+    real = make_frame(400, 20)
+    real.loc[7, "c2"] = "rare"
+    synthetic = make_frame(50, 21)
+    synthetic.loc[:9, "c2"] = "rare"
+    synthetic.loc[10:12, "c2"] = "never"
+    report = evaluate(real, synthetic, max_rows=50)
+    assert "rare" not in set(report.real_evaluated["c2"])
+    notes = [n for n in report.notes if n.startswith("LogisticDetection left out")]
+    assert notes == [
+        "LogisticDetection left out 3 synthetic row(s) (6.0%) holding categories absent from the real data.",
+        "LogisticDetection left out 10 synthetic row(s) (20.0%) holding categories that are in the real data "
+        "but not among the 50 real rows sampled for the evaluation (max_rows).",
+    ]
+    assert np.isfinite(report.scores["logistic_detection"])

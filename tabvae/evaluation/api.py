@@ -143,7 +143,7 @@ def _evaluate(real, synthetic, holdout, schema, target, task, seed, max_rows, hi
     hold_s = None if holdout is None else subsample(holdout, max_rows, rng)
     shapes, pairs, scores = fidelity_scores(real_s, synth_s, schema)
     notes.extend(binning_notes(real_s, synth_s, schema, pairs))
-    scores.update(detection_scores(real_s, synth_s, schema, seed, notes))
+    scores.update(detection_scores(real, real_s, synth_s, schema, seed, notes))
     utility = None
     if target is not None:
         utility, util = utility_scores(real_s, synth_s, hold_s, schema, target, task, seed, notes)

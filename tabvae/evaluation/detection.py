@@ -12,28 +12,27 @@ from .fidelity import for_sdmetrics
 MIN_ROWS_DETECTION = 10
 
 
-def detection_scores(real, synthetic, schema: Schema, seed: int, notes: list) -> dict:
+def detection_scores(real_full, real, synthetic, schema: Schema, seed: int, notes: list) -> dict:
+    """Both detection scores on the evaluated rows; ``real_full`` (all real rows) names unseen categories."""
     return {
-        "logistic_detection": _logistic_detection(real, synthetic, schema, seed, notes),
+        "logistic_detection": _logistic_detection(real_full, real, synthetic, schema, seed, notes),
         "detection_auc": _classifier_auc(real, synthetic, schema, seed, notes),
     }
 
 
-def _logistic_detection(real, synthetic, schema: Schema, seed: int, notes: list) -> float:
+def _logistic_detection(real_full, real, synthetic, schema: Schema, seed: int, notes: list) -> float:
     """SDMetrics LogisticDetection, leaving out rows with labels unseen in ``real``.
 
-    Its one-hot encoder is fitted on ``real`` and fails on any other label, so
-    synthetic rows holding such a label (already penalised by Column Shapes)
-    are dropped here, with a note.
+    Its one-hot encoder is fitted on ``real`` (the evaluated rows) and fails on
+    any other label, so synthetic rows holding such a label are dropped here,
+    with a note that tells a label absent from all real rows (already penalised
+    by Column Shapes) from one the subsample of real rows happens to miss.
     """
     from sdmetrics.single_table import LogisticDetection
 
     unseen = _rows_with_unseen_labels(real, synthetic, schema)
     if unseen.any():
-        notes.append(
-            f"LogisticDetection left out {int(unseen.sum())} synthetic row(s) "
-            f"({100 * unseen.mean():.1f}%) holding categories absent from the real data."
-        )
+        notes.extend(_left_out_notes(unseen, _rows_with_unseen_labels(real_full, synthetic, schema), len(real)))
         synthetic = synthetic[~unseen]
     if len(synthetic) < MIN_ROWS_DETECTION:
         return float("nan")
@@ -46,6 +45,24 @@ def _logistic_detection(real, synthetic, schema: Schema, seed: int, notes: list)
     except Exception as err:  # sdmetrics raises IncomputableMetricError and friends
         notes.append(f"LogisticDetection could not be computed: {type(err).__name__}: {err}")
         return float("nan")
+
+
+def _left_out_notes(unseen: np.ndarray, absent: np.ndarray, n_real: int) -> list[str]:
+    """Notes on the synthetic rows LogisticDetection leaves out, by why their label is unseen."""
+    sampled_out = unseen & ~absent
+    reasons = (
+        (absent, "categories absent from the real data"),
+        (
+            sampled_out,
+            f"categories that are in the real data but not among the {n_real:,} real rows sampled for the "
+            "evaluation (max_rows)",
+        ),
+    )
+    return [
+        f"LogisticDetection left out {int(rows.sum())} synthetic row(s) ({100 * rows.mean():.1f}%) holding {why}."
+        for rows, why in reasons
+        if rows.any()
+    ]
 
 
 def _rows_with_unseen_labels(real, synthetic, schema: Schema) -> np.ndarray:
