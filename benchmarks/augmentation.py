@@ -30,6 +30,7 @@ Usage::
 
     python -m benchmarks.augmentation --tables adult --sizes 100,200 --seeds 0,1,2 [--arms none,auto] [--sdv]
     python -m benchmarks.augmentation --report   # markdown table into benchmarks/README.md
+    python -m benchmarks.augmentation --cost     # time of n_new="auto" against one fit
 """
 
 from __future__ import annotations
@@ -213,6 +214,29 @@ def _auto(X, y, model, metric, seed):
     return fit_set, chosen
 
 
+def cost() -> None:
+    """Time ``n_new="auto"`` against one VAE fit on 500 stratified rows of Adult (one thread)."""
+    import torch
+    from sklearn.model_selection import train_test_split
+    from threadpoolctl import threadpool_limits
+
+    from tabvae import TabularVAE, TabVAEResampler
+
+    torch.set_num_threads(1)
+    df, target, _ = load_dataset("adult")
+    small, _ = train_test_split(df, train_size=500, stratify=df[target], random_state=0)
+    X, y = small.drop(columns=target), small[target]
+    with threadpool_limits(limits=1):
+        t0 = time.perf_counter()
+        TabularVAE(conditional_columns=[target], random_state=0).fit(small)
+        fit = time.perf_counter() - t0
+        res = TabVAEResampler(random_state=0)
+        res.fit_resample(X, y)
+        auto = time.perf_counter() - t0 - fit
+    print(f"one fit {fit:.1f} s, n_new='auto' {auto:.1f} s ({auto / fit:.1f}x); "
+          f"chose n_new={res.n_new_}, strategy={res.strategy_}")
+
+
 def load_results(path: Path = RESULTS) -> list[dict]:
     if not path.exists():
         return []
@@ -319,6 +343,7 @@ def parse_args(argv=None):
     p.add_argument("--sdv", action="store_true", help="add the SDV TVAE arm (slow)")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--report", action="store_true", help="print the lift table and write it into the README")
+    p.add_argument("--cost", action="store_true", help="time n_new='auto' against one fit (500 Adult rows)")
     args = p.parse_args(argv)
     unknown = set(args.tables) - set(DATASETS)
     if unknown:
@@ -337,6 +362,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.cost:
+        return cost()
     if args.report:
         text = report(load_results(args.out))
         print(text)

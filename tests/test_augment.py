@@ -99,7 +99,7 @@ def test_regression_auto_and_refined_target(small):
 def test_cv_results_layout(searched, small):
     res, (X_res, y_res) = searched
     r = res.cv_results_
-    n_arms = 1 + 3 * 4
+    n_arms = 1 + 3 * 3
     assert r["params"][0] == {"strategy": "none", "n_new": 0.0} and len(r["params"]) == n_arms
     for key in ("split0_test_score", "split1_test_score", "mean_test_score", "std_test_score", "mean_lift",
                 "std_lift", "rank_test_score", "param_n_new", "param_strategy"):

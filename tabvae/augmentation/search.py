@@ -18,7 +18,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from .strategies import TARGET, allocate, fit_estimator, make_pools, take
 
-AUTO_AMOUNTS = (0.25, 0.5, 1.0, 2.0)  # synthetic rows as a share of the real rows, besides none
+AUTO_AMOUNTS = (0.5, 1.0, 2.0)  # synthetic rows as a share of the real rows, besides none
 DEFAULT_SCORING = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
 
 
