@@ -289,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a synthetic table against the real one")
-    e.add_argument("real")
-    e.add_argument("synthetic")
+    e.add_argument("real", help="real table the synthetic one imitates (CSV, TSV or Parquet; '-' reads CSV from stdin)")
+    e.add_argument("synthetic", help="synthetic table with the same columns (CSV, TSV or Parquet)")
     e.add_argument("--target", help="target column, for train-synthetic-test-real utility")
     e.add_argument(
         "--task",

@@ -456,3 +456,20 @@ def test_unseen_category_note_uses_the_full_real_table():
         "but not among the 50 real rows sampled for the evaluation (max_rows).",
     ]
     assert np.isfinite(report.scores["logistic_detection"])
+
+
+def test_histograms_label_their_y_axis(identical):
+    fig = identical.plot_distributions(columns=["x1", "count", "c1"])
+    assert [ax.get_ylabel() for ax in fig.axes[:3]] == ["density", "density", "share of rows"]
+
+
+def test_cli_evaluate_help_describes_the_positional_arguments(capsys):
+    from tabvae.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "real real table the synthetic one imitates (CSV, TSV or Parquet" in text
+    assert "synthetic synthetic table with the same columns" in text
+    assert "--task {auto,classification,regression} utility task for --target" in text

@@ -109,6 +109,7 @@ def _draw_numeric(ax, real: pd.Series, synth: pd.Series, kind: str) -> None:
     bins = np.histogram_bin_edges(both, bins=30)
     ax.hist(r, bins=bins, density=True, alpha=0.5, color=_REAL_COLOR, label="real")
     ax.hist(s, bins=bins, density=True, alpha=0.5, color=_SYNTH_COLOR, label="synthetic")
+    ax.set_ylabel("density", fontsize=8)
     if kind == "datetime":
         ax.xaxis_date()
         ax.tick_params(axis="x", labelrotation=30)
