@@ -1,21 +1,20 @@
 """tabvae: learn a table, write new realistic rows of it.
 
-Public API: :class:`TabularVAE` (fit / sample / transform / score),
-:func:`load`, :func:`evaluate` (needs the ``eval`` extra),
+Public API: :class:`TabularVAE` (fit / sample / transform / score) and its
+:class:`TrainingConfig`, :func:`load`, :func:`evaluate` (needs the ``eval`` extra),
 :func:`augment` / :class:`TabVAEResampler`, and
 :class:`TabularVAEAnomalyDetector`.
 """
 
 from .anomaly import TabularVAEAnomalyDetector
 from .augment import TabVAEResampler, augment
-from .estimator import TabularVAE
+from .config import TrainingConfig
+from .estimator import TabularVAE, load
 from .evaluation import EvaluationReport, evaluate
-from .persistence import load
 from .schema import ColumnSpec, Schema, infer_schema
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
-    "TabularVAE", "load", "evaluate", "EvaluationReport", "augment", "TabVAEResampler",
+    "TabularVAE", "TrainingConfig", "load", "evaluate", "EvaluationReport", "augment", "TabVAEResampler",
     "TabularVAEAnomalyDetector", "Schema", "ColumnSpec", "infer_schema", "__version__",
 ]

@@ -8,7 +8,9 @@ keeping them apart leaves ``TabularVAE``'s contract that of a generator.
 
 from __future__ import annotations
 
+import copy
 import numbers
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,10 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .estimator import TabularVAE
 
-
-# The settings the anomaly benchmark measured; sampling quality does not matter here.
-DEFAULT_TEMPLATE = {"kl_weight": 1.0, "prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128),
-                    "learning_rate": 1e-3, "ema_decay": 0.0, "discrete_levels": 0}
+# The parameters of the VAE the detector fits by default: the true ELBO (scores are bounds on log p(x)
+# only without a KL weight), no latent sampler (scoring needs none), a factorized decoder.
+DEFAULT_TEMPLATE: dict[str, Any] = {
+    "kl_weight": 1.0,
+    "config": {"prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
+               "ema_decay": 0.0, "discrete_levels": 0},
+}
 
 
 class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
@@ -30,13 +35,12 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     Parameters
     ----------
     vae : TabularVAE, optional
-        Template model (cloned at fit).  Default
-        ``TabularVAE(kl_weight=1.0, prior="standard", decoder="factorized",
-        hidden_dims=(128, 128))``: scores are ELBO bounds on log p(x), which
-        are only that with the unweighted ELBO, and scoring needs no sampler.
-        The decoder and widths are those the anomaly benchmark measured
-        (benchmarks/results/anomaly.md); the autoregressive decoder has not
-        been benchmarked for anomaly detection.
+        Template model (cloned at fit).  Default ``TabularVAE(**DEFAULT_TEMPLATE)``:
+        ``kl_weight=1.0`` and ``config={"prior": "standard", "decoder":
+        "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
+        "ema_decay": 0.0, "discrete_levels": 0}``.  Scores are ELBO bounds on
+        log p(x), which are only that with the unweighted ELBO, and scoring
+        needs no sampler.
     contamination : "auto" or float in (0, 0.5], default="auto"
         Expected share of anomalies; sets ``offset_``.  With ``"auto"`` the
         threshold is a robust outlier fence on the training scores:
@@ -79,15 +83,16 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     (2, 15)
     """
 
-    def __init__(self, *, vae=None, contamination="auto", n_importance_samples=None, units="data",
-                 random_state=None):
+    def __init__(self, *, vae: TabularVAE | None = None, contamination: float | str = "auto",
+                 n_importance_samples: int | None = None, units: str = "data",
+                 random_state: int | np.random.RandomState | None = None) -> None:
         self.vae = vae
         self.contamination = contamination
         self.n_importance_samples = n_importance_samples
         self.units = units
         self.random_state = random_state
 
-    def fit(self, X, y=None):
+    def fit(self, X: Any, y: Any = None) -> "TabularVAEAnomalyDetector":
         """Fit the VAE on ``X`` (labels, if any, are ignored) and set ``offset_``."""
         c = self.contamination
         if not (c == "auto" or (isinstance(c, numbers.Real) and not isinstance(c, bool) and 0 < c <= 0.5)):
@@ -95,7 +100,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         if self.units not in ("data", "encoded"):
             raise ValueError(f"units must be 'data' or 'encoded', got {self.units!r}.")
         rng = check_random_state(self.random_state)
-        vae = clone(self.vae) if self.vae is not None else TabularVAE(**DEFAULT_TEMPLATE)
+        vae = clone(self.vae) if self.vae is not None else TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE))
         self.vae_ = vae.set_params(random_state=rng.randint(2**31 - 1)).fit(X)
         self.n_features_in_ = self.vae_.n_features_in_
         if hasattr(self.vae_, "feature_names_in_"):
@@ -110,13 +115,13 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             self.offset_ = float(np.percentile(scores, 100 * c))
         return self
 
-    def _cell_nll(self, X) -> tuple[pd.DataFrame, np.ndarray]:
+    def _cell_nll(self, X: Any) -> tuple[pd.DataFrame, np.ndarray]:
         """Per-row, per-column reconstruction NLL (averaged over draws) and the row bound."""
         vae = self.vae_
-        df = vae._align(X, "X")
+        df = vae.match_columns(X)
         cont, codes = vae.encoder_.transform(df, extrapolate=True)
         unknown = codes < 0
-        dims, bound = vae._row_bounds(cont, codes, self.n_importance_samples)
+        dims, bound = vae.likelihood_bounds(cont, codes, n_importance_samples=self.n_importance_samples)
         lay, n_cont = vae.encoder_.layout_, vae.encoder_.layout_.n_continuous
         penalty = np.log(self._n_train + 1)
         dims[:, n_cont:][unknown] += penalty  # unseen category: as rare as one training occurrence
@@ -129,25 +134,25 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             per_col[name] = dims[:, sc].sum(1) + dims[:, n_cont + sk.start:n_cont + sk.stop].sum(1)
         return pd.DataFrame(per_col, index=df.index), bound
 
-    def score_samples(self, X) -> np.ndarray:
+    def score_samples(self, X: Any) -> np.ndarray:
         """Log-likelihood bound of each row (higher = more normal); see ``TabularVAE.score_samples``."""
         check_is_fitted(self, "vae_")
         return self._cell_nll(X)[1]
 
-    def decision_function(self, X) -> np.ndarray:
+    def decision_function(self, X: Any) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for anomalies."""
         check_is_fitted(self)
         return self.score_samples(X) - self.offset_
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """+1 for normal rows, -1 for anomalies."""
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood bound of ``X``."""
         return float(np.mean(self.score_samples(X)))
 
-    def explain(self, X) -> pd.DataFrame:
+    def explain(self, X: Any) -> pd.DataFrame:
         """Each column's share of each row's anomaly score.
 
         Returns

@@ -105,10 +105,15 @@ def _condition(value: str) -> tuple[str, str]:
 
 
 def _model_options(args) -> dict:
-    """TabularVAE parameters given on the command line (the rest keep the model's defaults)."""
-    given = {"epochs": args.epochs, "decoder": args.decoder, "kl_weight": args.kl_weight,
-             "kl_warmup": args.kl_warmup, "numeric_frequencies": args.numeric_frequencies}
-    return {k: v for k, v in given.items() if v is not None}
+    """TabularVAE parameters given on the command line (the rest keep the model's defaults).
+
+    ``--decoder``, ``--kl-warmup`` and ``--numeric-frequencies`` are fields of the ``config``.
+    """
+    given = {"epochs": args.epochs, "kl_weight": args.kl_weight}
+    config = {"decoder": args.decoder, "kl_warmup": args.kl_warmup, "numeric_frequencies": args.numeric_frequencies}
+    options = {k: v for k, v in given.items() if v is not None}
+    config = {k: v for k, v in config.items() if v is not None}
+    return {**options, "config": config} if config else options
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -184,8 +189,7 @@ def _typed_conditions(model, pairs) -> dict:
         elif spec.kind == "boolean":
             out[col] = raw.strip().lower() in ("1", "true", "yes")
         else:
-            levels = model.encoder_.encoders_[col].levels_ + model.encoder_.encoders_[col].rare_levels_
-            match = [v for v in levels if str(v) == raw]
+            match = [v for v in model.encoder_[col].seen_values() if str(v) == raw]
             out[col] = match[0] if match else raw
     return out
 

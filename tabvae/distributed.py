@@ -13,12 +13,13 @@ stay identical on every rank.  Per-epoch losses are all-reduced; rank 0 saves.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from .encoders import TableEncoder
-from .schema import check_dataframe, infer_schema
+from .estimator import TabularVAE
 
 
 def is_launched() -> bool:
@@ -26,7 +27,7 @@ def is_launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def fit_distributed(model, X, *, backend: str | None = None):
+def fit_distributed(model: TabularVAE, X: Any, *, backend: str | None = None) -> TabularVAE:
     """Fit ``model`` (a TabularVAE) data-parallel across the launched processes.
 
     Parameters
@@ -40,22 +41,20 @@ def fit_distributed(model, X, *, backend: str | None = None):
     Returns
     -------
     model : TabularVAE
-        Fitted; identical on every rank.
+        Fitted; identical on every rank.  Its ``device`` parameter is left as
+        given; with CUDA each rank trains on its own GPU (``LOCAL_RANK``).
     """
     if not dist.is_initialized():
         cuda = torch.cuda.is_available() and model.device != "cpu"
         dist.init_process_group(backend or ("nccl" if cuda else "gloo"))
     rank = dist.get_rank()
+    device = None
     if torch.cuda.is_available() and model.device in ("auto", "cuda"):
         local = int(os.environ.get("LOCAL_RANK", rank))
         torch.cuda.set_device(local)
-        model.set_params(device=f"cuda:{local}")
-    state = [None]
+        device = f"cuda:{local}"
+    state: list[Any] = [None]
     if rank == 0:
-        df = check_dataframe(X)
-        schema = infer_schema(df, categorical_columns=model.categorical_columns,
-                              numeric_columns=model.numeric_columns)
-        state[0] = TableEncoder(schema, max_categories=model.max_categories, clip=model.clip,
-                                discrete_levels=model.discrete_levels).fit(df).get_state()
+        state[0] = model.fit_encoder(X).get_state()
     dist.broadcast_object_list(state, src=0)  # a JSON-able dict: no model objects are pickled
-    return model._fit(X, encoder=TableEncoder.from_state(state[0]))
+    return model.fit(X, encoder=TableEncoder.from_state(state[0]), device=device)

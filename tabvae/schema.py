@@ -15,9 +15,6 @@ from typing import Any, Iterable, Literal
 import numpy as np
 import pandas as pd
 
-Kind = Literal["numeric", "integer", "categorical", "boolean", "datetime", "constant"]
-KINDS = ("numeric", "integer", "categorical", "boolean", "datetime", "constant")
-
 # Integer columns with at most this many distinct values are modelled as
 # categories by default: codes such as SEX {1, 2} or PAY_0 {-2..8} are labels,
 # and a categorical head reproduces their exact frequencies, which a Gaussian
@@ -124,7 +121,7 @@ def dtype_name(dtype) -> str:
 
 
 def pandas_dtype(name: str):
-    """Parse a dtype string written by :func:`dtype_name` (or ``str(dtype)`` in older model files)."""
+    """Parse a dtype string written by :func:`dtype_name`."""
     kind, _, storage = name.rstrip("]").partition("[")
     if storage == "pyarrow_numpy" and kind in ("str", "string"):  # pandas 2.1-2.2's NaN string dtype
         kind, storage = "str", "pyarrow"
@@ -307,6 +304,12 @@ def infer_schema(
     return Schema(specs)
 
 
+def column_difference(have: Iterable, expected: Iterable) -> tuple[list, list]:
+    """The ``expected`` columns missing from ``have``, and the columns of ``have`` not expected."""
+    have, expected = list(have), list(expected)
+    return [c for c in expected if c not in have], [c for c in have if c not in expected]
+
+
 def _check_names(df: pd.DataFrame, names, param: str) -> set:
     if names is None:
         return set()
@@ -374,5 +377,10 @@ def _infer_column(name: str, s: pd.Series, force_cat: bool, force_num: bool, war
     return spec
 
 
+def python_scalar(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds (so it serialises to JSON); anything else as is."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _jsonable_list(values) -> list:
-    return [v.item() if isinstance(v, np.generic) else v for v in list(values)]
+    return [python_scalar(v) for v in list(values)]

@@ -52,19 +52,20 @@ def resolve_device(device) -> torch.device:
 
 @dataclass
 class TrainConfig:
-    epochs: int = 300
-    batch_size: int = 500
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-5
-    kl_weight: float = 1.0
-    kl_warmup: int = 0  # epochs over which the KL weight rises linearly from 0
-    n_iter_no_change: int | None = None  # early-stopping patience (None: off)
-    tol: float = 1e-4
-    verbose: bool = False
-    precision: str = "fp32"  # "bf16": autocast matmuls to bfloat16 (faster on recent GPUs/CPUs)
-    compile: bool = False  # torch.compile the objective (pays a one-off compile time)
-    # Keep an exponential moving average of the iterates as the fitted weights (0: the last iterate).
-    ema_decay: float = 0.0
+    """The resolved settings of one training run (defaults live in :class:`tabvae.TrainingConfig`)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    kl_weight: float
+    kl_warmup: int  # epochs over which the KL weight rises linearly from 0
+    n_iter_no_change: int | None  # early-stopping patience (None: off)
+    verbose: bool
+    precision: str  # "bf16": autocast matmuls to bfloat16
+    compile: bool  # torch.compile the objective
+    ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
+    tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
 
 
 class Data:

@@ -28,7 +28,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
 
     dist.init_process_group("gloo", rank=rank, world_size=world)
     df = make_mixed(400)
-    model = fit_distributed(TabularVAE(epochs=4, batch_size=100, hidden_dims=(32,), latent_dim=4,
+    model = fit_distributed(TabularVAE(epochs=4, batch_size=100, latent_dim=4, config={"hidden_dims": (32,)},
                                        device="cpu", random_state=0), df)
     weights = torch.cat([p.detach().flatten() for p in model.model_.parameters()])
     torch.save({"history": model.history_, "weights": weights}, os.path.join(out, f"rank{rank}.pt"))
@@ -54,7 +54,7 @@ def test_two_process_gloo_training(tmp_path):
     # Rank 0's column encoders are the ones a single-process fit builds (discrete codes included).
     from tabvae import TabularVAE
 
-    single = TabularVAE(epochs=1, batch_size=100, hidden_dims=(32,), latent_dim=4, random_state=0).fit(df)
+    single = TabularVAE(epochs=1, batch_size=100, latent_dim=4, config={"hidden_dims": (32,)}, random_state=0).fit(df)
     assert model.encoder_.get_state() == single.encoder_.get_state()
     out = model.sample(300, random_state=0)
     assert list(out.columns) == list(df.columns)

@@ -79,7 +79,7 @@ def test_dominant_spike_is_a_state_and_rare_values_come_back():
     gain[:40] = np.nan
     df = pd.DataFrame({"gain": gain})
     enc = TableEncoder(infer_schema(df)).fit(df)
-    num = enc.encoders_["gain"]
+    num = enc["gain"]
     assert num.spike_ == 0.0 and enc.layout_.cardinalities == (3,)  # value, missing, spike
     cont, codes = enc.transform(df)
     state = np.select([np.isnan(gain), gain == 0], [1, 2], 0)
@@ -99,17 +99,7 @@ def test_dominant_spike_is_a_state_and_rare_values_come_back():
 def test_spike_below_the_share_stays_in_the_quantile_map():
     x = np.where(np.random.RandomState(0).rand(1000) < 0.5, 7.0, np.random.RandomState(1).rand(1000))
     enc = TableEncoder(infer_schema(pd.DataFrame({"x": x}))).fit(pd.DataFrame({"x": x}))
-    assert enc.encoders_["x"].spike_ is None and enc.layout_.cardinalities == ()
-
-
-def test_encoder_state_without_spike_fields_loads():
-    # Model files written before spikes had a state lack "spike".
-    df = pd.DataFrame({"x": np.random.RandomState(0).rand(300)})
-    enc = TableEncoder(infer_schema(df)).fit(df)
-    state = enc.get_state()
-    del state["encoders"]["x"]["spike"]
-    enc2 = TableEncoder.from_state(state)
-    np.testing.assert_array_equal(enc2.transform(df)[0], enc.transform(df)[0])
+    assert enc["x"].spike_ is None and enc.layout_.cardinalities == ()
 
 
 def _amounts(n=3000, seed=0, missing=0):
@@ -126,7 +116,7 @@ def _amounts(n=3000, seed=0, missing=0):
 def test_discrete_amounts_are_codes_that_round_trip(missing):
     df = _amounts(missing=missing).to_frame()
     enc = TableEncoder(infer_schema(df), discrete_levels=128).fit(df)
-    num = enc.encoders_["gain"]
+    num = enc["gain"]
     assert num.discrete_ and num.n_continuous == 0 and num.spike_ is None
     # A code for each of the 5 frequent amounts, one "other" for the 25 rare ones, then "missing".
     assert enc.layout_.cardinalities == (6 + bool(missing),)
@@ -144,13 +134,10 @@ def test_discrete_amounts_are_codes_that_round_trip(missing):
     assert (jac[frequent | df.gain.isna()] == 0).all()
     assert np.allclose(jac[rare], np.log(1 / 25), atol=1.5)
     assert num.training_range() == (0.0, 99999.0)
-    # The state survives JSON; a state written before discrete columns loads as continuous.
+    # The state survives JSON.
     state = json.loads(json.dumps(enc.get_state()))
     np.testing.assert_array_equal(TableEncoder.from_state(state).transform(df)[1], codes)
-    for key in ("discrete", "discrete_levels", "n_values"):
-        del state["encoders"]["gain"][key]
-    del state["discrete_levels"]
-    assert not TableEncoder.from_state(state).encoders_["gain"].discrete_
+    assert TableEncoder.from_state(state)["gain"].discrete_
 
 
 def test_unseen_amounts_take_the_nearest_code_and_are_priced():
@@ -172,7 +159,7 @@ def test_unseen_amounts_take_the_nearest_code_and_are_priced():
 def test_dense_or_rarely_repeated_values_stay_on_the_quantile_map(x, why):
     df = pd.DataFrame({"x": x})
     enc = TableEncoder(infer_schema(df, warn=False), discrete_levels=128).fit(df)
-    assert not enc.encoders_["x"].discrete_, why
+    assert not enc["x"].discrete_, why
     assert enc.layout_.n_continuous == 1
 
 
@@ -182,7 +169,7 @@ def test_discrete_columns_in_the_estimator(tmp_path):
     rng = np.random.RandomState(0)
     df = pd.DataFrame({"gain": _amounts(1500), "age": rng.randint(17, 90, 1500)})
     model = TabularVAE(epochs=3, random_state=0).fit(df)
-    assert model.encoder_.encoders_["gain"].discrete_ and not model.encoder_.encoders_["age"].discrete_
+    assert model.encoder_["gain"].discrete_ and not model.encoder_["age"].discrete_
     out = model.sample(500, random_state=0)
     assert out.gain.dtype == df.gain.dtype and out.gain.isin(df.gain.unique()).all()
     assert (model.sample(50, conditions={"gain": 15024}, random_state=0).gain == 15024).all()
@@ -191,10 +178,10 @@ def test_discrete_columns_in_the_estimator(tmp_path):
     model.save(tmp_path / "discrete.tabvae")
     pd.testing.assert_frame_equal(load(tmp_path / "discrete.tabvae").sample(300, random_state=1),
                                   model.sample(300, random_state=1))
-    off = TabularVAE(epochs=3, discrete_levels=0, random_state=0).fit(df)
-    assert not off.encoder_.encoders_["gain"].discrete_
-    with pytest.raises(ValueError, match=r"discrete_levels must be an int >= 0, got -1"):
-        TabularVAE(discrete_levels=-1).fit(df)
+    off = TabularVAE(epochs=3, config={"discrete_levels": 0}, random_state=0).fit(df)
+    assert not off.encoder_["gain"].discrete_
+    with pytest.raises(ValueError, match=r"config.discrete_levels must be an int >= 0, got -1"):
+        TabularVAE(config={"discrete_levels": -1}).fit(df)
 
 
 def test_high_cardinality_is_capped_and_rare_levels_resampled():
@@ -237,3 +224,12 @@ def test_state_round_trips_through_json(encoded):
     np.testing.assert_array_equal(codes, codes2)
     pd.testing.assert_frame_equal(enc2.inverse_transform(cont, codes, np.random.RandomState(0)),
                                   enc.inverse_transform(cont, codes, np.random.RandomState(0)))
+
+
+def test_public_column_helpers():
+    df = pd.DataFrame({"c": ["a", "b", "a", None, "rare"] * 20, "x": np.arange(100.0)})
+    enc = TableEncoder(infer_schema(df), max_categories=3).fit(df)
+    assert enc["c"].seen_values() == ["a", "b", "rare"]  # frequent levels first, then the rare ones
+    assert enc["c"].code_of("b") == 1 and enc["c"].code_of("zzz") == -1
+    assert enc["c"].code_of("rare") == enc["c"].other_code_ and enc["c"].code_of(None) == enc["c"].missing_code_
+    assert enc["x"].training_range() == (0.0, 99.0)

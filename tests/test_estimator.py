@@ -7,9 +7,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import SHARED_TABLES, load_slice, make_mixed
-from tabvae import TabularVAE
+from tabvae import TabularVAE, TrainingConfig
 
-FAST = dict(epochs=3, batch_size=128, hidden_dims=(64, 64), latent_dim=8)
+FAST = dict(epochs=3, batch_size=128, latent_dim=8, config={"hidden_dims": (64, 64)})
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,8 @@ def fitted_mixed():
 
 # ---------------------------------------------------------------- scikit-learn contract
 
-@parametrize_with_checks([TabularVAE(epochs=2, latent_dim=2, hidden_dims=(8,), batch_size=64, random_state=0)])
+@parametrize_with_checks([TabularVAE(epochs=2, latent_dim=2, batch_size=64, random_state=0,
+                                     config=TrainingConfig(hidden_dims=(8,)))])
 def test_sklearn_estimator_checks(estimator, check):
     # Every check applies to the numeric path and passes; none is listed as expected to fail.
     check(estimator)
@@ -124,28 +125,94 @@ def test_bad_n(fitted_mixed, n):
 @pytest.mark.parametrize("params, match", [
     ({"epochs": 0}, r'epochs must be a positive int or "auto", got 0'),
     ({"latent_dim": 2.5}, r"latent_dim must be a positive int, got 2.5"),
-    ({"hidden_dims": ()}, r"hidden_dims must be a non-empty tuple"),
-    ({"prior": "flow"}, r"prior must be 'gmm' or 'standard', got 'flow'"),
-    ({"epochs": "many"}, r'epochs must be a positive int or "auto", got \'many\''),
-    ({"learning_rate": -1}, r"learning_rate must be a positive number"),
-    ({"validation_fraction": 1.5}, r"validation_fraction must be in \(0, 1\)"),
-    ({"max_categories": 1}, r"max_categories must be an int >= 2"),
-    ({"precision": "fp8"}, r"precision must be 'fp32' or 'bf16', got 'fp8'"),
-    ({"decoder": "flow"}, r"decoder must be 'autoregressive' or 'factorized', got 'flow'"),
-    ({"numeric_frequencies": -1}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got -1'),
-    ({"numeric_frequencies": 2.5}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got 2.5'),
-    ({"numeric_frequencies": "many"}, r'numeric_frequencies must be an int in \[0, 16\] or "auto", got \'many\''),
-    ({"kl_warmup": 1.0}, r'kl_warmup must be a number in \[0, 1\) or "auto", got 1.0'),
-    ({"kl_warmup": -0.1}, r'kl_warmup must be a number in \[0, 1\) or "auto", got -0.1'),
-    ({"kl_weight": "high"}, r'kl_weight must be a positive number or "auto", got \'high\''),
+    ({"epochs": "many"}, r'^epochs must be a positive int or "auto", got \'many\''),
+    ({"kl_weight": "high"}, r'^kl_weight must be a positive number or "auto", got \'high\''),
+    ({"config": {"hidden_dims": ()}}, r"^config.hidden_dims must be a non-empty tuple"),
+    ({"config": {"prior": "flow"}}, r"^config.prior must be 'gmm' or 'standard', got 'flow'"),
+    ({"config": {"learning_rate": -1}}, r"^config.learning_rate must be a positive number, got -1"),
+    ({"config": {"weight_decay": -1}}, r"^config.weight_decay must be a number >= 0, got -1"),
+    ({"config": {"ema_decay": 1}}, r"^config.ema_decay must be a number in \[0, 1\), got 1"),
+    ({"config": {"prior_components": 0}}, r"^config.prior_components must be a positive int, got 0"),
+    ({"config": {"validation_fraction": 1.5}}, r"^config.validation_fraction must be in \(0, 1\)"),
+    ({"config": {"n_iter_no_change": 0}}, r"^config.n_iter_no_change must be a positive int, got 0"),
+    ({"config": {"max_categories": 1}}, r"^config.max_categories must be an int >= 2"),
+    ({"config": {"discrete_levels": -1}}, r"^config.discrete_levels must be an int >= 0, got -1"),
+    ({"config": {"precision": "fp8"}}, r"^config.precision must be 'fp32' or 'bf16', got 'fp8'"),
+    ({"config": {"decoder": "flow"}}, r"^config.decoder must be 'autoregressive' or 'factorized', got 'flow'"),
+    ({"config": {"numeric_frequencies": -1}}, r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got -1'),
+    ({"config": {"numeric_frequencies": 2.5}}, r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got 2.5'),
+    ({"config": {"numeric_frequencies": "many"}},
+     r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got \'many\''),
+    ({"config": {"kl_warmup": 1.0}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got 1.0'),
+    ({"config": {"kl_warmup": -0.1}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got -0.1'),
+    ({"config": {"learning_rte": 1e-3}}, r"^TrainingConfig has no field\(s\) \['learning_rte'\]"),
 ])
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
         TabularVAE(**params).fit(mixed)
 
 
+def test_config_of_the_wrong_type_is_a_type_error(mixed):
+    with pytest.raises(TypeError, match=r"config must be a TrainingConfig, a dict of its fields or None, got 3"):
+        TabularVAE(config=3).fit(mixed)
+
+
+# ---------------------------------------------------------------- TrainingConfig
+
+def test_training_config_defaults_are_the_models():
+    cfg = TrainingConfig()
+    assert cfg.get_params() == {
+        "hidden_dims": (96, 96), "learning_rate": 2e-3, "weight_decay": 1e-5, "ema_decay": 0.995,
+        "kl_warmup": "auto", "prior": "gmm", "prior_components": 32, "decoder": "autoregressive",
+        "numeric_frequencies": "auto", "max_categories": 256, "discrete_levels": 128,
+        "validation_fraction": 0.1, "n_iter_no_change": 10, "precision": "fp32", "compile": False,
+    }
+    assert TrainingConfig.coerce(None) == cfg and TrainingConfig.coerce({"prior": "standard"}).prior == "standard"
+
+
+def test_config_fields_are_nested_params():
+    model = TabularVAE()
+    params = model.get_params()
+    assert params["config"] is None and params["config__learning_rate"] == 2e-3
+    assert params["config__hidden_dims"] == (96, 96)
+    model.set_params(config__learning_rate=1e-3, epochs=5)
+    assert isinstance(model.config, TrainingConfig) and model.config.learning_rate == 1e-3 and model.epochs == 5
+    assert model.get_params()["config__learning_rate"] == 1e-3
+    # A dict config shows its fields over the defaults.
+    assert TabularVAE(config={"decoder": "factorized"}).get_params()["config__decoder"] == "factorized"
+
+
+def test_set_params_does_not_change_a_shared_config():
+    shared = TrainingConfig(learning_rate=5e-3)
+    a, b = TabularVAE(config=shared), TabularVAE(config=shared)
+    a.set_params(config__learning_rate=1e-4)
+    assert a.config.learning_rate == 1e-4 and b.config.learning_rate == 5e-3 and shared.learning_rate == 5e-3
+    with pytest.raises(ValueError, match=r"TrainingConfig has no field\(s\) \['nope'\]"):
+        a.set_params(config__nope=1)
+
+
+def test_clone_copies_the_config():
+    model = TabularVAE(epochs=2, config=TrainingConfig(hidden_dims=(8,), decoder="factorized"))
+    twin = clone(model)
+    assert twin.config == model.config and twin.config is not model.config
+    assert twin.get_params() == model.get_params()
+
+
+def test_grid_search_over_config_fields(mixed):
+    from sklearn.model_selection import GridSearchCV
+
+    df = mixed.head(120)
+    search = GridSearchCV(TabularVAE(epochs=1, batch_size=64, latent_dim=2, random_state=0,
+                                     config={"hidden_dims": (8,)}),
+                          {"config__learning_rate": [1e-3, 2e-3], "config__prior": ["standard"]}, cv=2)
+    search.fit(df)
+    assert search.best_params_["config__prior"] == "standard"
+    assert search.best_estimator_.config.learning_rate in (1e-3, 2e-3)
+    assert search.best_estimator_.config.hidden_dims == (8,)  # fields not searched keep their values
+
+
 def test_bf16_mixed_precision_trains(mixed):
-    model = TabularVAE(**FAST, precision="bf16", random_state=0).fit(mixed)
+    model = TabularVAE(**{**FAST, "config": {"hidden_dims": (64, 64), "precision": "bf16"}}, random_state=0).fit(mixed)
     assert all(np.isfinite(model.history_["loss"]))
     assert next(model.model_.parameters()).dtype == torch.float32  # weights stay fp32
     pd.testing.assert_series_equal(model.sample(50, random_state=0).dtypes, mixed.dtypes)
@@ -220,19 +287,19 @@ def test_quality_floor_on_adult(adult_slice):
 
 
 def test_early_stopping_keeps_validation_history(mixed):
-    model = TabularVAE(epochs=200, batch_size=64, hidden_dims=(32,), latent_dim=4, early_stopping=True,
-                       validation_fraction=0.2, n_iter_no_change=3, random_state=0).fit(mixed)
+    model = TabularVAE(epochs=200, batch_size=64, latent_dim=4, early_stopping=True, random_state=0,
+                       config={"hidden_dims": (32,), "validation_fraction": 0.2, "n_iter_no_change": 3}).fit(mixed)
     h = model.history_
     assert set(h) == {"loss", "reconstruction", "kl", "val_loss"}
     assert len(h["val_loss"]) == len(h["loss"]) < 200  # stopped before the epoch budget
     assert all(np.isfinite(h["val_loss"]))
     with pytest.raises(ValueError, match="early_stopping needs at least one training and one validation row"):
-        TabularVAE(early_stopping=True, validation_fraction=0.1).fit(mixed.head(2))
+        TabularVAE(early_stopping=True, config={"validation_fraction": 0.1}).fit(mixed.head(2))
 
 
 def test_kl_warmup_raises_the_kl_weight_linearly(mixed):
     # kl_warmup=0.5 of 4 epochs: the KL weight is 0.375 in epoch 1, then 0.75.
-    model = TabularVAE(epochs=4, kl_weight=0.75, kl_warmup=0.5, random_state=0).fit(mixed)
+    model = TabularVAE(epochs=4, kl_weight=0.75, config={"kl_warmup": 0.5}, random_state=0).fit(mixed)
     h = model.history_
     weights = [(loss - rec) / kl for loss, rec, kl in zip(h["loss"], h["reconstruction"], h["kl"])]
     np.testing.assert_allclose(weights, [0.375, 0.75, 0.75, 0.75], rtol=1e-4)
@@ -259,7 +326,7 @@ def test_auto_settings_follow_the_table(n_rows, n_numeric, expected):
     kl, warmup_epochs = expected[1], round(expected[2] * 8)  # a quarter of 8 epochs: 2
     expect = [kl * min(1.0, (e + 1) / warmup_epochs) if warmup_epochs else kl for e in range(8)]
     np.testing.assert_allclose(weights, expect, rtol=1e-4)
-    assert model.get_params()["numeric_frequencies"] == "auto"  # parameters are left as given
+    assert model.get_params()["config__numeric_frequencies"] == "auto"  # parameters are left as given
 
 
 def test_explicit_settings_override_auto(mixed):
@@ -267,14 +334,14 @@ def test_explicit_settings_override_auto(mixed):
     model = TabularVAE(epochs=1, kl_weight=1.0, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 1.0, 0.25)
     # Features asked for by hand bring the KL settings they were measured with.
-    model = TabularVAE(epochs=1, numeric_frequencies=6, random_state=0).fit(mixed)
+    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6}, random_state=0).fit(mixed)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 0.6, 0.25)
-    model = TabularVAE(epochs=1, numeric_frequencies=0, random_state=0).fit(df)
+    model = TabularVAE(epochs=1, config={"numeric_frequencies": 0}, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
     # Without continuous columns there is nothing to feed, so the KL settings stay as without features.
     cats = pd.DataFrame({"a": ["x", "y"] * 50, "b": ["u", "v", "w", "u"] * 25})
-    model = TabularVAE(epochs=1, numeric_frequencies=6, random_state=0).fit(cats)
+    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6}, random_state=0).fit(cats)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
     # The factorized decoder has no masked network to feed.
-    model = TabularVAE(epochs=1, decoder="factorized", numeric_frequencies=6, random_state=0).fit(df)
+    model = TabularVAE(epochs=1, config={"decoder": "factorized", "numeric_frequencies": 6}, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.model_.cfg.n_frequencies) == (0, 0.75, 0)

@@ -62,7 +62,7 @@ def _outputs() -> dict[str, str]:
 
 def _periodic() -> dict:
     """Parameters that turn the periodic features on for a 1,500-row slice."""
-    return {"numeric_frequencies": 6}
+    return {"config": {"numeric_frequencies": 6}}
 
 
 @pytest.mark.filterwarnings("ignore")

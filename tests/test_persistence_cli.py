@@ -13,7 +13,8 @@ from tabvae import TabularVAE, load
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     df = make_mixed(300)
-    model = TabularVAE(epochs=3, latent_dim=8, hidden_dims=(32,), conditional_columns=["object"], random_state=0).fit(df)
+    model = TabularVAE(epochs=3, latent_dim=8, config={"hidden_dims": (32,)}, conditional_columns=["object"],
+                       random_state=0).fit(df)
     path = tmp_path_factory.mktemp("m") / "model.tabvae"
     model.save(path)
     return df, model, path
@@ -31,24 +32,42 @@ def test_loaded_model_samples_identically(saved):
     assert [getattr(twin, a) for a in resolved] == [getattr(model, a) for a in resolved]
 
 
-def test_model_file_from_before_auto_settings_loads(saved, tmp_path):
-    # Files written before "auto" hold numbers in the parameters and no resolved values.
+def test_state_round_trips_without_a_file(saved):
+    import json
+
+    df, model, _ = saved
+    state, tensors = model.get_state()
+    state = json.loads(json.dumps(state))  # JSON-safe
+    twin = TabularVAE.from_state(state, tensors, device="cpu")
+    pd.testing.assert_frame_equal(model.sample(200, random_state=7), twin.sample(200, random_state=7))
+    np.testing.assert_array_equal(model.score_samples(df.head(50)), twin.score_samples(df.head(50)))
+    assert twin.get_params() == model.get_params() and twin.config == {"hidden_dims": (32,)}
+    assert twin.condition_table_.to_dict() == model.condition_table_.to_dict()
+
+
+def test_training_config_survives_saving(tmp_path):
+    from tabvae import TrainingConfig
+
+    model = TabularVAE(epochs=1, random_state=0, config=TrainingConfig(hidden_dims=(16,), prior="standard"))
+    model.fit(make_mixed(100)).save(tmp_path / "c.tabvae")
+    twin = load(tmp_path / "c.tabvae")
+    assert twin.config == model.config and isinstance(twin.config, TrainingConfig)
+
+
+def test_newer_format_is_refused(saved, tmp_path):
     import json
 
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    df, model, path = saved
+    _, _, path = saved
     with safe_open(str(path), "pt") as f:
         meta = json.loads(f.metadata()["tabvae"])
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    meta["params"].update(numeric_frequencies=0, kl_weight=0.75, kl_warmup=0.0)
-    for key in ("numeric_frequencies", "kl_weight", "kl_warmup"):
-        del meta["extra"][key]
-    save_file(tensors, str(tmp_path / "old.tabvae"), metadata={"tabvae": json.dumps(meta)})
-    old = load(tmp_path / "old.tabvae")
-    assert (old.numeric_frequencies_, old.kl_weight_, old.kl_warmup_) == (0, 0.75, 0.0)
-    pd.testing.assert_frame_equal(model.sample(100, random_state=4), old.sample(100, random_state=4))
+    meta["format_version"] += 1
+    save_file(tensors, str(tmp_path / "new.tabvae"), metadata={"tabvae": json.dumps(meta)})
+    with pytest.raises(ValueError, match="Upgrade tabvae"):
+        load(tmp_path / "new.tabvae")
 
 
 def test_loaded_model_continues_the_sampling_stream(tmp_path):
@@ -171,9 +190,9 @@ def test_cli_fit_with_autoregressive_decoder(cli_files):
     assert r.returncode == 0, r.stderr
     model = load(d / "ar.tabvae")
     params = model.get_params()
-    assert params["decoder"] == "autoregressive" and params["kl_weight"] == 0.5
-    assert params["numeric_frequencies"] == 6 and model.model_.ar.periodic is not None
-    assert params["kl_warmup"] == 0.25
+    assert params["config__decoder"] == "autoregressive" and params["kl_weight"] == 0.5
+    assert params["config__numeric_frequencies"] == 6 and model.model_.ar.periodic is not None
+    assert params["config__kl_warmup"] == 0.25
 
 
 def test_cli_bad_number_and_help():

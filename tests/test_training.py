@@ -36,7 +36,7 @@ def test_weight_average_follows_its_warmed_up_decay():
 def test_averaging_changes_the_kept_weights_not_the_training_path():
     df = _table()
     averaged = TabularVAE(epochs=6, random_state=0).fit(df)
-    last = TabularVAE(epochs=6, ema_decay=0, random_state=0).fit(df)
+    last = TabularVAE(epochs=6, config={"ema_decay": 0}, random_state=0).fit(df)
     # The same optimisation: the average is a read-only copy updated after each step.
     np.testing.assert_allclose(averaged.history_["loss"], last.history_["loss"], rtol=1e-6)
     differ = [not torch.equal(p, q) for p, q in zip(averaged.model_.parameters(), last.model_.parameters())]
@@ -56,7 +56,7 @@ def test_early_stopping_validates_and_keeps_the_averaged_weights(monkeypatch):
         return next(fake_losses)
 
     monkeypatch.setattr(training, "evaluate_loss", fake_evaluate_loss)
-    model = TabularVAE(epochs=8, early_stopping=True, n_iter_no_change=3, random_state=0).fit(_table(400))
+    model = TabularVAE(epochs=8, early_stopping=True, config={"n_iter_no_change": 3}, random_state=0).fit(_table(400))
     assert len(seen) == 6  # stopped three epochs after the best
     assert all(m is not model.model_ for m, _ in seen)  # the average was validated, not the live weights
     for k, v in model.model_.state_dict().items():
@@ -65,8 +65,8 @@ def test_early_stopping_validates_and_keeps_the_averaged_weights(monkeypatch):
 
 @pytest.mark.parametrize("value", [1.0, -0.1, "0.9", True])
 def test_bad_ema_decay_is_a_clear_error(value):
-    with pytest.raises(ValueError, match=r"ema_decay must be a number in \[0, 1\)"):
-        TabularVAE(ema_decay=value).fit(_table(50))
+    with pytest.raises(ValueError, match=r"config.ema_decay must be a number in \[0, 1\)"):
+        TabularVAE(config={"ema_decay": value}).fit(_table(50))
 
 
 @pytest.mark.parametrize("fused_kernel", [True, False])

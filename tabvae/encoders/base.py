@@ -52,6 +52,10 @@ class ColumnEncoder:
     ) -> pd.Series:
         raise NotImplementedError
 
+    def code_of(self, value: object) -> int:
+        """The code ``value`` takes in this column's first categorical part (-1: never seen)."""
+        return int(self.transform(pd.Series([value], dtype=object))[1][0, 0])
+
     def get_state(self) -> dict:
         raise NotImplementedError
 
@@ -66,3 +70,16 @@ class ColumnEncoder:
 def is_missing(column: pd.Series) -> np.ndarray:
     """Boolean mask of NaN / None / pd.NA / NaT."""
     return column.isna().to_numpy()
+
+
+def code_missing(codes: np.ndarray, missing: np.ndarray, missing_code: int | None, absent: int = -1) -> np.ndarray:
+    """Give the ``missing`` rows of ``codes`` their code: ``missing_code``, or ``absent`` for a
+    column that had no missing values in training (-1: unseen, like an unknown category)."""
+    codes[missing] = absent if missing_code is None else missing_code
+    return codes
+
+
+def missing_rows(codes: np.ndarray, missing_code: int | None) -> np.ndarray:
+    """Boolean mask of the rows of a (n, parts) code block whose first part is ``missing_code``
+    (none if the column had no missing values)."""
+    return np.zeros(len(codes), bool) if missing_code is None else codes[:, 0] == missing_code

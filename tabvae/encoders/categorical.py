@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import ColumnEncoder, is_missing
+from ..schema import python_scalar
+from .base import ColumnEncoder, code_missing, is_missing
 
 MAX_CATEGORIES = 256
 
@@ -42,8 +43,8 @@ class CategoricalEncoder(ColumnEncoder):
             kept, rare = counts.iloc[: budget - 1], counts.iloc[budget - 1 :]
         else:
             kept, rare = counts, counts.iloc[:0]
-        self.levels_ = [_py(v) for v in kept.index]
-        self.rare_levels_ = [_py(v) for v in rare.index]
+        self.levels_ = [python_scalar(v) for v in kept.index]
+        self.rare_levels_ = [python_scalar(v) for v in rare.index]
         self.rare_probs_ = (rare.to_numpy(float) / rare.sum()).tolist() if len(rare) else []
         self.has_missing_ = has_missing
         self._set_dims()
@@ -64,13 +65,12 @@ class CategoricalEncoder(ColumnEncoder):
         codes = self._index.get_indexer(values).astype(np.int64)
         if self.other_code_ is not None:
             codes[(codes < 0) & (self._rare_index.get_indexer(values) >= 0)] = self.other_code_
-        if self.missing_code_ is not None:
-            codes[is_missing(column)] = self.missing_code_
+        code_missing(codes, is_missing(column), self.missing_code_)
         return np.zeros((len(column), 0)), codes[:, None]
 
-    def unknown_mask(self, column: pd.Series) -> np.ndarray:
-        """Rows whose value was never seen in training (missing counts as seen if it was)."""
-        return self.transform(column)[1][:, 0] < 0
+    def seen_values(self) -> list:
+        """Every level seen in training, the frequent ones first."""
+        return list(self.levels_) + list(self.rare_levels_)
 
     def inverse_transform(self, continuous, codes, rng):
         codes = codes[:, 0]
@@ -116,8 +116,3 @@ def level_counts(column: pd.Series) -> pd.Series:
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     order = np.argsort(-counts, kind="stable")
     return pd.Series(counts[order], index=pd.Index(uniques, dtype=object)[order])
-
-
-def _py(value):
-    """numpy scalars to Python scalars, so levels serialise to JSON."""
-    return value.item() if isinstance(value, np.generic) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..schema import python_scalar
 from .base import ColumnEncoder, is_missing
 
 
@@ -14,7 +15,7 @@ class ConstantEncoder(ColumnEncoder):
     def fit(self, column: pd.Series) -> "ConstantEncoder":
         present = column[~is_missing(column)]
         value = present.iloc[0] if len(present) else None
-        self.value_ = value.item() if isinstance(value, np.generic) else value
+        self.value_ = python_scalar(value)
         if isinstance(self.value_, pd.Timestamp):
             self.value_ = self.value_.isoformat()
         return self

@@ -52,13 +52,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from .base import ColumnEncoder
+from .base import ColumnEncoder, code_missing, missing_rows
 
 N_QUANTILES = 1000
 _EPS = 1e-7  # keeps the extreme quantiles at a finite z of about +-5.2
 SNAP_LEVELS = 50  # columns with this few distinct values snap to observed values
 SPIKE_SHARE = 0.9  # a value this frequent gets a categorical state of its own (None: never)
-DISCRETE_LEVELS = 128  # TabularVAE's default discrete_levels
 DISCRETE_MIN_COUNT = 10  # a discrete column's values are each seen this often on average,
 # and a value seen this often has a code of its own (25 or 50: Adult's gap 0.020, 0.029 against 0.012)
 DISCRETE_MAX_FILL = 0.25  # ... and fill less than this share of the grid of their smallest gap
@@ -170,8 +169,7 @@ class NumericEncoder(ColumnEncoder):
         x = _as_float(column)
         if self.discrete_:  # an unseen value takes its nearest value's code (log_jacobian prices it)
             codes = self._level_code[_nearest(np.nan_to_num(x), self.levels_)]
-            codes[np.isnan(x)] = self.missing_code_ if self.has_missing_ else -1  # unseen, like a category
-            return np.zeros((len(x), 0)), codes[:, None]
+            return np.zeros((len(x), 0)), code_missing(codes, np.isnan(x), self.missing_code_)[:, None]
         state = self._state(x)
         z = ndtri(np.clip(self._cdf(x), _EPS, 1 - _EPS))
         if extrapolate:
@@ -187,14 +185,12 @@ class NumericEncoder(ColumnEncoder):
         state = np.zeros(len(x), np.int64)
         if self.spike_ is not None:
             state[x == self.spike_] = self.spike_code_
-        if self.has_missing_:
-            state[np.isnan(x)] = self.missing_code_
-        return state
+        return code_missing(state, np.isnan(x), self.missing_code_, absent=0)
 
     def inverse_transform(self, continuous, codes, rng):
         if self.discrete_:
             code = codes[:, 0]
-            missing = code == self.missing_code_ if self.has_missing_ else np.zeros(len(code), bool)
+            missing = missing_rows(codes, self.missing_code_)
             x = self.levels_[self._code_level[np.clip(code, 0, len(self._code_level) - 1)]]
             other = code == self.other_code_ if self.other_code_ is not None else np.zeros(len(code), bool)
             if other.any():  # a rare value, drawn from the rare values' training frequencies
@@ -214,8 +210,7 @@ class NumericEncoder(ColumnEncoder):
             x = np.round(x, self.decimals_)
         if self.spike_ is not None:
             x = np.where(codes[:, 0] == self.spike_code_, self.spike_, x)
-        missing = codes[:, 0] == self.missing_code_ if self.has_missing_ else np.zeros(len(x), bool)
-        return self._restore(x, missing)
+        return self._restore(x, missing_rows(codes, self.missing_code_))
 
     def _extrapolate(self, z, x):
         (lo, hi), q = self._tail_slopes(), self.quantiles_
@@ -316,10 +311,10 @@ class NumericEncoder(ColumnEncoder):
         self.has_missing_ = state["has_missing"]
         self.min_gap_ = state["min_gap"]
         self.level_probs_ = None if state["level_probs"] is None else np.asarray(state["level_probs"], float)
-        self.spike_ = state.get("spike")  # absent in files written before spikes had a state
-        self.discrete_ = state.get("discrete", False)  # likewise before discrete columns
-        self.n_values_ = state.get("n_values", 0)
-        self.discrete_levels = state.get("discrete_levels", 0)
+        self.spike_ = state["spike"]
+        self.discrete_ = state["discrete"]
+        self.n_values_ = state["n_values"]
+        self.discrete_levels = state["discrete_levels"]
         self._set_dims()
         return self
 

@@ -76,6 +76,10 @@ class TableEncoder:
         self.layout_ = self._layout()
         return self
 
+    def __getitem__(self, name: str) -> ColumnEncoder:
+        """The fitted encoder of column ``name``."""
+        return self.encoders_[name]
+
     def _layout(self) -> Layout:
         cont, codes, cards, gates, i, j = {}, {}, [], [], 0, 0
         for name, enc in self.encoders_.items():
@@ -131,7 +135,7 @@ class TableEncoder:
     def from_state(cls, state: dict) -> "TableEncoder":
         schema = Schema.from_dict(state["schema"])
         self = cls(schema, max_categories=state["max_categories"], clip=state["clip"],
-                   discrete_levels=state.get("discrete_levels", 0))
+                   discrete_levels=state["discrete_levels"])
         self.encoders_ = {
             spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).set_state(
                 state["encoders"][spec.name]

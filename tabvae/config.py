@@ -1,0 +1,224 @@
+"""``TrainingConfig``: the network and training settings of a :class:`~tabvae.TabularVAE`, in one place.
+
+The estimator's own parameters are the ones most users set (size of the
+latent code, epochs, which columns are what); everything else lives here, with
+the one set of defaults tabvae uses.  The checks of every parameter, the
+estimator's and the config's, are the functions at the end of this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+AUTO = "auto"
+
+
+@dataclass
+class TrainingConfig:
+    """Network and optimisation settings of a :class:`~tabvae.TabularVAE`.
+
+    Pass it as ``TabularVAE(config=TrainingConfig(...))`` or as a dict of the
+    fields to change.  scikit-learn sees the fields as nested parameters:
+    ``get_params()`` lists ``config__learning_rate`` and so on, and
+    ``set_params(config__learning_rate=1e-3)``, ``clone`` and grid searches
+    work on them.  Values are checked at ``fit``.
+
+    Parameters
+    ----------
+    hidden_dims : tuple of int, default=(96, 96)
+        Widths of the encoder's hidden layers (the decoder mirrors them; the
+        autoregressive network has ``hidden_dims[0]`` units).  See
+        ``docs/decisions/network-size.md``.
+    learning_rate : float, default=2e-3
+        Adam's step size (``docs/decisions/learning-rate.md``).
+    weight_decay : float, default=1e-5
+        Adam's L2 penalty.
+    ema_decay : float in [0, 1), default=0.995
+        The fitted weights are an exponential moving average of the
+        optimiser's iterates with this decay (0 keeps the last iterate).  With
+        early stopping it is the average that is validated and kept
+        (``docs/decisions/weight-averaging.md``).
+    kl_warmup : float in [0, 1) or "auto", default="auto"
+        Share of the training epochs over which the KL weight rises linearly
+        from 0 to ``kl_weight`` (KL annealing).  0 trains at ``kl_weight``
+        from the start.  ``"auto"``: 0.25 when periodic features are in use,
+        else 0 (value used: ``kl_warmup_``; ``docs/decisions/kl-weight.md``).
+    prior : {"gmm", "standard"}, default="gmm"
+        Where ``sample`` draws latent codes.  ``"gmm"``: a Gaussian mixture
+        fitted after training to draws from the training rows' posteriors on
+        the latent dimensions the model uses (the others stay N(0, 1)), so
+        samples come from where the data lives in latent space.
+        ``"standard"``: the N(0, I) prior of the ELBO.  Training, ``transform``
+        and ``score_samples`` use N(0, I) either way
+        (``docs/decisions/gmm-prior.md``).
+    prior_components : int, default=32
+        Components of the ``"gmm"`` prior.
+    decoder : {"autoregressive", "factorized"}, default="autoregressive"
+        ``"autoregressive"``: each column's distribution depends on the
+        latent code and on the columns before it in table order (a masked,
+        MADE-style network); sampling decodes column by column.
+        ``"factorized"``: columns are independent given the latent code; the
+        fastest sampling of very wide tables
+        (``docs/decisions/autoregressive-decoder.md``).
+    numeric_frequencies : int in [0, 16] or "auto", default="auto"
+        With the autoregressive decoder, also feed each numeric value to the
+        masked network as sines and cosines at this many frequencies (0.5, 1,
+        2, ... on the value's standard-normal scale; 0: the raw value only).
+        ``"auto"``: 6 when at least 80 % of the columns are modelled as
+        continuous values and the table has at least 5,000 rows, else 0
+        (value used: ``numeric_frequencies_``;
+        ``docs/decisions/periodic-features.md``).
+    max_categories : int, default=256
+        Most categories the network sees per column; rarer levels share an
+        "other" code and are drawn from their empirical frequencies
+        (``docs/decisions/rare-categories.md``).
+    discrete_levels : int, default=128
+        A numeric or integer column with at most this many distinct values,
+        each seen at least 10 times on average, that fill less than a quarter
+        of the grid of their smallest gap is modelled as one code per
+        observed value, so its exact values come back.  0 turns this off
+        (``docs/decisions/sparse-grid-codes.md``).
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the rows held out with ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement of the held-out loss before
+        ``early_stopping`` stops.
+    precision : {"fp32", "bf16"}, default="fp32"
+        ``"bf16"`` trains under bfloat16 autocast (mixed precision); losses
+        and weights stay fp32.
+    compile : bool, default=False
+        Wrap the training objective in ``torch.compile`` (a one-off compile
+        time).
+
+    Examples
+    --------
+    >>> from tabvae import TabularVAE, TrainingConfig
+    >>> model = TabularVAE(config=TrainingConfig(learning_rate=1e-3))
+    >>> model.get_params()["config__learning_rate"]
+    0.001
+    >>> model.set_params(config__decoder="factorized").config.decoder
+    'factorized'
+    """
+
+    hidden_dims: tuple[int, ...] = (96, 96)
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-5
+    ema_decay: float = 0.995
+    kl_warmup: Union[float, Literal["auto"]] = AUTO
+    prior: Literal["gmm", "standard"] = "gmm"
+    prior_components: int = 32
+    decoder: Literal["autoregressive", "factorized"] = "autoregressive"
+    numeric_frequencies: Union[int, Literal["auto"]] = AUTO
+    max_categories: int = 256
+    discrete_levels: int = 128
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 10
+    precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = False
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The fields as a dict (scikit-learn's nested-parameter protocol)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def set_params(self, **params: Any) -> "TrainingConfig":
+        """Set fields by name; an unknown name is a ValueError listing the fields."""
+        unknown = sorted(set(params) - set(field_names()))
+        if unknown:
+            raise ValueError(f"TrainingConfig has no field(s) {unknown}; fields are {field_names()}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    @classmethod
+    def coerce(cls, config: "TrainingConfig | dict[str, Any] | None") -> "TrainingConfig":
+        """``config`` as a TrainingConfig: None gives the defaults, a dict the fields it names."""
+        if config is None:
+            return cls()
+        if isinstance(config, cls):
+            return config
+        if isinstance(config, dict):
+            return cls().set_params(**config)
+        raise TypeError(f"config must be a TrainingConfig, a dict of its fields or None, got {config!r}.")
+
+
+def field_names() -> list[str]:
+    """Names of the fields of :class:`TrainingConfig`, in order."""
+    return [f.name for f in dataclasses.fields(TrainingConfig)]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def is_auto(value: object) -> bool:
+    return isinstance(value, str) and value == AUTO
+
+
+def _fail(name: str, value: object, what: str, auto: bool) -> None:
+    suffix = ' or "auto"' if auto else ""
+    raise ValueError(f"{name} must be {what}{suffix}, got {value!r}.")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_int(name: str, value: object, low: int = 1, high: int | None = None, *, auto: bool = False) -> None:
+    """An int in ``[low, high]`` (or "auto" where allowed), else a ValueError naming ``name``."""
+    if auto and is_auto(value):
+        return
+    if not _is_int(value) or value < low or (high is not None and value > high):  # type: ignore[operator]
+        what = ("a positive int" if low == 1 and high is None else f"an int >= {low}" if high is None
+                else f"an int in [{low}, {high}]")
+        _fail(name, value, what, auto)
+
+
+def check_positive(name: str, value: object, *, auto: bool = False) -> None:
+    """A number > 0 (or "auto" where allowed)."""
+    if auto and is_auto(value):
+        return
+    if not _is_real(value) or not value > 0:  # type: ignore[operator]
+        _fail(name, value, "a positive number", auto)
+
+
+def check_share(name: str, value: object, *, auto: bool = False) -> None:
+    """A number in [0, 1) (or "auto" where allowed)."""
+    if auto and is_auto(value):
+        return
+    if not (_is_real(value) and 0 <= value < 1):  # type: ignore[operator]
+        _fail(name, value, "a number in [0, 1)", auto)
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        options = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be {options}, got {value!r}.")
+
+
+def check_config(cfg: TrainingConfig) -> None:
+    """Check every field of ``cfg``; errors name the field as ``config.<field>``."""
+    name = lambda field: f"config.{field}"  # noqa: E731
+    dims = cfg.hidden_dims
+    if not (isinstance(dims, (tuple, list)) and len(dims) >= 1 and all(_is_int(d) and d >= 1 for d in dims)):
+        raise ValueError(f"config.hidden_dims must be a non-empty tuple of positive ints, got {dims!r}.")
+    check_positive(name("learning_rate"), cfg.learning_rate)
+    if not _is_real(cfg.weight_decay) or cfg.weight_decay < 0:
+        raise ValueError(f"config.weight_decay must be a number >= 0, got {cfg.weight_decay!r}.")
+    check_share(name("ema_decay"), cfg.ema_decay)
+    check_share(name("kl_warmup"), cfg.kl_warmup, auto=True)
+    check_choice(name("prior"), cfg.prior, ("gmm", "standard"))
+    check_int(name("prior_components"), cfg.prior_components)
+    check_choice(name("decoder"), cfg.decoder, ("autoregressive", "factorized"))
+    check_int(name("numeric_frequencies"), cfg.numeric_frequencies, 0, 16, auto=True)
+    check_int(name("max_categories"), cfg.max_categories, 2)
+    check_int(name("discrete_levels"), cfg.discrete_levels, 0)
+    if not (_is_real(cfg.validation_fraction) and 0 < cfg.validation_fraction < 1):
+        raise ValueError(f"config.validation_fraction must be in (0, 1), got {cfg.validation_fraction!r}.")
+    check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
+    check_choice(name("precision"), cfg.precision, ("fp32", "bf16"))

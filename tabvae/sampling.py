@@ -1,0 +1,281 @@
+"""Sampling from a fitted :class:`~tabvae.TabularVAE`: conditions, the condition table, rejection.
+
+A condition fixes a column to a value (``{"sex": "Female"}``) or, for numbers
+and datetimes, to an inclusive range (``{"age": (30, 40)}``).  Columns named
+in ``conditional_columns`` at fit are conditioned inside the network (a
+conditional VAE): every row is generated for its condition, no rejection.
+Other columns fall back to bounded rejection sampling.
+
+The functions here read only the fitted estimator's public attributes
+(``model_``, ``encoder_``, ``schema_``, ``prior_``, ``condition_table_``,
+``conditional_columns_``, ``device_``, ``latent_dim``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+
+SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
+
+Conditions = dict[str, Any]
+
+
+def check_n(n: object, name: str = "n_samples") -> int:
+    """``n`` as an int if it is a positive int, else a ValueError naming ``name``."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}.")
+    return int(n)
+
+
+def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.Generator:
+    """A torch generator on ``device`` seeded from ``rng`` (one draw)."""
+    return torch.Generator(device=device).manual_seed(int(rng.randint(2**31 - 1)))
+
+
+# --------------------------------------------------------------------------- condition table
+
+
+class ConditionTable:
+    """The empirical joint distribution of the conditioning columns' codes.
+
+    Parameters
+    ----------
+    columns : list of str
+        The conditioning columns, in the network's order.
+    combos : ndarray of shape (n_combinations, n_columns)
+        Every combination of codes seen in training.
+    probs : ndarray of shape (n_combinations,)
+        Their training frequencies.
+    """
+
+    def __init__(self, columns: list[str], combos: np.ndarray, probs: np.ndarray):
+        self.columns = list(columns)
+        self.combos = np.asarray(combos, np.int64)
+        self.probs = np.asarray(probs, np.float64)
+
+    @classmethod
+    def fit(cls, columns: list[str], codes: np.ndarray) -> "ConditionTable":
+        """The table of the (n_rows, n_columns) training ``codes`` of ``columns``."""
+        combos, counts = np.unique(codes, axis=0, return_counts=True)
+        return cls(columns, combos, counts / counts.sum())
+
+    def draw(self, n: int, rng: np.random.RandomState, fixed: dict[str, int] | None = None) -> np.ndarray:
+        """Codes for ``n`` rows: ``fixed`` {column: code}, the other columns from the training joint."""
+        fixed = fixed or {}
+        match = np.ones(len(self.combos), bool)
+        for j, c in enumerate(self.columns):
+            if c in fixed:
+                match &= self.combos[:, j] == fixed[c]
+        if not match.any():  # never seen together: draw the free columns from the whole table
+            match[:] = True
+        p = self.probs * match
+        out = self.combos[rng.choice(len(self.combos), size=n, p=p / p.sum())].copy()
+        for j, c in enumerate(self.columns):
+            if c in fixed:
+                out[:, j] = fixed[c]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "combos": self.combos.tolist(), "probs": self.probs.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ConditionTable":
+        return cls(d["columns"], np.asarray(d["combos"], np.int64).reshape(-1, len(d["columns"])), d["probs"])
+
+
+def draw_conditions(vae: Any, n: int, rng: np.random.RandomState,
+                    fixed: dict[str, int] | None = None) -> np.ndarray | None:
+    """Condition codes for ``n`` rows of a fitted model (None for an unconditional one)."""
+    table = vae.condition_table_
+    return None if table is None else table.draw(n, rng, fixed)
+
+
+# --------------------------------------------------------------------------- parsing conditions
+
+
+def parse(vae: Any, conditions: object) -> Conditions:
+    """Check a ``{column: value or (low, high)}`` dict against the fitted schema.
+
+    Raises a ValueError naming the column for unknown columns, values never
+    seen in training, and ranges outside the training range.
+    """
+    if not isinstance(conditions, dict) or not conditions:
+        raise TypeError(
+            "conditions must be a non-empty dict {column: value or (low, high)} or a DataFrame "
+            f"of per-row conditions, got {type(conditions).__name__}."
+        )
+    names = vae.schema_.names
+    out = {}
+    for col, value in conditions.items():
+        if col not in names:
+            raise ValueError(f"Unknown column {col!r} in conditions; columns are {names}.")
+        spec, enc = vae.schema_[col], vae.encoder_[col]
+        if isinstance(value, (tuple, list)):
+            out[col] = _parse_range(col, spec, enc, value)
+        elif spec.kind in ("categorical", "boolean", "constant"):
+            out[col] = _parse_level(col, enc, value)
+        elif spec.kind == "integer" or getattr(enc, "levels_", None) is not None:
+            out[col] = _parse_number(col, spec, enc, value)
+        else:
+            raise ValueError(
+                f"Condition {col}={value!r}: {col!r} is continuous, so an exact value is almost "
+                f"never produced; give a range instead, e.g. {{{col!r}: ({value!r}, {value!r} + delta)}}."
+            )
+    return out
+
+
+def _parse_number(col, spec, enc, value):
+    lo, hi = enc.training_range()
+    if pd.isna(value):
+        return value
+    if spec.kind == "integer" and float(value) != round(float(value)):
+        raise ValueError(f"Condition {col}={value!r}: {col!r} holds integers; give an integer or a range.")
+    if not lo <= value <= hi:
+        raise ValueError(f"Condition {col}={value!r} is outside the training range [{lo}, {hi}].")
+    return value
+
+
+def _parse_level(col, enc, value):
+    if not hasattr(enc, "levels_"):  # a constant column
+        if value != enc.value_:
+            raise ValueError(f"Condition {col}={value!r}: the column is constant ({enc.value_!r}) in training.")
+        return value
+    seen = enc.seen_values()
+    if pd.isna(value) if np.ndim(value) == 0 else False:
+        if enc.has_missing_:
+            return None
+        raise ValueError(f"Condition on {col!r}: missing values never occur in training.")
+    if value not in seen:
+        raise ValueError(f"Condition {col}={value!r}: value never seen in training. Seen values include {seen[:20]}.")
+    return value
+
+
+def _parse_range(col, spec, enc, value):
+    if spec.kind not in ("numeric", "integer", "datetime") or len(value) != 2:
+        raise ValueError(
+            f"Condition on {col!r}: a (low, high) range needs a numeric or datetime column and "
+            f"two bounds, got {value!r} for a {spec.kind} column."
+        )
+    lo, hi = value
+    if spec.kind == "datetime":
+        lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
+        if lo > hi:
+            raise ValueError(f"Condition on {col!r}: low {lo} is after high {hi}.")
+        return (lo, hi)
+    if not (np.isscalar(lo) and np.isscalar(hi)) or lo > hi:
+        raise ValueError(f"Condition on {col!r}: need low <= high, got {value!r}.")
+    tmin, tmax = enc.training_range()
+    if hi < tmin or lo > tmax:
+        raise ValueError(f"Condition {col} in [{lo}, {hi}] does not overlap the training range [{tmin}, {tmax}].")
+    return (lo, hi)
+
+
+def satisfied(frame: pd.DataFrame, conditions: Conditions) -> np.ndarray:
+    """Boolean mask of the rows of ``frame`` that meet every condition."""
+    ok = np.ones(len(frame), dtype=bool)
+    for col, value in conditions.items():
+        s = frame[col]
+        if isinstance(value, tuple):
+            ok &= (s >= value[0]).fillna(False).to_numpy(bool) & (s <= value[1]).fillna(False).to_numpy(bool)
+        elif value is None or (np.ndim(value) == 0 and pd.isna(value)):
+            ok &= s.isna().to_numpy()
+        else:
+            ok &= (s.astype(object) == value).to_numpy(bool)
+    return ok
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+@torch.no_grad()
+def decode(vae: Any, z: np.ndarray, cond: np.ndarray | None, rng: np.random.RandomState,
+           generator: torch.Generator | None = None, temperature: float = 1.0) -> pd.DataFrame:
+    """Rows decoded from latent codes ``z`` (temperature 0: the decoder's means and modes)."""
+    vae.model_.eval()
+    zt = torch.as_tensor(z, dtype=torch.float32, device=vae.device_)
+    ct = None if cond is None else torch.as_tensor(cond, device=vae.device_)
+    cont, codes = vae.model_.draw(zt, generator, ct, temperature=temperature)
+    return vae.encoder_.inverse_transform(cont.cpu().numpy(), codes.cpu().numpy(), rng)
+
+
+class Sampler:
+    """The random streams of one sampling call and the fitted model they draw from.
+
+    Parameters
+    ----------
+    vae : TabularVAE
+        Fitted.
+    rng : numpy.random.RandomState
+        Draws latent codes, conditions and rare levels; seeds the torch
+        generator of the decoder's noise (one draw, at construction).
+    temperature : float
+        Scales the decoder's noise and softmax temperature.
+    max_tries : int
+        Rejection budget per requested row.
+    """
+
+    def __init__(self, vae: Any, rng: np.random.RandomState, temperature: float = 1.0, max_tries: int = 100):
+        self.vae, self.rng = vae, rng
+        self.generator = torch_generator(rng, vae.device_)
+        self.temperature, self.max_tries = temperature, max_tries
+
+    def chunks(self, n_samples: int, chunk_size: int, parsed: Conditions) -> Iterator[pd.DataFrame]:
+        """``n_samples`` rows meeting ``parsed`` conditions, as frames of at most ``chunk_size`` rows."""
+        for start in range(0, n_samples, chunk_size):
+            yield self.conditioned(min(chunk_size, n_samples - start), parsed)
+
+    def conditioned(self, n: int, parsed: Conditions) -> pd.DataFrame:
+        """``n`` rows meeting ``parsed``: conditional columns in the network, the rest by rejection."""
+        vae = self.vae
+        in_net = {c: v for c, v in parsed.items() if c in vae.conditional_columns_ and not isinstance(v, tuple)}
+        rest = {c: v for c, v in parsed.items() if c not in in_net}
+        fixed = {c: vae.encoder_[c].code_of(v) for c, v in in_net.items()}
+        out = self.reject(n, rest, fixed) if rest else self.generate(n, fixed)
+        for c, v in in_net.items():  # the network was told; make the value exact (e.g. rare levels)
+            out[c] = vae.schema_[c].restore_dtype(pd.Series([v] * len(out), dtype=object))
+        return out
+
+    def generate(self, n: int, fixed: dict[str, int] | None = None) -> pd.DataFrame:
+        """``n`` rows, the conditional columns ``fixed`` to the given codes."""
+        vae, rng = self.vae, self.rng
+        z = vae.prior_.sample(n, rng) if vae.prior_ is not None else rng.standard_normal((n, vae.latent_dim))
+        cond = draw_conditions(vae, n, rng, fixed)
+        return decode(vae, z, cond, rng, self.generator, self.temperature)
+
+    def reject(self, n: int, rest: Conditions, fixed: dict[str, int]) -> pd.DataFrame:
+        """``n`` rows meeting ``rest``, kept from candidates; a ValueError when the budget runs out."""
+        kept, n_kept, drawn, budget = [], 0, 0, self.max_tries * max(n, 100)
+        while n_kept < n and drawn < budget:
+            m = int(min(SAMPLE_CHUNK, max(2 * (n - n_kept), 1024)))
+            cand = self.generate(m, fixed)
+            drawn += m
+            good = cand[satisfied(cand, rest)]
+            kept.append(good)
+            n_kept += len(good)
+        if n_kept < n:
+            raise ValueError(
+                f"Could only generate {n_kept} of {n} rows meeting {rest} after drawing {drawn} "
+                f"candidates (acceptance rate {n_kept / drawn:.2g}). Relax the condition, raise "
+                "max_tries, or name categorical columns in conditional_columns at fit for exact "
+                "conditioning."
+            )
+        return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
+
+    def per_row(self, conditions: pd.DataFrame) -> pd.DataFrame:
+        """One output row per condition row; rows with equal conditions are generated together."""
+        keys = conditions.astype(object).where(conditions.notna(), None)
+        groups = keys.groupby(list(keys.columns), dropna=False, sort=False).indices
+        parts, order = [], []
+        for key, rows in groups.items():
+            key = key if isinstance(key, tuple) else (key,)
+            cond = {c: v for c, v in zip(keys.columns, key) if v is not None and not pd.isna(v)}
+            parts.append(self.conditioned(len(rows), parse(self.vae, cond) if cond else {}))
+            order.append(rows)
+        out = pd.concat(parts, ignore_index=True)
+        out.index = np.concatenate(order)
+        return out.sort_index().reset_index(drop=True)
