@@ -30,7 +30,7 @@ Two parts, written to ``benchmarks/results/speed.json`` and ``speed.md``:
 (b) **Defaults vs defaults**: ``TabularVAE(random_state=0)`` (``epochs="auto"``)
     against ``TVAE()`` (300 epochs), torch's default thread count; each
     samples as many rows as the training split has and is scored with
-    ``tabvae.evaluate.evaluate(train, synthetic, random_state=0)``.
+    ``tabvae.evaluate(train, synthetic, random_state=0)``.
 
 Every generator run happens in a fresh Python process (``python -m
 benchmarks.speed --worker JOB``), so its peak resident memory is that
@@ -610,7 +610,7 @@ def write_markdown(doc: dict, path: Path) -> None:
             "",
             f"`TabularVAE(random_state=0)` (epochs=\"auto\" → {d['epochs']['tabvae']} epochs) vs `TVAE()` "
             f"({d['epochs']['tvae']} epochs), torch default threads; each samples as many rows as the "
-            "training split and is scored with `tabvae.evaluate.evaluate(train, synthetic, random_state=0)`.",
+            "training split and is scored with `tabvae.evaluate(train, synthetic, random_state=0)`.",
             "",
             "| generator | epochs | fit (s) | Column Shapes | Column Pair Trends | detection AUC (0.5 best) "
             "| peak RSS (MB) | load avg at start / other CPU |",
