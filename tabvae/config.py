@@ -9,11 +9,18 @@ estimator's and the config's, are the functions at the end of this module.
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 AUTO = "auto"
+AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decisions/epochs-auto.md)
+# numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
+# enough rows for the sharper network (docs/decisions/periodic-features.md)
+AUTO_FREQUENCIES = 6
+AUTO_FREQUENCIES_MIN_SHARE = 0.8  # of the columns, modelled as continuous values
+AUTO_FREQUENCIES_MIN_ROWS = 5_000
 
 
 @dataclass
@@ -144,9 +151,47 @@ class TrainingConfig:
         raise TypeError(f"config must be a TrainingConfig, a dict of its fields or None, got {config!r}.")
 
 
+def nested_params(config: dict[str, Any] | None) -> dict[str, Any]:
+    """``config__<field>`` parameters of a config given as None or a dict (none for an invalid dict)."""
+    try:
+        cfg = TrainingConfig.coerce(config)
+    except (TypeError, ValueError):  # reported at fit
+        return {}
+    return {f"config__{k}": v for k, v in cfg.get_params().items()}
+
+
 def field_names() -> list[str]:
     """Names of the fields of :class:`TrainingConfig`, in order."""
     return [f.name for f in dataclasses.fields(TrainingConfig)]
+
+
+# --------------------------------------------------------------------------- "auto"
+
+
+def resolve_epochs(epochs: int | str, batch_size: int, n_rows: int) -> int:
+    """``epochs``, or for "auto" about ``AUTO_STEPS`` optimisation steps (10 to 300 epochs)."""
+    if not is_auto(epochs):
+        return int(epochs)
+    steps_per_epoch = max(1, round(n_rows / batch_size))
+    return int(min(max(math.ceil(AUTO_STEPS / steps_per_epoch), 10), 300))
+
+
+def resolve_auto(cfg: TrainingConfig, kl_weight: float | str, n_continuous_columns: int, n_columns: int,
+                 n_rows: int) -> tuple[int, float, float]:
+    """``numeric_frequencies``, ``kl_weight`` and ``kl_warmup`` with "auto" resolved for a table.
+
+    ``n_continuous_columns`` counts the columns modelled as continuous values.
+    """
+    freq = cfg.numeric_frequencies
+    if cfg.decoder != "autoregressive" or n_continuous_columns == 0:
+        freq = 0  # the periodic features feed the masked network, of continuous values only
+    elif is_auto(freq):
+        mostly_numbers = n_continuous_columns >= AUTO_FREQUENCIES_MIN_SHARE * n_columns
+        freq = AUTO_FREQUENCIES if mostly_numbers and n_rows >= AUTO_FREQUENCIES_MIN_ROWS else 0
+    # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
+    kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
+    return (int(freq), kl if is_auto(kl_weight) else float(kl_weight),
+            warmup if is_auto(cfg.kl_warmup) else float(cfg.kl_warmup))
 
 
 # --------------------------------------------------------------------------- checks

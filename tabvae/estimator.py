@@ -13,24 +13,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .config import TrainingConfig, check_config, check_int, check_positive, is_auto
-from .encoders import Layout, TableEncoder
-from .inference import posterior, row_bounds
+from .config import TrainingConfig, check_config, nested_params, check_int, check_positive, resolve_auto, resolve_epochs
+from .encoders import TableEncoder
+from .inference import posterior, row_bounds, slerp
 from .model import VAEConfig, build_vae
 from .persistence import read_model_file, write_model_file
 from .prior import GaussianMixturePrior
-from .sampling import (SAMPLE_CHUNK, ConditionTable, Sampler, check_n, decode, draw_conditions, parse,
-                       torch_generator)
-from .schema import check_dataframe, column_difference, infer_schema
-from .training import Data, TrainConfig, resolve_device, train
-
-AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decisions/epochs-auto.md)
-# numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
-# enough rows for the sharper network (docs/decisions/periodic-features.md)
-AUTO_FREQUENCIES = 6
-AUTO_FREQUENCIES_MIN_SHARE = 0.8  # of the columns, modelled as continuous values
-AUTO_FREQUENCIES_MIN_ROWS = 5_000
-RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what the "auto" settings became
+from .sampling import (SAMPLE_CHUNK, ConditionTable, Sampler, check_conditional_columns, check_n, decode,
+                       draw_conditions, parse, torch_generator)
+from .schema import check_dataframe, infer_schema
+from .state import fitted_state, parameters, restore_fitted
+from .training import TrainConfig, resolve_device, split_rows, train
 
 
 class TabularVAE(TransformerMixin, BaseEstimator):
@@ -151,12 +144,8 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters; with ``deep``, also the config's fields as ``config__<field>``."""
         params = super().get_params(deep=deep)
-        if deep and (self.config is None or isinstance(self.config, dict)):
-            try:
-                cfg = TrainingConfig.coerce(self.config)
-            except (TypeError, ValueError):  # an invalid dict: reported at fit
-                return params
-            params.update({f"config__{k}": v for k, v in cfg.get_params().items()})
+        if deep and (self.config is None or isinstance(self.config, dict)):  # a TrainingConfig is nested already
+            params.update(nested_params(self.config))
         return params
 
     def set_params(self, **params: Any) -> "TabularVAE":
@@ -173,8 +162,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         check_int("batch_size", self.batch_size)
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
-        cfg = TrainingConfig.coerce(self.config)
-        check_config(cfg)
+        check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
     # ------------------------------------------------------------------ fit
@@ -213,26 +201,28 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(df.columns, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-
-        cond = self._fit_conditions(codes)
-        self._resolve_auto(encoder.layout_, len(df), cfg)
+        self.conditional_columns_ = check_conditional_columns(self.conditional_columns, self.schema_)
+        cond = self._cond_from_codes(codes)
+        self.condition_table_ = None if cond is None else ConditionTable.fit(self.conditional_columns_, cond)
+        layout, names = encoder.layout_, self.schema_.names
+        self.numeric_frequencies_, self.kl_weight_, self.kl_warmup_ = resolve_auto(
+            cfg, self.kl_weight, layout.n_continuous_columns, len(names), len(df))
         gen = torch_generator(rng, dev)
-        self.model_ = build_vae(self._network_config(cfg), dev, gen)
-        data, val = self._split(cont, codes, cond, rng, cfg)
-        n_epochs = self._n_epochs(len(data))
-        tcfg = TrainConfig(
-            epochs=n_epochs, batch_size=self.batch_size, learning_rate=cfg.learning_rate,
-            weight_decay=cfg.weight_decay, kl_weight=self.kl_weight_, ema_decay=float(cfg.ema_decay),
-            kl_warmup=round(self.kl_warmup_ * n_epochs),
-            n_iter_no_change=cfg.n_iter_no_change if self.early_stopping else None,
-            verbose=self.verbose, precision=cfg.precision, compile=bool(cfg.compile),
-        )
+        net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, self.conditional_columns_,
+                                   cfg.decoder == "autoregressive", self.numeric_frequencies_)
+        self.model_ = build_vae(net, dev, gen)
+        data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping else None)
+        n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data))
+        tcfg = TrainConfig(n_epochs, self.batch_size, cfg.learning_rate, cfg.weight_decay, self.kl_weight_,
+                           kl_warmup=round(self.kl_warmup_ * n_epochs), ema_decay=float(cfg.ema_decay),
+                           n_iter_no_change=cfg.n_iter_no_change if self.early_stopping else None,
+                           verbose=self.verbose, precision=cfg.precision, compile=bool(cfg.compile))
         self.history_ = train(self.model_, data, tcfg, gen, val)
         self.prior_ = None
         if cfg.prior == "gmm":
             mu, std = posterior(self.model_, cont, codes, cond, dev)
             self.prior_ = GaussianMixturePrior.fit(mu, std, cfg.prior_components, rng.randint(2**31 - 1))
-        self._sample_rng = np.random.RandomState(rng.randint(2**31 - 1))
+        self.sample_rng_ = np.random.RandomState(rng.randint(2**31 - 1))
         return self
 
     def fit_encoder(self, X: Any) -> TableEncoder:
@@ -244,78 +234,10 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         return TableEncoder(schema, max_categories=cfg.max_categories, clip=self.clip,
                             discrete_levels=cfg.discrete_levels).fit(df)
 
-    def _network_config(self, cfg: TrainingConfig) -> VAEConfig:
-        layout, names = self.encoder_.layout_, self.schema_.names
-        order = _column_positions(layout, names) if cfg.decoder == "autoregressive" else ((), ())
-        cond_cards = tuple(layout.cardinalities[layout.codes[c].start] for c in self.conditional_columns_)
-        return VAEConfig(layout.n_continuous, layout.cardinalities, self.latent_dim, tuple(cfg.hidden_dims),
-                         cond_cards, cont_positions=order[0], part_positions=order[1],
-                         value_gates=layout.value_gates, n_frequencies=self.numeric_frequencies_)
-
-    def _resolve_auto(self, layout: Layout, n_rows: int, cfg: TrainingConfig) -> None:
-        """Set ``numeric_frequencies_``, ``kl_weight_`` and ``kl_warmup_``, resolving "auto"."""
-        names, freq = self.schema_.names, cfg.numeric_frequencies
-        if cfg.decoder != "autoregressive" or layout.n_continuous == 0:
-            freq = 0  # the periodic features feed the masked network, of continuous values only
-        elif is_auto(freq):
-            continuous = sum(layout.continuous[n].stop > layout.continuous[n].start for n in names)
-            mostly_numbers = continuous >= AUTO_FREQUENCIES_MIN_SHARE * len(names)
-            freq = AUTO_FREQUENCIES if mostly_numbers and n_rows >= AUTO_FREQUENCIES_MIN_ROWS else 0
-        self.numeric_frequencies_ = int(freq)
-        # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
-        kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
-        self.kl_weight_ = kl if is_auto(self.kl_weight) else float(self.kl_weight)
-        self.kl_warmup_ = warmup if is_auto(cfg.kl_warmup) else float(cfg.kl_warmup)
-
-    def _fit_conditions(self, codes: np.ndarray) -> np.ndarray | None:
-        """Codes of the conditioning columns, and their empirical joint distribution."""
-        if isinstance(self.conditional_columns, str):
-            raise TypeError(f"conditional_columns must be a list of column names, got "
-                            f"{self.conditional_columns!r}; use [{self.conditional_columns!r}].")
-        cols = list(self.conditional_columns or [])
-        for c in cols:
-            if c not in self.schema_.names:
-                raise ValueError(f"conditional_columns names {c!r}, which is not a column of X; "
-                                 f"columns are {self.schema_.names}.")
-            if self.schema_[c].kind not in ("categorical", "boolean"):
-                raise ValueError(
-                    f"conditional_columns: {c!r} is {self.schema_[c].kind}; only categorical and "
-                    "boolean columns can be conditioned in the network. Condition numbers with "
-                    "ranges at sampling time instead (rejection sampling)."
-                )
-        self.conditional_columns_ = cols
-        cond = self._cond_from_codes(codes)
-        self.condition_table_ = None if cond is None else ConditionTable.fit(cols, cond)
-        return cond
-
     def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:
         if not self.conditional_columns_:
             return None
         return codes[:, [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]]
-
-    def _n_epochs(self, n_rows: int) -> int:
-        if not is_auto(self.epochs):
-            return int(self.epochs)  # type: ignore[arg-type]
-        steps_per_epoch = max(1, round(n_rows / self.batch_size))
-        return int(np.clip(np.ceil(AUTO_STEPS / steps_per_epoch), 10, 300))
-
-    def _split(self, cont: np.ndarray, codes: np.ndarray, cond: np.ndarray | None, rng: np.random.RandomState,
-               cfg: TrainingConfig) -> tuple[Data, Data | None]:
-        """The training rows and, with early stopping, the held-out rows, on the device."""
-        if not self.early_stopping:  # no split: no fancy-indexed copies of the whole encoded table
-            return Data(cont, codes, self.device_, cond), None
-        n = len(cont)
-        n_val = int(round(n * cfg.validation_fraction))
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(
-                f"early_stopping needs at least one training and one validation row; with {n} rows and "
-                f"config.validation_fraction={cfg.validation_fraction} that is not possible."
-            )
-        perm = rng.permutation(n)
-        pick = lambda a, i: None if a is None else a[i]  # noqa: E731
-        parts = [np.sort(perm[n_val:]), np.sort(perm[:n_val])]
-        train_rows, val_rows = (Data(cont[i], codes[i], self.device_, pick(cond, i)) for i in parts)
-        return train_rows, val_rows
 
     # ------------------------------------------------------------------ sampling
 
@@ -389,55 +311,16 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         yield from Sampler(self, self._rng(random_state), temperature, max_tries).chunks(n_samples, chunk_size, parsed)
 
     def _rng(self, random_state: int | np.random.RandomState | None) -> np.random.RandomState:
-        return self._sample_rng if random_state is None else check_random_state(random_state)
-
-    # ------------------------------------------------------------------ input rows
+        return self.sample_rng_ if random_state is None else check_random_state(random_state)
 
     def match_columns(self, X: Any, *, what: str = "X") -> pd.DataFrame:
-        """``X`` as a DataFrame of the fitted columns, in fit order.
-
-        A DataFrame is matched by column name (any order); an array by
-        position.  A ValueError names missing or unexpected columns.
-        """
+        """``X`` as a DataFrame of the fitted columns in fit order (see :meth:`Schema.align`)."""
         check_is_fitted(self)
-        names = self.schema_.names
-        df = check_dataframe(X, what=what)
-        if isinstance(X, pd.DataFrame):
-            missing, extra = column_difference(df.columns, names)
-            if missing or extra:
-                raise ValueError(f"{what} columns do not match the columns seen in fit: missing {missing}, "
-                                 f"unexpected {extra}. Pass the same columns (any order).")
-            return df[names]
-        if df.shape[1] != len(names):
-            raise ValueError(f"{what} has {df.shape[1]} features, but TabularVAE is expecting "
-                             f"{len(names)} features as input.")
-        df.columns = names
-        for spec in self.schema_:
-            if spec.kind in ("numeric", "integer"):
-                df[spec.name] = pd.to_numeric(df[spec.name], errors="raise")
-        return df
+        return self.schema_.align(X, what=what)
 
     def _encode_input(self, X: Any, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
         """Validate ``X`` against the fitted schema and encode it."""
-        df = self.match_columns(X, what=what)
-        for spec in self.schema_:
-            if spec.kind in ("numeric", "integer", "datetime") \
-                    and not self.encoder_[spec.name].has_missing_ and df[spec.name].isna().any():
-                raise ValueError(
-                    f"{what} has missing values in column {spec.name!r}, which had none in fit, so the "
-                    "model gives them no probability. Impute them, or refit on data with missing values there."
-                )
-        cont, codes = self.encoder_.transform(df)
-        unknown = codes < 0
-        if unknown.any():
-            report = {}
-            for name, sl in self.encoder_.layout_.codes.items():
-                rows = unknown[:, sl].any(axis=1)
-                if rows.any():
-                    report[name] = df.loc[rows, name].drop_duplicates().head(5).tolist()
-            raise ValueError(f"{what} holds category values never seen in fit: {report}. "
-                             "Map them to known levels or refit on data that includes them.")
-        return cont, codes
+        return self.encoder_.transform_known(self.match_columns(X, what=what), what=what)
 
     # ------------------------------------------------------------------ latent space
 
@@ -525,7 +408,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
         za, zb = self.transform(a).mean(0), self.transform(b).mean(0)
         t = np.linspace(0.0, 1.0, n_steps)[:, None]
-        Z = _slerp(za, zb, t) if method == "slerp" else (1 - t) * za + t * zb
+        Z = slerp(za, zb, t) if method == "slerp" else (1 - t) * za + t * zb
         Z[0], Z[-1] = za, zb  # exact endpoints, free of rounding in the mixing
         cond = None
         if self.conditional_columns_:  # each point takes the conditions of the nearer endpoint
@@ -580,55 +463,14 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     def get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """The fitted model as a JSON-safe dict and a dict of tensors (see :meth:`from_state`)."""
         check_is_fitted(self)
-        params = self.get_params(deep=False)
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None  # a RandomState object; its effect is already in the weights
-        params["config"] = _config_state(self.config)
-        keys, pos, has_gauss, cached = self._sample_rng.get_state()[1:]
-        state = {
-            "params": params,
-            "encoder": self.encoder_.get_state(),
-            "network": dataclasses.asdict(self.model_.cfg),
-            "prior": None if self.prior_ is None else self.prior_.to_dict(),
-            "history": self.history_,
-            "n_features_in": self.n_features_in_,
-            "feature_names_in": list(self.feature_names_in_) if hasattr(self, "feature_names_in_") else None,
-            "conditional_columns": self.conditional_columns_,
-            "condition_table": None if self.condition_table_ is None else self.condition_table_.to_dict(),
-            "resolved": {name: getattr(self, name) for name in RESOLVED},
-            "sample_rng": {"pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)},
-        }
-        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
-        tensors["sample_rng.keys"] = torch.as_tensor(keys.astype(np.int64))
-        return state, tensors
+        return fitted_state(self)
 
     @classmethod
     def from_state(cls, state: dict[str, Any], tensors: dict[str, torch.Tensor], *,
                    device: str = "auto") -> "TabularVAE":
         """A fitted model from :meth:`get_state`'s output, its network on ``device``."""
-        params = dict(state["params"], config=_config_from_state(state["params"]["config"]))
-        model = cls(**params)
-        model.device_ = dev = resolve_device(device)
-        model.encoder_ = TableEncoder.from_state(state["encoder"])
-        model.schema_ = model.encoder_.schema
-        net = VAEConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["network"].items()})
-        model.model_ = build_vae(net, dev, torch.Generator(device=dev).manual_seed(0))
-        model.model_.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
-        model.model_.eval()
-        model.prior_ = None if state["prior"] is None else GaussianMixturePrior.from_dict(state["prior"])
-        model.history_ = state["history"]
-        model.n_features_in_ = state["n_features_in"]
-        if state["feature_names_in"] is not None:
-            model.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
-        model.conditional_columns_ = state["conditional_columns"]
-        table = state["condition_table"]
-        model.condition_table_ = None if table is None else ConditionTable.from_dict(table)
-        for name, value in state["resolved"].items():
-            setattr(model, name, value)
-        r = state["sample_rng"]
-        model._sample_rng = np.random.RandomState()
-        model._sample_rng.set_state(("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32),
-                                     r["pos"], r["has_gauss"], r["cached"]))
+        model = cls(**parameters(state))
+        restore_fitted(model, state, tensors, device)
         return model
 
     def save(self, path: str | os.PathLike) -> None:
@@ -649,62 +491,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
 
 
 def load(path: str | os.PathLike, *, device: str = "auto") -> TabularVAE:
-    """Load a model written by :meth:`TabularVAE.save`.
-
-    Parameters
-    ----------
-    path : str or path-like
-    device : str, default="auto"
-        Where to put the network; a model trained on a GPU loads on a CPU.
-
-    Returns
-    -------
-    TabularVAE
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is not a tabvae model, is truncated or corrupted, or was
-        written by a newer, incompatible format.
-    """
+    """Load a model written by :meth:`TabularVAE.save`, its network on ``device`` (a model trained on
+    a GPU loads on a CPU).  Raises as :func:`tabvae.persistence.read_model_file`: FileNotFoundError,
+    or ValueError for a file that is not a readable tabvae model of a format this version reads."""
     return TabularVAE.from_state(*read_model_file(path), device=device)
-
-
-def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, Any] | None:
-    """The ``config`` parameter as JSON: its kind (TrainingConfig or dict) and fields."""
-    if config is None:
-        return None
-    fields = config.get_params() if isinstance(config, TrainingConfig) else dict(config)
-    return {"kind": type(config).__name__, "fields": fields}
-
-
-def _config_from_state(state: dict[str, Any] | None) -> TrainingConfig | dict[str, Any] | None:
-    if state is None:
-        return None
-    fields = {k: tuple(v) if k == "hidden_dims" else v for k, v in state["fields"].items()}
-    return TrainingConfig(**fields) if state["kind"] == "TrainingConfig" else fields
-
-
-def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Spherical interpolation of two vectors (norms interpolated linearly)."""
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    ua, ub = a / max(na, 1e-12), b / max(nb, 1e-12)
-    omega = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
-    if omega < 1e-6:
-        return (1 - t) * a + t * b
-    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
-    return direction * ((1 - t) * na + t * nb)
-
-
-def _column_positions(layout: Layout, names: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Order of each continuous dim and categorical part for the autoregressive decoder:
-    table column order, a column's categorical parts (e.g. its missing flag) before its value."""
-    cont, parts = [0] * layout.n_continuous, [0] * len(layout.cardinalities)
-    for i, name in enumerate(names):
-        for d in range(layout.continuous[name].start, layout.continuous[name].stop):
-            cont[d] = 2 * i + 1
-        for d in range(layout.codes[name].start, layout.codes[name].stop):
-            parts[d] = 2 * i
-    return tuple(cont), tuple(parts)

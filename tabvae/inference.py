@@ -73,3 +73,14 @@ def row_bounds(network: VAE, cont: np.ndarray, codes: np.ndarray, cond: np.ndarr
 
 def _as_numpy(parts: list[torch.Tensor]) -> np.ndarray:
     return torch.cat(parts).cpu().numpy().astype(np.float64)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation of two vectors (norms interpolated linearly)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    ua, ub = a / max(na, 1e-12), b / max(nb, 1e-12)
+    omega = np.arccos(np.clip(ua @ ub, -1.0, 1.0))
+    if omega < 1e-6:
+        return (1 - t) * a + t * b
+    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    return direction * ((1 - t) * na + t * nb)

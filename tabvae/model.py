@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,6 +39,16 @@ class VAEConfig:
     # Frequencies at which the autoregressive network also sees each continuous input (0: raw values only).
     n_frequencies: int = 0
 
+    @classmethod
+    def for_layout(cls, layout: Any, names: list[str], latent_dim: int, hidden_dims: tuple[int, ...],
+                   cond_columns: list[str], autoregressive: bool, n_frequencies: int) -> "VAEConfig":
+        """The network for a table encoder's ``layout`` (columns ``names``, conditioned on ``cond_columns``)."""
+        order = column_positions(layout, names) if autoregressive else ((), ())
+        cond_cards = tuple(layout.cardinalities[layout.codes[c].start] for c in cond_columns)
+        return cls(layout.n_continuous, layout.cardinalities, latent_dim, tuple(hidden_dims), cond_cards,
+                   cont_positions=order[0], part_positions=order[1], value_gates=layout.value_gates,
+                   n_frequencies=n_frequencies)
+
     @property
     def autoregressive(self) -> bool:
         """Positions were given, and more than one: a single column part has nothing to condition on."""
@@ -56,6 +67,18 @@ class VAEConfig:
     @property
     def n_inputs(self) -> int:
         return self.n_continuous + sum(self.cardinalities)
+
+
+def column_positions(layout: Any, names: list[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Order of each continuous dim and categorical part for the autoregressive decoder:
+    table column order, a column's categorical parts (e.g. its missing flag) before its value."""
+    cont, parts = [0] * layout.n_continuous, [0] * len(layout.cardinalities)
+    for i, name in enumerate(names):
+        for d in range(layout.continuous[name].start, layout.continuous[name].stop):
+            cont[d] = 2 * i + 1
+        for d in range(layout.codes[name].start, layout.codes[name].stop):
+            parts[d] = 2 * i
+    return tuple(cont), tuple(parts)
 
 
 def mlp(d_in: int, hidden: tuple[int, ...], d_out: int) -> nn.Sequential:

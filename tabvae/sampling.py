@@ -40,6 +40,24 @@ def torch_generator(rng: np.random.RandomState, device: torch.device) -> torch.G
 # --------------------------------------------------------------------------- condition table
 
 
+def check_conditional_columns(columns: object, schema: Any) -> list[str]:
+    """``conditional_columns`` as a list, checked against the fitted ``schema``."""
+    if isinstance(columns, str):
+        raise TypeError(f"conditional_columns must be a list of column names, got {columns!r}; use [{columns!r}].")
+    cols = list(columns or [])  # type: ignore[call-overload]
+    for c in cols:
+        if c not in schema.names:
+            raise ValueError(f"conditional_columns names {c!r}, which is not a column of X; "
+                             f"columns are {schema.names}.")
+        if schema[c].kind not in ("categorical", "boolean"):
+            raise ValueError(
+                f"conditional_columns: {c!r} is {schema[c].kind}; only categorical and "
+                "boolean columns can be conditioned in the network. Condition numbers with "
+                "ranges at sampling time instead (rejection sampling)."
+            )
+    return cols
+
+
 class ConditionTable:
     """The empirical joint distribution of the conditioning columns' codes.
 

@@ -84,6 +84,30 @@ class Schema:
     def __len__(self) -> int:
         return len(self.columns)
 
+    def align(self, X: Any, *, what: str = "X") -> pd.DataFrame:
+        """``X`` as a DataFrame of these columns, in this order.
+
+        A DataFrame is matched by column name (any order); an array by
+        position, its numeric columns parsed as numbers.  A ValueError names
+        missing or unexpected columns.
+        """
+        names = self.names
+        df = check_dataframe(X, what=what)
+        if isinstance(X, pd.DataFrame):
+            missing, extra = column_difference(df.columns, names)
+            if missing or extra:
+                raise ValueError(f"{what} columns do not match the columns seen in fit: missing {missing}, "
+                                 f"unexpected {extra}. Pass the same columns (any order).")
+            return df[names]
+        if df.shape[1] != len(names):
+            raise ValueError(f"{what} has {df.shape[1]} features, but TabularVAE is expecting "
+                             f"{len(names)} features as input.")
+        df.columns = names
+        for spec in self.columns:
+            if spec.kind in ("numeric", "integer"):
+                df[spec.name] = pd.to_numeric(df[spec.name], errors="raise")
+        return df
+
     def to_dict(self) -> dict:
         return {"columns": [asdict(c) for c in self.columns]}
 

@@ -102,6 +102,25 @@ class Data:
             yield from zip(cont.split(group), codes.split(group), conds)
 
 
+def split_rows(cont: np.ndarray, codes: np.ndarray, cond: np.ndarray | None, device: torch.device,
+               rng: np.random.RandomState, validation_fraction: float | None) -> tuple[Data, Data | None]:
+    """The training rows and, with a ``validation_fraction`` (early stopping), the held-out rows."""
+    if validation_fraction is None:  # no split: no fancy-indexed copies of the whole encoded table
+        return Data(cont, codes, device, cond), None
+    n = len(cont)
+    n_val = int(round(n * validation_fraction))
+    if n_val < 1 or n - n_val < 1:
+        raise ValueError(
+            f"early_stopping needs at least one training and one validation row; with {n} rows and "
+            f"config.validation_fraction={validation_fraction} that is not possible."
+        )
+    perm = rng.permutation(n)
+    pick = lambda a, i: None if a is None else a[i]  # noqa: E731
+    train_rows, val_rows = (Data(cont[i], codes[i], device, pick(cond, i))
+                            for i in (np.sort(perm[n_val:]), np.sort(perm[:n_val])))
+    return train_rows, val_rows
+
+
 def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator,
               after_step=None):
     """One pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.

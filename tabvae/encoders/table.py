@@ -30,6 +30,11 @@ class Layout:
     codes: dict
     value_gates: tuple[int, ...] = ()  # per continuous dim: the part whose code 0 means "a value", or -1
 
+    @property
+    def n_continuous_columns(self) -> int:
+        """Columns modelled (at least partly) as continuous values."""
+        return sum(s.stop > s.start for s in self.continuous.values())
+
 
 def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True,
                  discrete_levels: int = 0) -> ColumnEncoder:
@@ -105,6 +110,28 @@ class TableEncoder:
         cont = np.concatenate([p[0] for p in parts] + [np.zeros((n, 0))], axis=1)
         codes = np.concatenate([p[1] for p in parts] + [np.zeros((n, 0), np.int64)], axis=1)
         return cont.astype(np.float64, copy=False), codes.astype(np.int64, copy=False)
+
+    def transform_known(self, df: pd.DataFrame, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`transform`, refusing what fit gave no probability (a ValueError naming the columns):
+        missing values in a number or datetime column that had none, and category levels never seen."""
+        for spec in self.schema:
+            if spec.kind in ("numeric", "integer", "datetime") \
+                    and not self.encoders_[spec.name].has_missing_ and df[spec.name].isna().any():
+                raise ValueError(
+                    f"{what} has missing values in column {spec.name!r}, which had none in fit, so the "
+                    "model gives them no probability. Impute them, or refit on data with missing values there."
+                )
+        cont, codes = self.transform(df)
+        unknown = codes < 0
+        if unknown.any():
+            report = {}
+            for name, sl in self.layout_.codes.items():
+                rows = unknown[:, sl].any(axis=1)
+                if rows.any():
+                    report[name] = df.loc[rows, name].drop_duplicates().head(5).tolist()
+            raise ValueError(f"{what} holds category values never seen in fit: {report}. "
+                             "Map them to known levels or refit on data that includes them.")
+        return cont, codes
 
     def log_jacobian(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per-cell log |dz/dx| (see :meth:`NumericEncoder.log_jacobian`); 0 for categories."""

@@ -1,0 +1,93 @@
+"""The fitted state of a :class:`~tabvae.TabularVAE` as a JSON-safe dict and a dict of tensors.
+
+:meth:`TabularVAE.get_state` and :meth:`TabularVAE.from_state` are the public
+entry points; :mod:`tabvae.persistence` writes and reads what they exchange.
+Only the estimator's parameters and public fitted attributes go in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+
+from .config import TrainingConfig
+from .encoders import TableEncoder
+from .model import VAEConfig, build_vae
+from .prior import GaussianMixturePrior
+from .sampling import ConditionTable
+from .training import resolve_device
+
+RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what the "auto" settings became
+
+
+def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The fitted ``vae``'s parameters and fitted attributes, and its network's tensors."""
+    params = vae.get_params(deep=False)
+    if not isinstance(params["random_state"], (int, type(None))):
+        params["random_state"] = None  # a RandomState object; its effect is already in the weights
+    params["config"] = _config_state(params["config"])
+    keys, pos, has_gauss, cached = vae.sample_rng_.get_state()[1:]
+    state = {
+        "params": params,
+        "encoder": vae.encoder_.get_state(),
+        "network": dataclasses.asdict(vae.model_.cfg),
+        "prior": None if vae.prior_ is None else vae.prior_.to_dict(),
+        "history": vae.history_,
+        "n_features_in": vae.n_features_in_,
+        "feature_names_in": list(vae.feature_names_in_) if hasattr(vae, "feature_names_in_") else None,
+        "conditional_columns": vae.conditional_columns_,
+        "condition_table": None if vae.condition_table_ is None else vae.condition_table_.to_dict(),
+        "resolved": {name: getattr(vae, name) for name in RESOLVED},
+        "sample_rng": {"pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)},
+    }
+    tensors = {f"model.{k}": v for k, v in vae.model_.state_dict().items()}
+    tensors["sample_rng.keys"] = torch.as_tensor(keys.astype(np.int64))
+    return state, tensors
+
+
+def parameters(state: dict[str, Any]) -> dict[str, Any]:
+    """The estimator parameters recorded in ``state``."""
+    return dict(state["params"], config=_config_from_state(state["params"]["config"]))
+
+
+def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> None:
+    """Set the fitted attributes of ``vae`` from :func:`fitted_state`'s output, its network on ``device``."""
+    vae.device_ = dev = resolve_device(device)
+    vae.encoder_ = TableEncoder.from_state(state["encoder"])
+    vae.schema_ = vae.encoder_.schema
+    net = VAEConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["network"].items()})
+    vae.model_ = build_vae(net, dev, torch.Generator(device=dev).manual_seed(0))
+    vae.model_.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    vae.model_.eval()
+    vae.prior_ = None if state["prior"] is None else GaussianMixturePrior.from_dict(state["prior"])
+    vae.history_ = state["history"]
+    vae.n_features_in_ = state["n_features_in"]
+    if state["feature_names_in"] is not None:
+        vae.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+    vae.conditional_columns_ = state["conditional_columns"]
+    table = state["condition_table"]
+    vae.condition_table_ = None if table is None else ConditionTable.from_dict(table)
+    for name, value in state["resolved"].items():
+        setattr(vae, name, value)
+    r = state["sample_rng"]
+    vae.sample_rng_ = np.random.RandomState()
+    vae.sample_rng_.set_state(("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32),
+                               r["pos"], r["has_gauss"], r["cached"]))
+
+
+def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``config`` parameter as JSON: its kind (TrainingConfig or dict) and fields."""
+    if config is None:
+        return None
+    fields = config.get_params() if isinstance(config, TrainingConfig) else dict(config)
+    return {"kind": type(config).__name__, "fields": fields}
+
+
+def _config_from_state(state: dict[str, Any] | None) -> TrainingConfig | dict[str, Any] | None:
+    if state is None:
+        return None
+    fields = {k: tuple(v) if k == "hidden_dims" else v for k, v in state["fields"].items()}
+    return TrainingConfig(**fields) if state["kind"] == "TrainingConfig" else fields
