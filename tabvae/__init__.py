@@ -15,6 +15,16 @@ from .schema import ColumnSpec, Schema, infer_schema
 from .version import __version__
 
 __all__ = [
-    "TabularVAE", "TrainingConfig", "load", "evaluate", "EvaluationReport", "augment", "TabVAEResampler",
-    "TabularVAEAnomalyDetector", "Schema", "ColumnSpec", "infer_schema", "__version__",
+    "TabularVAE",
+    "TrainingConfig",
+    "load",
+    "evaluate",
+    "EvaluationReport",
+    "augment",
+    "TabVAEResampler",
+    "TabularVAEAnomalyDetector",
+    "Schema",
+    "ColumnSpec",
+    "infer_schema",
+    "__version__",
 ]

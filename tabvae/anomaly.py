@@ -24,8 +24,14 @@ from .estimator import TabularVAE
 # only without a KL weight), no latent sampler (scoring needs none), a factorized decoder.
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "kl_weight": 1.0,
-    "config": {"prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
-               "ema_decay": 0.0, "discrete_levels": 0},
+    "config": {
+        "prior": "standard",
+        "decoder": "factorized",
+        "hidden_dims": (128, 128),
+        "learning_rate": 1e-3,
+        "ema_decay": 0.0,
+        "discrete_levels": 0,
+    },
 }
 
 
@@ -83,16 +89,22 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     (2, 15)
     """
 
-    def __init__(self, *, vae: TabularVAE | None = None, contamination: float | str = "auto",
-                 n_importance_samples: int | None = None, units: str = "data",
-                 random_state: int | np.random.RandomState | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        vae: TabularVAE | None = None,
+        contamination: float | str = "auto",
+        n_importance_samples: int | None = None,
+        units: str = "data",
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
         self.vae = vae
         self.contamination = contamination
         self.n_importance_samples = n_importance_samples
         self.units = units
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any = None) -> "TabularVAEAnomalyDetector":
+    def fit(self, X: Any, y: Any = None) -> TabularVAEAnomalyDetector:
         """Fit the VAE on ``X`` (labels, if any, are ignored) and set ``offset_``."""
         c = self.contamination
         if not (c == "auto" or (isinstance(c, numbers.Real) and not isinstance(c, bool) and 0 < c <= 0.5)):
@@ -112,7 +124,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             mad = np.median(np.abs(scores - med))
             self.offset_ = float(med - 3 * 1.4826 * mad)
         else:
-            self.offset_ = float(np.percentile(scores, 100 * c))
+            self.offset_ = float(np.percentile(scores, 100 * float(c)))
         return self
 
     def _cell_nll(self, X: Any) -> tuple[pd.DataFrame, np.ndarray]:
@@ -131,7 +143,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         per_col = {}
         for name in vae.schema_.names:
             sc, sk = lay.continuous[name], lay.codes[name]
-            per_col[name] = dims[:, sc].sum(1) + dims[:, n_cont + sk.start:n_cont + sk.stop].sum(1)
+            per_col[name] = dims[:, sc].sum(1) + dims[:, n_cont + sk.start : n_cont + sk.stop].sum(1)
         return pd.DataFrame(per_col, index=df.index), bound
 
     def score_samples(self, X: Any) -> np.ndarray:

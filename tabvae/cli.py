@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Any
 
 EXIT_USAGE = 2
 
@@ -47,7 +48,8 @@ class TableWriter:
         lower = path.lower()
         if not lower.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
             raise UserError(f"output must end in .csv, .csv.gz or .parquet, got {path}")
-        self.path, self.parquet, self._writer, self._first = path, lower.endswith((".parquet", ".pq")), None, True
+        self.path, self.parquet, self._first = path, lower.endswith((".parquet", ".pq")), True
+        self._writer: Any = None  # a pyarrow ParquetWriter once the first chunk is written
 
     def write(self, chunk) -> None:
         if self.parquet:
@@ -176,7 +178,7 @@ def cmd_sample(args) -> None:
 
 def _typed_conditions(model, pairs) -> dict:
     """Turn COLUMN=VALUE strings into values of each column's type."""
-    out = {}
+    out: dict[str, Any] = {}
     for col, raw in pairs:
         if col not in model.schema_.names:
             raise UserError(f"unknown column in --condition: {col!r}; columns are {model.schema_.names}")
@@ -237,7 +239,7 @@ def cmd_demo(args) -> None:
     train = df.sample(frac=0.8, random_state=0)
     holdout = df.drop(train.index)
     print(f"UCI Adult: {len(train):,} training rows, {len(holdout):,} held out, {df.shape[1]} columns")
-    params = dict(random_state=0, verbose=not args.quiet)
+    params: dict[str, Any] = dict(random_state=0, verbose=not args.quiet)
     params.update(_model_options(args))
     start = time.perf_counter()
     model = TabularVAE(**params).fit(train)

@@ -12,9 +12,9 @@ import dataclasses
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Final, Literal
 
-AUTO = "auto"
+AUTO: Final = "auto"
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decisions/epochs-auto.md)
 # numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
 # enough rows for the sharper network (docs/decisions/periodic-features.md)
@@ -114,11 +114,11 @@ class TrainingConfig:
     learning_rate: float = 2e-3
     weight_decay: float = 1e-5
     ema_decay: float = 0.995
-    kl_warmup: Union[float, Literal["auto"]] = AUTO
+    kl_warmup: float | Literal["auto"] = AUTO
     prior: Literal["gmm", "standard"] = "gmm"
     prior_components: int = 32
     decoder: Literal["autoregressive", "factorized"] = "autoregressive"
-    numeric_frequencies: Union[int, Literal["auto"]] = AUTO
+    numeric_frequencies: int | Literal["auto"] = AUTO
     max_categories: int = 256
     discrete_levels: int = 128
     validation_fraction: float = 0.1
@@ -130,7 +130,7 @@ class TrainingConfig:
         """The fields as a dict (scikit-learn's nested-parameter protocol)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def set_params(self, **params: Any) -> "TrainingConfig":
+    def set_params(self, **params: Any) -> TrainingConfig:
         """Set fields by name; an unknown name is a ValueError listing the fields."""
         unknown = sorted(set(params) - set(field_names()))
         if unknown:
@@ -140,7 +140,7 @@ class TrainingConfig:
         return self
 
     @classmethod
-    def coerce(cls, config: "TrainingConfig | dict[str, Any] | None") -> "TrainingConfig":
+    def coerce(cls, config: TrainingConfig | dict[str, Any] | None) -> TrainingConfig:
         """``config`` as a TrainingConfig: None gives the defaults, a dict the fields it names."""
         if config is None:
             return cls()
@@ -151,13 +151,33 @@ class TrainingConfig:
         raise TypeError(f"config must be a TrainingConfig, a dict of its fields or None, got {config!r}.")
 
 
-def nested_params(config: dict[str, Any] | None) -> dict[str, Any]:
-    """``config__<field>`` parameters of a config given as None or a dict (none for an invalid dict)."""
-    try:
-        cfg = TrainingConfig.coerce(config)
-    except (TypeError, ValueError):  # reported at fit
-        return {}
-    return {f"config__{k}": v for k, v in cfg.get_params().items()}
+class ConfigParamsMixin:
+    """scikit-learn parameters for an estimator whose ``config`` parameter is a TrainingConfig.
+
+    ``get_params(deep=True)`` lists the config's fields as ``config__<field>``
+    also when ``config`` is None or a dict, and ``set_params(config__<field>=v)``
+    sets the field on a copy of the config, so a config shared by several
+    estimators is never changed through one of them.
+    """
+
+    config: TrainingConfig | dict[str, Any] | None
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_params(deep=deep)  # type: ignore[misc]
+        if deep and (self.config is None or isinstance(self.config, dict)):  # a TrainingConfig nests itself
+            try:
+                cfg = TrainingConfig.coerce(self.config)
+            except (TypeError, ValueError):  # an invalid dict: reported at fit
+                return params
+            params.update({f"config__{k}": v for k, v in cfg.get_params().items()})
+        return params
+
+    def set_params(self, **params: Any) -> Any:
+        nested = {k[len("config__") :]: params.pop(k) for k in list(params) if k.startswith("config__")}
+        super().set_params(**params)  # type: ignore[misc]
+        if nested:
+            self.config = dataclasses.replace(TrainingConfig.coerce(self.config)).set_params(**nested)
+        return self
 
 
 def field_names() -> list[str]:
@@ -176,8 +196,9 @@ def resolve_epochs(epochs: int | str, batch_size: int, n_rows: int) -> int:
     return int(min(max(math.ceil(AUTO_STEPS / steps_per_epoch), 10), 300))
 
 
-def resolve_auto(cfg: TrainingConfig, kl_weight: float | str, n_continuous_columns: int, n_columns: int,
-                 n_rows: int) -> tuple[int, float, float]:
+def resolve_auto(
+    cfg: TrainingConfig, kl_weight: float | str, n_continuous_columns: int, n_columns: int, n_rows: int
+) -> tuple[int, float, float]:
     """``numeric_frequencies``, ``kl_weight`` and ``kl_warmup`` with "auto" resolved for a table.
 
     ``n_continuous_columns`` counts the columns modelled as continuous values.
@@ -190,8 +211,11 @@ def resolve_auto(cfg: TrainingConfig, kl_weight: float | str, n_continuous_colum
         freq = AUTO_FREQUENCIES if mostly_numbers and n_rows >= AUTO_FREQUENCIES_MIN_ROWS else 0
     # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
     kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
-    return (int(freq), kl if is_auto(kl_weight) else float(kl_weight),
-            warmup if is_auto(cfg.kl_warmup) else float(cfg.kl_warmup))
+    return (
+        int(freq),
+        kl if is_auto(kl_weight) else float(kl_weight),
+        warmup if is_auto(cfg.kl_warmup) else float(cfg.kl_warmup),
+    )
 
 
 # --------------------------------------------------------------------------- checks
@@ -219,8 +243,13 @@ def check_int(name: str, value: object, low: int = 1, high: int | None = None, *
     if auto and is_auto(value):
         return
     if not _is_int(value) or value < low or (high is not None and value > high):  # type: ignore[operator]
-        what = ("a positive int" if low == 1 and high is None else f"an int >= {low}" if high is None
-                else f"an int in [{low}, {high}]")
+        what = (
+            "a positive int"
+            if low == 1 and high is None
+            else f"an int >= {low}"
+            if high is None
+            else f"an int in [{low}, {high}]"
+        )
         _fail(name, value, what, auto)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,20 +13,37 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .config import TrainingConfig, check_config, nested_params, check_int, check_positive, resolve_auto, resolve_epochs
+from .config import (
+    ConfigParamsMixin,
+    TrainingConfig,
+    check_config,
+    check_int,
+    check_positive,
+    resolve_auto,
+    resolve_epochs,
+)
 from .encoders import TableEncoder
-from .inference import posterior, row_bounds, slerp
+from .inference import check_latents, latent_path, path_positions, posterior, row_bounds
 from .model import VAEConfig, build_vae
 from .persistence import read_model_file, write_model_file
 from .prior import GaussianMixturePrior
-from .sampling import (SAMPLE_CHUNK, ConditionTable, Sampler, check_conditional_columns, check_n, decode,
-                       draw_conditions, parse, torch_generator)
+from .sampling import (
+    SAMPLE_CHUNK,
+    ConditionTable,
+    Sampler,
+    check_conditional_columns,
+    check_n,
+    decode,
+    draw_conditions,
+    parse,
+    torch_generator,
+)
 from .schema import check_dataframe, infer_schema
 from .state import fitted_state, parameters, restore_fitted
 from .training import TrainConfig, resolve_device, split_rows, train
 
 
-class TabularVAE(TransformerMixin, BaseEstimator):
+class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
     """A variational autoencoder that learns a mixed-type table and writes new rows.
 
     Parameters
@@ -139,23 +156,6 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.config = config
 
-    # ------------------------------------------------------------------ parameters
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters; with ``deep``, also the config's fields as ``config__<field>``."""
-        params = super().get_params(deep=deep)
-        if deep and (self.config is None or isinstance(self.config, dict)):  # a TrainingConfig is nested already
-            params.update(nested_params(self.config))
-        return params
-
-    def set_params(self, **params: Any) -> "TabularVAE":
-        """Set parameters; ``config__<field>`` sets a field on a copy of the config."""
-        nested = {k[len("config__"):]: params.pop(k) for k in list(params) if k.startswith("config__")}
-        super().set_params(**params)
-        if nested:
-            self.config = dataclasses.replace(TrainingConfig.coerce(self.config)).set_params(**nested)
-        return self
-
     def _validate_params(self) -> TrainingConfig:
         """Check every parameter and the config's fields; returns the config to fit with."""
         check_int("latent_dim", self.latent_dim)
@@ -165,10 +165,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
-    # ------------------------------------------------------------------ fit
-
-    def fit(self, X: Any, y: None = None, *, encoder: TableEncoder | None = None,
-            device: str | None = None) -> "TabularVAE":
+    def fit(
+        self, X: Any, y: None = None, *, encoder: TableEncoder | None = None, device: str | None = None
+    ) -> TabularVAE:
         """Learn the table ``X``.
 
         Parameters
@@ -206,18 +205,16 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         self.condition_table_ = None if cond is None else ConditionTable.fit(self.conditional_columns_, cond)
         layout, names = encoder.layout_, self.schema_.names
         self.numeric_frequencies_, self.kl_weight_, self.kl_warmup_ = resolve_auto(
-            cfg, self.kl_weight, layout.n_continuous_columns, len(names), len(df))
+            cfg, self.kl_weight, layout.n_continuous_columns, len(names), len(df)
+        )
         gen = torch_generator(rng, dev)
-        net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, self.conditional_columns_,
-                                   cfg.decoder == "autoregressive", self.numeric_frequencies_)
+        ar, cond_cols, freq = cfg.decoder == "autoregressive", self.conditional_columns_, self.numeric_frequencies_
+        net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, cond_cols, ar, freq)
         self.model_ = build_vae(net, dev, gen)
         data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping else None)
         n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data))
-        tcfg = TrainConfig(n_epochs, self.batch_size, cfg.learning_rate, cfg.weight_decay, self.kl_weight_,
-                           kl_warmup=round(self.kl_warmup_ * n_epochs), ema_decay=float(cfg.ema_decay),
-                           n_iter_no_change=cfg.n_iter_no_change if self.early_stopping else None,
-                           verbose=self.verbose, precision=cfg.precision, compile=bool(cfg.compile))
-        self.history_ = train(self.model_, data, tcfg, gen, val)
+        settings = (self.batch_size, self.kl_weight_, self.kl_warmup_, self.early_stopping, self.verbose)
+        self.history_ = train(self.model_, data, TrainConfig.resolved(cfg, n_epochs, *settings), gen, val)
         self.prior_ = None
         if cfg.prior == "gmm":
             mu, std = posterior(self.model_, cont, codes, cond, dev)
@@ -231,19 +228,24 @@ class TabularVAE(TransformerMixin, BaseEstimator):
 
     def _encoder_for(self, df: pd.DataFrame, cfg: TrainingConfig) -> TableEncoder:
         schema = infer_schema(df, categorical_columns=self.categorical_columns, numeric_columns=self.numeric_columns)
-        return TableEncoder(schema, max_categories=cfg.max_categories, clip=self.clip,
-                            discrete_levels=cfg.discrete_levels).fit(df)
+        return TableEncoder(
+            schema, max_categories=cfg.max_categories, clip=self.clip, discrete_levels=cfg.discrete_levels
+        ).fit(df)
 
     def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:
         if not self.conditional_columns_:
             return None
         return codes[:, [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]]
 
-    # ------------------------------------------------------------------ sampling
-
-    def sample(self, n_samples: int | None = 1, *, conditions: dict[str, Any] | pd.DataFrame | None = None,
-               random_state: int | np.random.RandomState | None = None, temperature: float = 1.0,
-               max_tries: int = 100) -> pd.DataFrame:
+    def sample(
+        self,
+        n_samples: int | None = 1,
+        *,
+        conditions: dict[str, Any] | pd.DataFrame | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        temperature: float = 1.0,
+        max_tries: int = 100,
+    ) -> pd.DataFrame:
         """Generate synthetic rows, optionally meeting conditions.
 
         Parameters
@@ -288,17 +290,32 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if isinstance(conditions, pd.DataFrame):
             if n_samples is not None and check_n(n_samples) != len(conditions):
-                raise ValueError(f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
-                                 "pass n_samples=None or a matching number.")
+                raise ValueError(
+                    f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
+                    "pass n_samples=None or a matching number."
+                )
             return Sampler(self, self._rng(random_state), temperature, max_tries).per_row(conditions)
-        chunks = list(self.iter_samples(n_samples, conditions=conditions, random_state=random_state,  # type: ignore[arg-type]
-                                        temperature=temperature, max_tries=max_tries))
+        chunks = list(
+            self.iter_samples(
+                check_n(n_samples),
+                conditions=conditions,
+                random_state=random_state,
+                temperature=temperature,
+                max_tries=max_tries,
+            )
+        )
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
-    def iter_samples(self, n_samples: int, *, chunk_size: int = SAMPLE_CHUNK,
-                     conditions: dict[str, Any] | None = None,
-                     random_state: int | np.random.RandomState | None = None, temperature: float = 1.0,
-                     max_tries: int = 100) -> Iterator[pd.DataFrame]:
+    def iter_samples(
+        self,
+        n_samples: int,
+        *,
+        chunk_size: int = SAMPLE_CHUNK,
+        conditions: dict[str, Any] | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        temperature: float = 1.0,
+        max_tries: int = 100,
+    ) -> Iterator[pd.DataFrame]:
         """Yield ``n_samples`` synthetic rows as DataFrames of at most ``chunk_size`` rows.
 
         Only one chunk of network outputs is alive at a time, so any number of
@@ -321,8 +338,6 @@ class TabularVAE(TransformerMixin, BaseEstimator):
     def _encode_input(self, X: Any, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
         """Validate ``X`` against the fitted schema and encode it."""
         return self.encoder_.transform_known(self.match_columns(X, what=what), what=what)
-
-    # ------------------------------------------------------------------ latent space
 
     def transform(self, X: Any) -> np.ndarray:
         """Embed rows: the mean of q(z|x) for each row.
@@ -362,11 +377,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         DataFrame of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        Z = np.asarray(Z, dtype=np.float64)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise ValueError(f"Z must have shape (n_samples, {self.latent_dim}), got {Z.shape}.")
-        if not np.isfinite(Z).all():
-            raise ValueError("Z contains NaN or infinite values.")
+        Z = check_latents(Z, self.latent_dim)
         rng = check_random_state(0 if random_state is None else random_state)
         return decode(self, Z, draw_conditions(self, len(Z), rng), rng, temperature=0)
 
@@ -378,8 +389,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         z = posterior(self.model_, cont, codes, cond, self.device_)[0]
         return decode(self, z, cond, np.random.RandomState(0), temperature=0)
 
-    def interpolate(self, a: pd.DataFrame, b: pd.DataFrame, n_steps: int = 10, *,
-                    method: str = "slerp") -> pd.DataFrame:
+    def interpolate(
+        self, a: pd.DataFrame, b: pd.DataFrame, n_steps: int = 10, *, method: str = "slerp"
+    ) -> pd.DataFrame:
         """Decoded rows along a path in latent space from ``a`` to ``b``.
 
         Parameters
@@ -401,22 +413,13 @@ class TabularVAE(TransformerMixin, BaseEstimator):
             Decoded rows (deterministic): row i is at ``t = i / (n_steps - 1)``.
         """
         check_is_fitted(self)
-        n_steps = check_n(n_steps, "n_steps")
-        if n_steps < 2:
-            raise ValueError(f"n_steps must be at least 2, got {n_steps}.")
-        if method not in ("slerp", "linear"):
-            raise ValueError(f"method must be 'slerp' or 'linear', got {method!r}.")
-        za, zb = self.transform(a).mean(0), self.transform(b).mean(0)
-        t = np.linspace(0.0, 1.0, n_steps)[:, None]
-        Z = slerp(za, zb, t) if method == "slerp" else (1 - t) * za + t * zb
-        Z[0], Z[-1] = za, zb  # exact endpoints, free of rounding in the mixing
+        t = path_positions(n_steps, method)
+        Z = latent_path(self.transform(a).mean(0), self.transform(b).mean(0), t, method)
         cond = None
         if self.conditional_columns_:  # each point takes the conditions of the nearer endpoint
             ca, cb = (self._cond_from_codes(self._encode_input(x)[1])[0] for x in (a, b))  # type: ignore[index]
             cond = np.where(t < 0.5, ca, cb)
         return decode(self, Z, cond, np.random.RandomState(0), temperature=0)
-
-    # ------------------------------------------------------------------ likelihood
 
     def score_samples(self, X: Any, *, n_importance_samples: int | None = None) -> np.ndarray:
         """Log-likelihood bound of each row; higher means more typical.
@@ -442,8 +445,9 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         cont, codes = self._encode_input(X)
         return self.likelihood_bounds(cont, codes, n_importance_samples=n_importance_samples)[1]
 
-    def likelihood_bounds(self, cont: np.ndarray, codes: np.ndarray, *,
-                          n_importance_samples: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def likelihood_bounds(
+        self, cont: np.ndarray, codes: np.ndarray, *, n_importance_samples: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per-dimension reconstruction NLL and each row's bound on log p(x), of encoded rows.
 
         ``cont`` and ``codes`` are :meth:`TableEncoder.transform`'s blocks (codes of
@@ -458,16 +462,13 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         """Mean ELBO of the rows of ``X``."""
         return float(np.mean(self.score_samples(X)))
 
-    # ------------------------------------------------------------------ state
-
     def get_state(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """The fitted model as a JSON-safe dict and a dict of tensors (see :meth:`from_state`)."""
         check_is_fitted(self)
         return fitted_state(self)
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], tensors: dict[str, torch.Tensor], *,
-                   device: str = "auto") -> "TabularVAE":
+    def from_state(cls, state: dict[str, Any], tensors: dict[str, torch.Tensor], *, device: str = "auto") -> TabularVAE:
         """A fitted model from :meth:`get_state`'s output, its network on ``device``."""
         model = cls(**parameters(state))
         restore_fitted(model, state, tensors, device)
@@ -481,7 +482,7 @@ class TabularVAE(TransformerMixin, BaseEstimator):
         """
         write_model_file(path, *self.get_state())
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True

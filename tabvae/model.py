@@ -18,6 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .heads import CategoricalParts, sample_categorical
+
 LOG_2PI = math.log(2 * math.pi)
 MIN_LOG_SIGMA = math.log(0.01)  # a floor on the Gaussian heads' std, as in TVAE
 
@@ -40,14 +42,30 @@ class VAEConfig:
     n_frequencies: int = 0
 
     @classmethod
-    def for_layout(cls, layout: Any, names: list[str], latent_dim: int, hidden_dims: tuple[int, ...],
-                   cond_columns: list[str], autoregressive: bool, n_frequencies: int) -> "VAEConfig":
+    def for_layout(
+        cls,
+        layout: Any,
+        names: list[str],
+        latent_dim: int,
+        hidden_dims: tuple[int, ...],
+        cond_columns: list[str],
+        autoregressive: bool,
+        n_frequencies: int,
+    ) -> VAEConfig:
         """The network for a table encoder's ``layout`` (columns ``names``, conditioned on ``cond_columns``)."""
         order = column_positions(layout, names) if autoregressive else ((), ())
         cond_cards = tuple(layout.cardinalities[layout.codes[c].start] for c in cond_columns)
-        return cls(layout.n_continuous, layout.cardinalities, latent_dim, tuple(hidden_dims), cond_cards,
-                   cont_positions=order[0], part_positions=order[1], value_gates=layout.value_gates,
-                   n_frequencies=n_frequencies)
+        return cls(
+            layout.n_continuous,
+            layout.cardinalities,
+            latent_dim,
+            tuple(hidden_dims),
+            cond_cards,
+            cont_positions=order[0],
+            part_positions=order[1],
+            value_gates=layout.value_gates,
+            n_frequencies=n_frequencies,
+        )
 
     @property
     def autoregressive(self) -> bool:
@@ -90,125 +108,6 @@ def mlp(d_in: int, hidden: tuple[int, ...], d_out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-PAD_WIDTH = 256  # padded logits per row below which parts of different sizes share one op
-
-
-def bucket_parts(cardinalities: tuple[int, ...]) -> list[list[int]]:
-    """Group parts (indices, ascending cardinality) that are cheap to pad to a common size.
-
-    A bucket grows while its padded width (parts x largest cardinality) stays
-    within twice its real width or ``PAD_WIDTH``, so many small columns share
-    one op and a 100,000-level column never pads its neighbours.
-    """
-    buckets: list[list[int]] = []
-    real = 0
-    for i in sorted(range(len(cardinalities)), key=lambda i: cardinalities[i]):
-        k = cardinalities[i]
-        if buckets and (len(buckets[-1]) + 1) * k <= max(2 * (real + k), PAD_WIDTH):
-            buckets[-1].append(i)
-            real += k
-        else:
-            buckets.append([i])
-            real = k
-    return buckets
-
-
-def sample_categorical(logits: torch.Tensor, generator, temperature: float = 1.0) -> torch.Tensor:
-    """Codes drawn from softmax(logits / temperature) along the last axis (Gumbel-max); 0: the mode."""
-    if temperature == 0:
-        return logits.argmax(-1)
-    u = torch.rand(logits.shape, generator=generator, device=logits.device).clamp_(1e-10, 1 - 1e-10)
-    return (logits / temperature - torch.log(-torch.log(u))).argmax(-1)
-
-
-# Largest (logits x parts) for which the training loss sums exp(logits) per part with one
-# dense matmul; above it the matmul costs more than padding (e.g. 200 parts of 256 codes).
-PER_PART_LSE_MAX = 65_536
-
-
-class CategoricalParts(nn.Module):
-    """Vectorised log-softmax / sampling over many categorical parts.
-
-    Parts are padded to the largest cardinality of their bucket (see
-    :func:`bucket_parts`) and stacked into one (B, parts, k) tensor, with
-    padding logits of -inf, so the cost is a few ops per bucket rather than per
-    column.  Training time is dominated by this per-op overhead at tabular
-    sizes.  The training loss of a table with few parts skips the padding
-    (see :meth:`nll`).
-    """
-
-    def __init__(self, cardinalities: tuple[int, ...]):
-        super().__init__()
-        self.cardinalities = tuple(cardinalities)
-        total = int(sum(cardinalities))
-        offsets = np.concatenate([[0], np.cumsum(cardinalities)[:-1]]).astype(np.int64)
-        self.register_buffer("offsets", torch.as_tensor(offsets), persistent=False)
-        self.per_part_lse = 0 < total * len(self.cardinalities) <= PER_PART_LSE_MAX
-        if self.per_part_lse:
-            part_of = np.repeat(np.arange(len(self.cardinalities)), self.cardinalities).astype(np.int64)
-            self.register_buffer("part_of", torch.as_tensor(part_of), persistent=False)  # each logit's part
-            # (logits, parts) 0/1: a matmul with it sums exp(logits) per part.
-            part_sum = np.eye(len(self.cardinalities), dtype=np.float32)[part_of]
-            self.register_buffer("part_sum", torch.as_tensor(part_sum), persistent=False)
-        self.buckets = bucket_parts(self.cardinalities)
-        order = [i for b in self.buckets for i in b]
-        # Position of each part in the concatenation of the buckets' outputs.
-        self.register_buffer("order", torch.as_tensor(np.argsort(order), dtype=torch.long), persistent=False)
-        for b, parts in enumerate(self.buckets):
-            k = max(self.cardinalities[i] for i in parts)
-            # Column ``total`` of the padded logits is the -inf pad.
-            idx = [offsets[i] + j if j < self.cardinalities[i] else total for i in parts for j in range(k)]
-            self.register_buffer(f"parts_{b}", torch.as_tensor(parts, dtype=torch.long), persistent=False)
-            self.register_buffer(f"logits_{b}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
-
-    def one_hot(self, codes: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
-        """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros."""
-        out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=dtype)
-        if codes.shape[1]:
-            valid = codes >= 0
-            out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.to(dtype))
-        return out
-
-    def _stacked(self, logits: torch.Tensor):
-        """Yield (parts, (B, parts, k) padded logits) per bucket."""
-        padded = F.pad(logits, (0, 1), value=-math.inf)
-        for b in range(len(self.buckets)):
-            parts, idx = getattr(self, f"parts_{b}"), getattr(self, f"logits_{b}")
-            # index_select: its backward is several times faster than fancy indexing's on CPU.
-            yield parts, padded.index_select(1, idx).view(logits.shape[0], len(parts), -1)
-
-    def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0.
-
-        With few parts (``per_part_lse``): a log-sum-exp per part without
-        padding, exp of the logits less their part's maximum summed per part by
-        one small matmul (on Adult, 0.65 ms against 1.03 ms forward and
-        backward).  Otherwise the padded log-softmax of each bucket.
-        """
-        if not self.buckets:
-            return logits.new_zeros(codes.shape)
-        target = codes.clamp_min(0)
-        if self.per_part_lse:
-            rows, parts = codes.shape
-            with torch.no_grad():  # any shift gives the same value; the part's max keeps exp() in range
-                shift = logits.new_full((rows, parts), -math.inf).scatter_reduce_(
-                    1, self.part_of.expand(rows, -1), logits, "amax", include_self=True)
-            summed = (logits - shift.index_select(1, self.part_of)).exp() @ self.part_sum.to(logits.dtype)
-            nll = summed.log() + shift - logits.gather(1, target + self.offsets)
-        else:
-            out = [-F.log_softmax(g, dim=-1).gather(-1, target[:, parts, None]).squeeze(-1)
-                   for parts, g in self._stacked(logits)]
-            nll = torch.cat(out, dim=1).index_select(1, self.order)
-        return torch.where(codes >= 0, nll, torch.zeros_like(nll))
-
-    def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:
-        """Draw codes from the softmax of each part (Gumbel-max trick)."""
-        if not self.buckets:
-            return torch.zeros((logits.shape[0], 0), dtype=torch.long, device=logits.device)
-        out = [sample_categorical(g, generator, temperature) for _, g in self._stacked(logits)]
-        return torch.cat(out, dim=1).index_select(1, self.order)
-
-
 class ColumnAutoregression(nn.Module):
     """Dependence between columns given z: a MADE network (Germain et al., 2015).
 
@@ -222,6 +121,11 @@ class ColumnAutoregression(nn.Module):
     order: hidden unit h has a degree d_h, sees inputs at positions <= d_h,
     and feeds outputs at positions > d_h.
     """
+
+    mask_in: torch.Tensor
+    mask_out: torch.Tensor
+    mask_periodic: torch.Tensor
+    frequencies: torch.Tensor
 
     def __init__(self, cfg: VAEConfig, hidden: int):
         super().__init__()
@@ -240,16 +144,20 @@ class ColumnAutoregression(nn.Module):
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
-        self.register_buffer("mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)),
-                             persistent=False)
-        self.register_buffer("mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)),
-                             persistent=False)
+        self.register_buffer(
+            "mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)), persistent=False
+        )
+        self.register_buffer(
+            "mask_out", as_t((degree[None, :] < positions[:, None]).astype(np.float32)), persistent=False
+        )
         if self.periodic is not None:  # a value's features sit at its column's position
             periodic = np.repeat(np.asarray(cfg.cont_positions), 2 * self.n_frequencies)
-            self.register_buffer("mask_periodic", as_t((periodic[None, :] <= degree[:, None]).astype(np.float32)),
-                                 persistent=False)
-            self.register_buffer("frequencies", as_t(2.0 ** np.arange(-1, self.n_frequencies - 1, dtype=np.float32)),
-                                 persistent=False)
+            self.register_buffer(
+                "mask_periodic", as_t((periodic[None, :] <= degree[:, None]).astype(np.float32)), persistent=False
+            )
+            self.register_buffer(
+                "frequencies", as_t(2.0 ** np.arange(-1, self.n_frequencies - 1, dtype=np.float32)), persistent=False
+            )
 
     def periodic_features(self, cont: torch.Tensor) -> torch.Tensor:
         """(B, C) values -> (B, C * 2F) sines and cosines at F frequencies, grouped by dimension.
@@ -277,6 +185,8 @@ class ColumnAutoregression(nn.Module):
 
 class VAE(nn.Module):
     """Encoder q(z|x), decoder p(x|z) with Gaussian and categorical heads."""
+
+    value_gates: torch.Tensor | None
 
     def __init__(self, cfg: VAEConfig):
         super().__init__()
@@ -321,7 +231,7 @@ class VAE(nn.Module):
         out = self.decoder(zc)
         if self.ar is not None:
             out = out + self.ar(x, zc)
-        return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous:]  # means, logits
+        return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous :]  # means, logits
 
     def sigma(self) -> torch.Tensor:
         return self.log_sigma.clamp_min(MIN_LOG_SIGMA).exp()
@@ -376,9 +286,9 @@ class VAE(nn.Module):
                     # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
                     x[:, u] = torch.where(codes[:, gates[u]] == 0, x[:, u], 0.0)
                 if w_per is not None:
-                    pre = pre + ar.periodic_features(x[:, u:u + 1]) @ w_per[:, u * width:(u + 1) * width].T
+                    pre = pre + ar.periodic_features(x[:, u : u + 1]) @ w_per[:, u * width : (u + 1) * width].T
             for j, part, k in parts:
-                code = sample_categorical(out[:, j:j + k], generator, temperature)
+                code = sample_categorical(out[:, j : j + k], generator, temperature)
                 codes[:, part] = code
                 x[rows, units[j] + code] = 1.0
             pre = pre + x[:, units] @ w_in[:, units].T
@@ -394,8 +304,7 @@ class VAE(nn.Module):
             units = np.flatnonzero(pos == level)
             index = {int(u): j for j, u in enumerate(units)}
             conts = [(j, int(u)) for j, u in enumerate(units) if u < n_cont]
-            parts = [(index[int(starts[p])], p, k) for p, k in enumerate(cards)
-                     if self.cfg.part_positions[p] == level]
+            parts = [(index[int(starts[p])], p, k) for p, k in enumerate(cards) if self.cfg.part_positions[p] == level]
             steps.append((torch.as_tensor(units, device=device), conts, parts))
         return steps
 
@@ -451,7 +360,7 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
     return torch.stack(recs), torch.stack(log_ws), kl_divergence(mu, logvar)
 
 
-def init_weights(model: nn.Module, generator: torch.Generator) -> None:
+def init_weights(model: VAE, generator: torch.Generator) -> None:
     """Initialise every Linear from ``generator`` (PyTorch's default scheme), never the global RNG."""
     for m in model.modules():
         if isinstance(m, nn.Linear) and m.weight.numel():  # a table of constants has 0 inputs
@@ -461,7 +370,7 @@ def init_weights(model: nn.Module, generator: torch.Generator) -> None:
                 nn.init.uniform_(m.bias, -bound, bound, generator=generator)
     with torch.no_grad():
         model.log_sigma.zero_()
-        if getattr(model, "ar", None) is not None:
+        if model.ar is not None:
             model.ar.out.weight.zero_()  # training starts from the factorized decoder
 
 
@@ -470,7 +379,7 @@ def build_vae(cfg: VAEConfig, device: torch.device, generator: torch.Generator) 
     with torch.device("meta"):
         model = VAE(cfg)
     # Module.to_empty, but with torch.empty: empty_like of a meta tensor goes through torch._refs,
-    # whose first use imports sympy (about 0.3 s).
+    # whose first use imports sympy.
     model = model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device=device))
     model.parts = CategoricalParts(cfg.cardinalities).to(device)  # buffers are not parameters
     model.cond_parts = CategoricalParts(cfg.cond_cardinalities).to(device)

@@ -30,8 +30,16 @@ class GaussianMixturePrior:
     active: np.ndarray  # (L,) bool: the dimensions the mixture models
 
     @classmethod
-    def fit(cls, mu: np.ndarray, std: np.ndarray, n_components: int, random_state: int,
-            max_rows: int = 10_000, tol: float = 1e-3, covariance_type: str = "full") -> "GaussianMixturePrior":
+    def fit(
+        cls,
+        mu: np.ndarray,
+        std: np.ndarray,
+        n_components: int,
+        random_state: int,
+        max_rows: int = 10_000,
+        tol: float = 1e-3,
+        covariance_type: str = "full",
+    ) -> GaussianMixturePrior:
         """Fit to two draws z ~ q(z|x) per row from posterior means ``mu`` and stds ``std`` (N, L).
 
         ``covariance_type="diag"`` fits diagonal covariances (stored as diagonal Cholesky factors).
@@ -52,8 +60,14 @@ class GaussianMixturePrior:
             z = z[rng.choice(len(z), max_rows, replace=False)]
         k = int(min(n_components, max(1, len(z) // 50)))
         # EM's tolerance is scikit-learn's default (docs/decisions/gmm-prior.md).
-        gm = GaussianMixture(k, covariance_type=covariance_type, reg_covar=1e-4, max_iter=100, tol=tol,
-                             random_state=rng.randint(2**31 - 1))
+        gm = GaussianMixture(
+            k,
+            covariance_type=covariance_type,
+            reg_covar=1e-4,
+            max_iter=100,
+            tol=tol,
+            random_state=rng.randint(2**31 - 1),
+        )
         # EM on a few thousand small (A x A) problems: BLAS threads only add
         # synchronisation (several times slower with 2 threads than with 1 here).
         with threadpool_limits(1):
@@ -70,13 +84,18 @@ class GaussianMixturePrior:
         return z
 
     def to_dict(self) -> dict:
-        return {"weights": self.weights.tolist(), "means": self.means.tolist(), "chol": self.chol.tolist(),
-                "active": self.active.tolist()}
+        return {
+            "weights": self.weights.tolist(),
+            "means": self.means.tolist(),
+            "chol": self.chol.tolist(),
+            "active": self.active.tolist(),
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GaussianMixturePrior":
+    def from_dict(cls, d: dict) -> GaussianMixturePrior:
         means = np.asarray(d["means"], float)
         active = np.asarray(d["active"], bool)
         k, a = len(d["weights"]), int(active.sum())
-        return cls(np.asarray(d["weights"], float), means.reshape(k, a),
-                   np.asarray(d["chol"], float).reshape(k, a, a), active)
+        return cls(
+            np.asarray(d["weights"], float), means.reshape(k, a), np.asarray(d["chol"], float).reshape(k, a, a), active
+        )

@@ -14,7 +14,8 @@ The functions here read only the fitted estimator's public attributes
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,8 +48,9 @@ def check_conditional_columns(columns: object, schema: Any) -> list[str]:
     cols = list(columns or [])  # type: ignore[call-overload]
     for c in cols:
         if c not in schema.names:
-            raise ValueError(f"conditional_columns names {c!r}, which is not a column of X; "
-                             f"columns are {schema.names}.")
+            raise ValueError(
+                f"conditional_columns names {c!r}, which is not a column of X; columns are {schema.names}."
+            )
         if schema[c].kind not in ("categorical", "boolean"):
             raise ValueError(
                 f"conditional_columns: {c!r} is {schema[c].kind}; only categorical and "
@@ -77,7 +79,7 @@ class ConditionTable:
         self.probs = np.asarray(probs, np.float64)
 
     @classmethod
-    def fit(cls, columns: list[str], codes: np.ndarray) -> "ConditionTable":
+    def fit(cls, columns: list[str], codes: np.ndarray) -> ConditionTable:
         """The table of the (n_rows, n_columns) training ``codes`` of ``columns``."""
         combos, counts = np.unique(codes, axis=0, return_counts=True)
         return cls(columns, combos, counts / counts.sum())
@@ -102,12 +104,13 @@ class ConditionTable:
         return {"columns": self.columns, "combos": self.combos.tolist(), "probs": self.probs.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ConditionTable":
+    def from_dict(cls, d: dict[str, Any]) -> ConditionTable:
         return cls(d["columns"], np.asarray(d["combos"], np.int64).reshape(-1, len(d["columns"])), d["probs"])
 
 
-def draw_conditions(vae: Any, n: int, rng: np.random.RandomState,
-                    fixed: dict[str, int] | None = None) -> np.ndarray | None:
+def draw_conditions(
+    vae: Any, n: int, rng: np.random.RandomState, fixed: dict[str, int] | None = None
+) -> np.ndarray | None:
     """Condition codes for ``n`` rows of a fitted model (None for an unconditional one)."""
     table = vae.condition_table_
     return None if table is None else table.draw(n, rng, fixed)
@@ -211,8 +214,14 @@ def satisfied(frame: pd.DataFrame, conditions: Conditions) -> np.ndarray:
 
 
 @torch.no_grad()
-def decode(vae: Any, z: np.ndarray, cond: np.ndarray | None, rng: np.random.RandomState,
-           generator: torch.Generator | None = None, temperature: float = 1.0) -> pd.DataFrame:
+def decode(
+    vae: Any,
+    z: np.ndarray,
+    cond: np.ndarray | None,
+    rng: np.random.RandomState,
+    generator: torch.Generator | None = None,
+    temperature: float = 1.0,
+) -> pd.DataFrame:
     """Rows decoded from latent codes ``z`` (temperature 0: the decoder's means and modes)."""
     vae.model_.eval()
     zt = torch.as_tensor(z, dtype=torch.float32, device=vae.device_)

@@ -9,8 +9,9 @@ order, time zone).  It is plain data, so it serialises to JSON for saving.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,12 +97,15 @@ class Schema:
         if isinstance(X, pd.DataFrame):
             missing, extra = column_difference(df.columns, names)
             if missing or extra:
-                raise ValueError(f"{what} columns do not match the columns seen in fit: missing {missing}, "
-                                 f"unexpected {extra}. Pass the same columns (any order).")
+                raise ValueError(
+                    f"{what} columns do not match the columns seen in fit: missing {missing}, "
+                    f"unexpected {extra}. Pass the same columns (any order)."
+                )
             return df[names]
         if df.shape[1] != len(names):
-            raise ValueError(f"{what} has {df.shape[1]} features, but TabularVAE is expecting "
-                             f"{len(names)} features as input.")
+            raise ValueError(
+                f"{what} has {df.shape[1]} features, but TabularVAE is expecting {len(names)} features as input."
+            )
         df.columns = names
         for spec in self.columns:
             if spec.kind in ("numeric", "integer"):
@@ -112,7 +116,7 @@ class Schema:
         return {"columns": [asdict(c) for c in self.columns]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Schema":
+    def from_dict(cls, d: dict) -> Schema:
         return cls([ColumnSpec(**c) for c in d["columns"]])
 
     def sdmetrics_metadata(self) -> dict:
@@ -156,7 +160,7 @@ def pandas_dtype(name: str):
     if name.startswith("arrow:"):
         import pyarrow as pa
 
-        return pd.ArrowDtype(pa.type_for_alias(name[len("arrow:"):]))
+        return pd.ArrowDtype(pa.type_for_alias(name[len("arrow:") :]))
     return pd.api.types.pandas_dtype(name)
 
 
@@ -195,10 +199,7 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         df = X
     elif isinstance(X, pd.Series):
-        raise TypeError(
-            f"{what} is a pandas Series; pass a DataFrame (use series.to_frame()) "
-            "or a 2-D array."
-        )
+        raise TypeError(f"{what} is a pandas Series; pass a DataFrame (use series.to_frame()) or a 2-D array.")
     elif _is_sparse(X):
         raise TypeError(
             f"{what} is a sparse matrix; sparse input is not supported. Convert it with "
@@ -216,9 +217,7 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
             raise ValueError(f"{what} holds complex numbers; Complex data not supported.")
         df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
     else:
-        raise TypeError(
-            f"{what} must be a pandas DataFrame or a 2-D array, got {type(X).__name__}."
-        )
+        raise TypeError(f"{what} must be a pandas DataFrame or a 2-D array, got {type(X).__name__}.")
     if df.shape[1] == 0:
         raise ValueError(
             f"{what} has 0 columns: 0 feature(s) (shape=({df.shape[0]}, 0)) while a minimum "
@@ -228,10 +227,7 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
         raise ValueError(f"{what} has 0 rows (0 sample(s)); at least 1 row is required.")
     dupes = df.columns[df.columns.duplicated()].unique().tolist()
     if dupes:
-        raise ValueError(
-            f"{what} has duplicate column names {dupes}; rename them so every "
-            "column name is unique."
-        )
+        raise ValueError(f"{what} has duplicate column names {dupes}; rename them so every column name is unique.")
     bad = [c for c in df.columns if not isinstance(c, str)]
     if bad:
         raise TypeError(
@@ -275,12 +271,12 @@ def _check_values(name: str, s: pd.Series) -> None:
             )
         if any(issubclass(k, complex) for k in kinds):
             raise ValueError(f"Column {name!r} holds complex numbers; Complex data not supported.")
-        if any(issubclass(k, float) for k in kinds) and np.isinf(
-            pd.to_numeric(sample[[isinstance(v, float) for v in sample]], errors="coerce")
-        ).any():
+        if (
+            any(issubclass(k, float) for k in kinds)
+            and np.isinf(pd.to_numeric(sample[[isinstance(v, float) for v in sample]], errors="coerce")).any()
+        ):
             raise ValueError(
-                f"Column {name!r} contains infinite value(s); replace them with NaN or a "
-                "finite number before fitting."
+                f"Column {name!r} contains infinite value(s); replace them with NaN or a finite number before fitting."
             )
 
 
@@ -338,14 +334,12 @@ def _check_names(df: pd.DataFrame, names, param: str) -> set:
     if names is None:
         return set()
     if isinstance(names, str):
-        raise TypeError(f"{param} must be a list of column names, got the string {names!r}; "
-                        f"use [{names!r}].")
+        raise TypeError(f"{param} must be a list of column names, got the string {names!r}; use [{names!r}].")
     names = list(names)
     unknown = [n for n in names if n not in df.columns]
     if unknown:
         raise ValueError(
-            f"{param} names columns that are not in the data: {unknown}. "
-            f"Available columns: {list(df.columns)}."
+            f"{param} names columns that are not in the data: {unknown}. Available columns: {list(df.columns)}."
         )
     return set(names)
 

@@ -58,9 +58,10 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.device_ = dev = resolve_device(device)
     vae.encoder_ = TableEncoder.from_state(state["encoder"])
     vae.schema_ = vae.encoder_.schema
-    net = VAEConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["network"].items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in state["network"].items()}
+    net = VAEConfig(**fields)
     vae.model_ = build_vae(net, dev, torch.Generator(device=dev).manual_seed(0))
-    vae.model_.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    vae.model_.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     vae.model_.eval()
     vae.prior_ = None if state["prior"] is None else GaussianMixturePrior.from_dict(state["prior"])
     vae.history_ = state["history"]
@@ -74,8 +75,9 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
         setattr(vae, name, value)
     r = state["sample_rng"]
     vae.sample_rng_ = np.random.RandomState()
-    vae.sample_rng_.set_state(("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32),
-                               r["pos"], r["has_gauss"], r["cached"]))
+    vae.sample_rng_.set_state(
+        ("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32), r["pos"], r["has_gauss"], r["cached"])
+    )
 
 
 def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, Any] | None:
@@ -89,5 +91,5 @@ def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, A
 def _config_from_state(state: dict[str, Any] | None) -> TrainingConfig | dict[str, Any] | None:
     if state is None:
         return None
-    fields = {k: tuple(v) if k == "hidden_dims" else v for k, v in state["fields"].items()}
+    fields: dict[str, Any] = {k: tuple(v) if k == "hidden_dims" else v for k, v in state["fields"].items()}
     return TrainingConfig(**fields) if state["kind"] == "TrainingConfig" else fields

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch.optim.adam import adam
 
+from .config import TrainingConfig
 from .model import VAE, elbo
 
 
@@ -67,6 +69,32 @@ class TrainConfig:
     ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
     tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
 
+    @classmethod
+    def resolved(
+        cls,
+        cfg: TrainingConfig,
+        epochs: int,
+        batch_size: int,
+        kl_weight: float,
+        kl_warmup_share: float,
+        early_stopping: bool,
+        verbose: bool,
+    ) -> TrainConfig:
+        """The run's settings from a model's config and its resolved epochs and KL settings."""
+        return cls(
+            epochs,
+            batch_size,
+            cfg.learning_rate,
+            cfg.weight_decay,
+            kl_weight,
+            kl_warmup=round(kl_warmup_share * epochs),
+            ema_decay=float(cfg.ema_decay),
+            n_iter_no_change=cfg.n_iter_no_change if early_stopping else None,
+            verbose=verbose,
+            precision=cfg.precision,
+            compile=bool(cfg.compile),
+        )
+
 
 class Data:
     """The encoded table resident on the device; batches are drawn by index."""
@@ -87,23 +115,29 @@ class Data:
         """(cont, codes, cond) of ``n_batches`` consecutive slices of the rows in ``order``.
 
         The slices are those of ``order.tensor_split(n_batches)``.  Rows are
-        gathered ``per_gather`` batches at a time, then sliced as views:
-        gathering every batch by index cost about 2 % of a training step on
-        CPU, and gathering the whole epoch at once would copy the whole table.
+        gathered ``per_gather`` batches at a time, then sliced as views, which
+        costs less than gathering every batch by index and, unlike gathering
+        the whole epoch at once, does not copy the whole table.
         """
         q, r = divmod(len(order), n_batches)
         sizes = [q + 1] * r + [q] * (n_batches - r)
         start = 0
         for g in range(0, n_batches, per_gather):
-            group = sizes[g:g + per_gather]
-            cont, codes, cond = self.batch(order[start:start + sum(group)])
+            group = sizes[g : g + per_gather]
+            cont, codes, cond = self.batch(order[start : start + sum(group)])
             start += sum(group)
             conds = [None] * len(group) if cond is None else cond.split(group)
             yield from zip(cont.split(group), codes.split(group), conds)
 
 
-def split_rows(cont: np.ndarray, codes: np.ndarray, cond: np.ndarray | None, device: torch.device,
-               rng: np.random.RandomState, validation_fraction: float | None) -> tuple[Data, Data | None]:
+def split_rows(
+    cont: np.ndarray,
+    codes: np.ndarray,
+    cond: np.ndarray | None,
+    device: torch.device,
+    rng: np.random.RandomState,
+    validation_fraction: float | None,
+) -> tuple[Data, Data | None]:
     """The training rows and, with a ``validation_fraction`` (early stopping), the held-out rows."""
     if validation_fraction is None:  # no split: no fancy-indexed copies of the whole encoded table
         return Data(cont, codes, device, cond), None
@@ -116,13 +150,15 @@ def split_rows(cont: np.ndarray, codes: np.ndarray, cond: np.ndarray | None, dev
         )
     perm = rng.permutation(n)
     pick = lambda a, i: None if a is None else a[i]  # noqa: E731
-    train_rows, val_rows = (Data(cont[i], codes[i], device, pick(cond, i))
-                            for i in (np.sort(perm[n_val:]), np.sort(perm[:n_val])))
+    train_rows, val_rows = (
+        Data(cont[i], codes[i], device, pick(cond, i)) for i in (np.sort(perm[n_val:]), np.sort(perm[:n_val]))
+    )
     return train_rows, val_rows
 
 
-def run_epoch(objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator,
-              after_step=None):
+def run_epoch(
+    objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator, after_step=None
+):
     """One pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.
 
     ``after_step`` (e.g. the weight average's update) is called after every optimiser step.
@@ -168,8 +204,8 @@ class WeightAverage:
     def __init__(self, model: VAE, decay: float):
         self.model = copy.deepcopy(model)
         self.decay, self.steps = decay, 0
-        self._live = list(model.parameters())
-        self._averaged = list(self.model.parameters())
+        self._live: list[torch.Tensor] = list(model.parameters())
+        self._averaged: list[torch.Tensor] = list(self.model.parameters())
 
     @torch.no_grad()
     def update(self) -> None:
@@ -189,17 +225,17 @@ def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int 
     return float(total) / len(data)
 
 
-# torch.optim.Adam's defaults, which the fitted models were measured with.
-ADAM_CONSTANTS = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "amsgrad": False, "maximize": False}
+# torch.optim.Adam's defaults (docs/decisions/optimizer.md).
+ADAM_CONSTANTS: dict[str, Any] = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "amsgrad": False, "maximize": False}
 
 
 class Adam:
     """Adam with PyTorch's own update (``torch.optim.adam.adam``), fused where supported.
 
     The same computation as ``torch.optim.Adam(fused=True)`` (a test checks the
-    weights are identical), without ``torch.optim.Optimizer``: constructing
-    one imports ``torch._dynamo``, 1.1-1.2 s once per process on the benchmark
-    CPU, about 7 % of a default fit of Adult.  The fused kernel (torch >= 2.4 on CPU)
+    weights are identical), without ``torch.optim.Optimizer``, whose construction
+    imports ``torch._dynamo`` (seconds, once per process;
+    ``docs/decisions/optimizer.md``).  The fused kernel (torch >= 2.4 on CPU)
     does the update in one pass; elsewhere the multi-tensor version is used.
     """
 
@@ -222,17 +258,37 @@ class Adam:
     def step(self) -> None:
         live = [i for i, p in enumerate(self.params) if p.grad is not None]
         pick = lambda xs: [xs[i] for i in live]  # noqa: E731
-        adam(pick(self.params), [self.params[i].grad for i in live], pick(self.exp_avgs), pick(self.exp_avg_sqs),
-             [], pick(self.steps), foreach=not self.fused, fused=self.fused, lr=self.lr,
-             weight_decay=self.weight_decay, **ADAM_CONSTANTS)
+        adam(
+            pick(self.params),
+            [self.params[i].grad for i in live],
+            pick(self.exp_avgs),
+            pick(self.exp_avg_sqs),
+            [],
+            pick(self.steps),
+            foreach=not self.fused,
+            fused=self.fused,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            **ADAM_CONSTANTS,
+        )
 
 
 def _fused_adam_works(device: torch.device) -> bool:
     """Whether this torch has a fused Adam kernel for float32 tensors on ``device`` (tried on one)."""
     p, g = torch.zeros(1, device=device), torch.zeros(1, device=device)
     try:
-        adam([p], [g], [torch.zeros_like(p)], [torch.zeros_like(p)], [], [torch.zeros((), device=device)],
-             fused=True, lr=1e-3, weight_decay=0.0, **ADAM_CONSTANTS)
+        adam(
+            [p],
+            [g],
+            [torch.zeros_like(p)],
+            [torch.zeros_like(p)],
+            [],
+            [torch.zeros((), device=device)],
+            fused=True,
+            lr=1e-3,
+            weight_decay=0.0,
+            **ADAM_CONSTANTS,
+        )
     except (RuntimeError, TypeError, ValueError):  # older torch, or a device without the kernel
         return False
     return True
@@ -249,7 +305,7 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     average of the iterates, not the last iterate.
     """
     optimizer = Adam(model.parameters(), cfg.learning_rate, cfg.weight_decay)
-    objective = NegativeELBO(model)
+    objective: Any = NegativeELBO(model)
     if _world()[1] > 1:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -257,7 +313,7 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
         objective = DistributedDataParallel(objective, device_ids=device_ids)
     if cfg.compile:
         objective = torch.compile(objective)
-    history = {"loss": [], "reconstruction": [], "kl": []}
+    history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
     averaged = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None

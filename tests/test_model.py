@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tabvae.model import PAD_WIDTH, PER_PART_LSE_MAX, CategoricalParts, bucket_parts
+from tabvae.heads import PAD_WIDTH, PER_PART_LSE_MAX, CategoricalParts, bucket_parts
 
 
 # The last case has more (logits x parts) than PER_PART_LSE_MAX: the padded path.

@@ -23,6 +23,6 @@ def load_adult() -> pd.DataFrame:
     -------
     DataFrame
     """
-    path = resources.files(__package__).joinpath("data", "adult.csv.gz")
+    path = resources.files(__package__).joinpath("data").joinpath("adult.csv.gz")
     with path.open("rb") as f:
         return pd.read_csv(f, compression="gzip")

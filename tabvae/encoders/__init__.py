@@ -8,6 +8,12 @@ from .numeric import NumericEncoder
 from .table import Layout, TableEncoder, make_encoder
 
 __all__ = [
-    "ColumnEncoder", "CategoricalEncoder", "ConstantEncoder", "DatetimeEncoder",
-    "NumericEncoder", "Layout", "TableEncoder", "make_encoder",
+    "ColumnEncoder",
+    "CategoricalEncoder",
+    "ConstantEncoder",
+    "DatetimeEncoder",
+    "NumericEncoder",
+    "Layout",
+    "TableEncoder",
+    "make_encoder",
 ]

@@ -33,11 +33,12 @@ class ColumnEncoder:
     n_continuous: int = 0
     cardinalities: tuple[int, ...] = ()
     value_gated: bool = False
+    has_missing_: bool  # set by ``fit`` where a column can be missing
 
     def __init__(self, spec: ColumnSpec):
         self.spec = spec
 
-    def fit(self, column: pd.Series) -> "ColumnEncoder":
+    def fit(self, column: pd.Series) -> ColumnEncoder:
         raise NotImplementedError
 
     def transform(self, column: pd.Series, extrapolate: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -47,9 +48,7 @@ class ColumnEncoder:
         """log |d(encoding)/d(value)| per row: 0 for columns with no continuous part."""
         return np.zeros(len(column))
 
-    def inverse_transform(
-        self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState
-    ) -> pd.Series:
+    def inverse_transform(self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState) -> pd.Series:
         raise NotImplementedError
 
     def code_of(self, value: object) -> int:
@@ -59,12 +58,11 @@ class ColumnEncoder:
     def get_state(self) -> dict:
         raise NotImplementedError
 
-    def set_state(self, state: dict) -> "ColumnEncoder":
+    def set_state(self, state: dict) -> ColumnEncoder:
         raise NotImplementedError
 
     def _empty(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return (np.zeros((n, self.n_continuous)),
-                np.zeros((n, len(self.cardinalities)), np.int64))
+        return (np.zeros((n, self.n_continuous)), np.zeros((n, len(self.cardinalities)), np.int64))
 
 
 def is_missing(column: pd.Series) -> np.ndarray:

@@ -35,7 +35,7 @@ class CategoricalEncoder(ColumnEncoder):
         super().__init__(spec)
         self.max_categories = max_categories
 
-    def fit(self, column: pd.Series) -> "CategoricalEncoder":
+    def fit(self, column: pd.Series) -> CategoricalEncoder:
         counts = level_counts(column)
         has_missing = bool(is_missing(column).any())
         budget = max(1, self.max_categories - int(has_missing))
@@ -76,7 +76,7 @@ class CategoricalEncoder(ColumnEncoder):
         codes = codes[:, 0]
         table = np.empty(len(self.levels_) + 2, dtype=object)
         table[: len(self.levels_)] = self.levels_
-        table[len(self.levels_):] = np.nan
+        table[len(self.levels_) :] = np.nan
         values = table[np.clip(codes, 0, len(self.levels_))]
         values[codes >= len(self.levels_)] = np.nan
         if self.other_code_ is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..schema import python_scalar
@@ -12,7 +11,7 @@ from .base import ColumnEncoder, is_missing
 class ConstantEncoder(ColumnEncoder):
     """A column holding a single value everywhere, or missing everywhere."""
 
-    def fit(self, column: pd.Series) -> "ConstantEncoder":
+    def fit(self, column: pd.Series) -> ConstantEncoder:
         present = column[~is_missing(column)]
         value = present.iloc[0] if len(present) else None
         self.value_ = python_scalar(value)

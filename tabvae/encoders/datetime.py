@@ -26,7 +26,7 @@ class DatetimeEncoder(ColumnEncoder):
         super().__init__(spec)
         self.clip = clip
 
-    def fit(self, column: pd.Series) -> "DatetimeEncoder":
+    def fit(self, column: pd.Series) -> DatetimeEncoder:
         ns = _to_ns(column)
         present = ns[~is_missing(column)]
         self.resolution_ns_ = next(r for r in _RESOLUTIONS_NS if np.all(present % r == 0))
@@ -68,8 +68,7 @@ class DatetimeEncoder(ColumnEncoder):
         return values.astype(dtype).rename(self.spec.name)
 
     def get_state(self):
-        return {"clip": self.clip, "resolution_ns": self.resolution_ns_,
-                "numeric": self._numeric.get_state()}
+        return {"clip": self.clip, "resolution_ns": self.resolution_ns_, "numeric": self._numeric.get_state()}
 
     def set_state(self, state):
         self.clip = state["clip"]

@@ -1,25 +1,18 @@
 """Numeric and integer columns: a quantile-to-normal transform.
 
-Why quantiles rather than TVAE's mode-specific normalisation (a Bayesian
-Gaussian mixture per column)?  Speed, with no loss of fidelity in what we
-measured (benchmarks/README.md): preprocessing Adult takes 0.06 s here against
-10.16 s for TVAE's mixture-based transformer, and tabvae's Column Shapes beat
-TVAE's on all six shared tables (a comparison of whole systems, not of the two
-encodings alone).  The map also has properties that matter for the model:
+The quantile map is used rather than a Gaussian mixture per column (TVAE's
+mode-specific normalisation) for its speed (``docs/decisions/quantile-map.md``),
+and it has properties that matter for the model:
 
 * multi-modal and heavy-tailed columns become one standard-normal dimension
   that a single Gaussian decoder head models well;
 * a dominant spike is a state of its own: when the most frequent value holds
-  at least ``SPIKE_SHARE`` (90 %) of the rows (the 92 % zeros of
-  ``capital-gain``, the 99 % of hours without snow in beijing_pm25's ``Is``),
+  at least ``SPIKE_SHARE`` (90 %) of the rows (e.g. the zeros of an amount),
   a small categorical part says "spike or not" and the quantile map covers
-  the other values.  Inside one Gaussian dimension such a spike pulls the
-  decoder's standard deviation down and the rare other values were
-  sometimes never sampled; as a state they get a probability of their own.
-  It kept beijing_pm25's rare snow hours in every seed and narrowed
-  Adult's train-on-synthetic gap; a 10 % threshold, which also split
-  moderate spikes, cost default_credit 0.06 in pair trends (ablation in
-  benchmarks/README.md);
+  the other values.  Inside one Gaussian dimension such a spike would pull the
+  decoder's standard deviation down and leave the rare other values
+  unsampled; as a state they get a probability of their own
+  (``docs/decisions/quantile-map.md``);
 * smaller spikes map to one z-interval and come back exactly, because the
   inverse map is flat over it;
 * the inverse map is bounded by the observed minimum and maximum, so output
@@ -31,12 +24,10 @@ instead: one categorical part over its values (a code for each value seen
 are drawn from their training frequencies), no Gaussian dimension.
 Discrete means at most ``discrete_levels`` distinct values, each seen
 ``DISCRETE_MIN_COUNT`` times on average, that fill less than
-``DISCRETE_MAX_FILL`` of the grid their smallest gap spans.  Adult's
-``capital-gain`` is the case that asked for it: 0, then amounts such as
-15,024, 7,688 and 7,298, 0.2 % of its grid.  Through the quantile map the
-Gaussian noise blurred the exact amounts a downstream model splits on; as
-codes they come back exactly (benchmarks/README.md, "Discrete numeric
-columns").  Dense grids (``age``, ``hours-per-week``, an hour of the day) stay
+``DISCRETE_MAX_FILL`` of the grid their smallest gap spans, such as amounts
+of 0, 7,298, 7,688 and 15,024.  Through the quantile map Gaussian noise would
+blur the exact amounts a downstream model splits on; as codes they come back
+exactly (``docs/decisions/sparse-grid-codes.md``).  Dense grids (``age``, ``hours-per-week``, an hour of the day) stay
 on the map: there, neighbouring values are alike, which codes would forget
 (reconstructions and embeddings keep the order).
 
@@ -57,9 +48,9 @@ from .base import ColumnEncoder, code_missing, missing_rows
 N_QUANTILES = 1000
 _EPS = 1e-7  # keeps the extreme quantiles at a finite z of about +-5.2
 SNAP_LEVELS = 50  # columns with this few distinct values snap to observed values
-SPIKE_SHARE = 0.9  # a value this frequent gets a categorical state of its own (None: never)
+SPIKE_SHARE = 0.9  # a value this frequent gets a categorical state of its own
 DISCRETE_MIN_COUNT = 10  # a discrete column's values are each seen this often on average,
-# and a value seen this often has a code of its own (25 or 50: Adult's gap 0.020, 0.029 against 0.012)
+# and a value seen this often has a code of its own
 DISCRETE_MAX_FILL = 0.25  # ... and fill less than this share of the grid of their smallest gap
 
 
@@ -95,7 +86,7 @@ class NumericEncoder(ColumnEncoder):
         self.clip = clip
         self.discrete_levels = discrete_levels
 
-    def fit(self, column: pd.Series) -> "NumericEncoder":
+    def fit(self, column: pd.Series) -> NumericEncoder:
         x = _as_float(column)
         x = x[~np.isnan(x)]
         self.discrete_ = _is_discrete(x, self.discrete_levels)
@@ -168,6 +159,7 @@ class NumericEncoder(ColumnEncoder):
         linearly past the extreme z (so "far outside" stays far, for scoring)."""
         x = _as_float(column)
         if self.discrete_:  # an unseen value takes its nearest value's code (log_jacobian prices it)
+            assert self.levels_ is not None  # a discrete column keeps its values
             codes = self._level_code[_nearest(np.nan_to_num(x), self.levels_)]
             return np.zeros((len(x), 0)), code_missing(codes, np.isnan(x), self.missing_code_)[:, None]
         state = self._state(x)
@@ -240,6 +232,7 @@ class NumericEncoder(ColumnEncoder):
             return np.where(missing, 0.0, self._unseen_penalty(x))
         u = np.clip(self._cdf(x), _EPS, 1 - _EPS)
         if self.level_probs_ is not None:
+            assert self.levels_ is not None  # level shares are kept with the levels
             idx = np.clip(np.searchsorted(self.levels_, x), 0, len(self.levels_) - 1)
             seen = self.levels_[idx] == x
             n = 1 / self.level_probs_.min() if len(self.level_probs_) else 1.0
@@ -258,6 +251,7 @@ class NumericEncoder(ColumnEncoder):
     def _unseen_penalty(self, x: np.ndarray) -> np.ndarray:
         """log P(value | its code): 0 for a frequent value, its share of "other" for a rare one,
         and for an unseen one log P(seen once) - log P(the code it took), plus the tail beyond the range."""
+        assert self.levels_ is not None and self.level_probs_ is not None  # a discrete column keeps its values
         idx = _nearest(np.nan_to_num(x), self.levels_)
         seen = self.levels_[idx] == x
         code_p = self._code_probs[self._level_code[idx]]
@@ -331,7 +325,7 @@ def _is_discrete(x: np.ndarray, max_levels: int) -> bool:
 def _spike(x: np.ndarray) -> float | None:
     """The most frequent of the (non-missing) values ``x`` if it holds ``SPIKE_SHARE`` of them
     and at least two other values remain for the quantile map, else None."""
-    if SPIKE_SHARE is None or len(x) == 0:
+    if len(x) == 0:
         return None
     values, counts = np.unique(x, return_counts=True)
     top = int(np.argmax(counts))

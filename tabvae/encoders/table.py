@@ -36,8 +36,9 @@ class Layout:
         return sum(s.stop > s.start for s in self.continuous.values())
 
 
-def make_encoder(spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True,
-                 discrete_levels: int = 0) -> ColumnEncoder:
+def make_encoder(
+    spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True, discrete_levels: int = 0
+) -> ColumnEncoder:
     """The encoder for one column kind."""
     if spec.kind in ("numeric", "integer"):
         return NumericEncoder(spec, clip=clip, discrete_levels=discrete_levels)
@@ -65,17 +66,19 @@ class TableEncoder:
         repeated values are modelled as codes (see :class:`NumericEncoder`).
     """
 
-    def __init__(self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True,
-                 discrete_levels: int = 0):
+    def __init__(
+        self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True, discrete_levels: int = 0
+    ):
         self.schema = schema
         self.max_categories = max_categories
         self.clip = clip
         self.discrete_levels = discrete_levels
 
-    def fit(self, df: pd.DataFrame) -> "TableEncoder":
+    def fit(self, df: pd.DataFrame) -> TableEncoder:
         self.encoders_ = {
-            spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip,
-                                    discrete_levels=self.discrete_levels).fit(df[spec.name])
+            spec.name: make_encoder(
+                spec, max_categories=self.max_categories, clip=self.clip, discrete_levels=self.discrete_levels
+            ).fit(df[spec.name])
             for spec in self.schema
         }
         self.layout_ = self._layout()
@@ -86,7 +89,11 @@ class TableEncoder:
         return self.encoders_[name]
 
     def _layout(self) -> Layout:
-        cont, codes, cards, gates, i, j = {}, {}, [], [], 0, 0
+        cont: dict[str, slice] = {}
+        codes: dict[str, slice] = {}
+        cards: list[int] = []
+        gates: list[int] = []
+        i = j = 0
         for name, enc in self.encoders_.items():
             cont[name] = slice(i, i + enc.n_continuous)
             codes[name] = slice(j, j + len(enc.cardinalities))
@@ -115,8 +122,11 @@ class TableEncoder:
         """:meth:`transform`, refusing what fit gave no probability (a ValueError naming the columns):
         missing values in a number or datetime column that had none, and category levels never seen."""
         for spec in self.schema:
-            if spec.kind in ("numeric", "integer", "datetime") \
-                    and not self.encoders_[spec.name].has_missing_ and df[spec.name].isna().any():
+            if (
+                spec.kind in ("numeric", "integer", "datetime")
+                and not self.encoders_[spec.name].has_missing_
+                and df[spec.name].isna().any()
+            ):
                 raise ValueError(
                     f"{what} has missing values in column {spec.name!r}, which had none in fit, so the "
                     "model gives them no probability. Impute them, or refit on data with missing values there."
@@ -129,14 +139,17 @@ class TableEncoder:
                 rows = unknown[:, sl].any(axis=1)
                 if rows.any():
                     report[name] = df.loc[rows, name].drop_duplicates().head(5).tolist()
-            raise ValueError(f"{what} holds category values never seen in fit: {report}. "
-                             "Map them to known levels or refit on data that includes them.")
+            raise ValueError(
+                f"{what} holds category values never seen in fit: {report}. "
+                "Map them to known levels or refit on data that includes them."
+            )
         return cont, codes
 
     def log_jacobian(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per-cell log |dz/dx| (see :meth:`NumericEncoder.log_jacobian`); 0 for categories."""
-        return pd.DataFrame({name: self.encoders_[name].log_jacobian(df[name]) for name in self.schema.names},
-                            index=df.index)
+        return pd.DataFrame(
+            {name: self.encoders_[name].log_jacobian(df[name]) for name in self.schema.names}, index=df.index
+        )
 
     def inverse_transform(self, continuous: np.ndarray, codes: np.ndarray, rng: np.random.RandomState) -> pd.DataFrame:
         """Decode blocks back to a DataFrame with the original columns and dtypes."""
@@ -159,10 +172,11 @@ class TableEncoder:
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "TableEncoder":
+    def from_state(cls, state: dict) -> TableEncoder:
         schema = Schema.from_dict(state["schema"])
-        self = cls(schema, max_categories=state["max_categories"], clip=state["clip"],
-                   discrete_levels=state["discrete_levels"])
+        self = cls(
+            schema, max_categories=state["max_categories"], clip=state["clip"], discrete_levels=state["discrete_levels"]
+        )
         self.encoders_ = {
             spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).set_state(
                 state["encoders"][spec.name]
