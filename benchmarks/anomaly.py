@@ -9,7 +9,7 @@ repository (override the folder with the ``TABVAE_DATA`` environment variable);
 feature columns ``x0..x{d-1}`` and ``label`` (1 = anomaly).
 
 Detectors (each gives an *anomaly score*, higher = more anomalous)
-    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template ``TabularVAE(kl_weight=1.0, prior="standard", decoder="factorized", hidden_dims=(128, 128))``);
+    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template ``TabularVAE(**DEFAULT_TEMPLATE)``: ``kl_weight=1.0``, ``config={"prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128), ...}``);
                     score = ``-score_samples`` (negative ELBO).
     tabvae_iw16     variant, clearly not the default: the *same fitted model* scored
                     with the importance-weighted bound (``n_importance_samples=16``,

@@ -114,15 +114,15 @@ class TabVAEFactorizedGenerator(TabVAEGenerator):
     """tabvae with the factorized decoder and the settings it was tuned with (the defaults before the autoregressive decoder)."""
 
     name = "tabvae_factorized"
-    params = {"decoder": "factorized", "kl_weight": 0.5, "hidden_dims": (128, 128), "learning_rate": 1e-3,
-              "ema_decay": 0.0, "discrete_levels": 0}
+    params = {"kl_weight": 0.5, "config": {"decoder": "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
+                                           "ema_decay": 0.0, "discrete_levels": 0}}
 
 
 class TabVAEPeriodicGenerator(TabVAEGenerator):
     """tabvae with periodic features of numbers and KL weight 0.5 without warm-up (the earlier option)."""
 
     name = "tabvae_periodic"
-    params = {"numeric_frequencies": 6, "kl_weight": 0.5, "kl_warmup": 0.0}
+    params = {"kl_weight": 0.5, "config": {"numeric_frequencies": 6, "kl_warmup": 0.0}}
 
 
 class TabVAEPeriodicWarmupGenerator(TabVAEGenerator):
@@ -130,7 +130,7 @@ class TabVAEPeriodicWarmupGenerator(TabVAEGenerator):
     (what the defaults choose on tables of mostly numbers with 5,000 rows or more), on every table."""
 
     name = "tabvae_periodic_warmup"
-    params = {"numeric_frequencies": 6, "kl_weight": 0.6, "kl_warmup": 0.25}
+    params = {"kl_weight": 0.6, "config": {"numeric_frequencies": 6, "kl_warmup": 0.25}}
 
 
 class _SDVGenerator(Generator):

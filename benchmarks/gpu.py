@@ -18,7 +18,7 @@ Jobs, in the order they run (``--jobs`` picks a subset):
   compared in the record).
 * ``tvae``: SDV's ``TVAESynthesizer(enable_gpu=True)`` with its defaults (300 epochs,
   batch 500), fitted and seeded as in ``benchmarks.run``.
-* ``tabvae_bf16`` / ``tabvae_compile``: the ``precision="bf16"`` and ``compile=True`` options.
+* ``tabvae_bf16`` / ``tabvae_compile``: the ``config={"precision": "bf16"}`` and ``config={"compile": True}`` options.
 * ``tabvae_cpu``: the defaults on this machine's CPU with one torch thread (the CPU
   benchmark's protocol), to relate the GPU figures to the CPU ones.
 
@@ -43,8 +43,8 @@ from .run import DATASETS, _csv, load_dataset, machine_info, split
 
 JOBS = ["tabvae", "tabvae_rerun", "tvae", "tabvae_bf16", "tabvae_compile", "tabvae_cpu"]
 TABVAE_PARAMS = {
-    "tabvae": {}, "tabvae_rerun": {}, "tabvae_bf16": {"precision": "bf16"},
-    "tabvae_compile": {"compile": True}, "tabvae_cpu": {"device": "cpu"},
+    "tabvae": {}, "tabvae_rerun": {}, "tabvae_bf16": {"config": {"precision": "bf16"}},
+    "tabvae_compile": {"config": {"compile": True}}, "tabvae_cpu": {"device": "cpu"},
 }
 
 
