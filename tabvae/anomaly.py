@@ -83,7 +83,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     >>> df = load_adult().head(800)
     >>> det = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=3), contamination=0.05, random_state=0)
     >>> labels = det.fit_predict(df)
-    >>> sorted(set(labels))
+    >>> sorted(set(labels.tolist()))
     [-1, 1]
     >>> det.explain(df.head(2)).shape
     (2, 15)
