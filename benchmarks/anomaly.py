@@ -9,7 +9,9 @@ repository (override the folder with the ``TABVAE_DATA`` environment variable);
 feature columns ``x0..x{d-1}`` and ``label`` (1 = anomaly).
 
 Detectors (each gives an *anomaly score*, higher = more anomalous)
-    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template ``TabularVAE(**DEFAULT_TEMPLATE)``: ``kl_weight=1.0``, ``config={"prior": "standard", "decoder": "factorized", "hidden_dims": (128, 128), ...}``);
+    tabvae          ``TabularVAEAnomalyDetector(random_state=seed)`` (its default template
+                    ``TabularVAE(**DEFAULT_TEMPLATE)``: ``kl_weight=1.0``, ``config={"prior": "standard",
+                    "decoder": "factorized", "hidden_dims": (128, 128), ...}``);
                     score = ``-score_samples`` (negative ELBO).
     tabvae_iw16     variant, clearly not the default: the *same fitted model* scored
                     with the importance-weighted bound (``n_importance_samples=16``,
@@ -66,6 +68,7 @@ __all__ = ["main", "data_dir", "load_dataset"]
 
 # ----------------------------------------------------------------------------- data
 
+
 def data_dir() -> Path:
     env = os.environ.get("TABVAE_DATA")
     if env:
@@ -82,16 +85,18 @@ def load_dataset(name: str, max_rows: int | None, subsample_seed: int = 0):
         from sklearn.model_selection import train_test_split
 
         n_full, rate_full = len(df), y.mean()
-        idx, _ = train_test_split(np.arange(len(df)), train_size=max_rows, stratify=y,
-                                  random_state=subsample_seed)
+        idx, _ = train_test_split(np.arange(len(df)), train_size=max_rows, stratify=y, random_state=subsample_seed)
         idx = np.sort(idx)
         df, y = df.iloc[idx].reset_index(drop=True), y[idx]
-        note = (f"stratified subsample of {max_rows} of {n_full} rows (random_state={subsample_seed}, "
-                f"same subsample for every seed); anomaly rate {y.mean():.4f} (full: {rate_full:.4f})")
+        note = (
+            f"stratified subsample of {max_rows} of {n_full} rows (random_state={subsample_seed}, "
+            f"same subsample for every seed); anomaly rate {y.mean():.4f} (full: {rate_full:.4f})"
+        )
     return df, y, note
 
 
 # ----------------------------------------------------------------------------- detectors
+
 
 def _have_pyod() -> bool:
     try:
@@ -137,8 +142,9 @@ class TabVAEDet(_Det):
 
         # The detector's default template, plus any variant parameters.
         vae = TabularVAE(**{**DEFAULT_TEMPLATE, **self.vae_params})
-        self.det = TabularVAEAnomalyDetector(vae=vae, contamination="auto",
-                                             n_importance_samples=None, random_state=seed).fit(X)
+        self.det = TabularVAEAnomalyDetector(
+            vae=vae, contamination="auto", n_importance_samples=None, random_state=seed
+        ).fit(X)
         return self
 
     def anomaly(self, X, n_importance_samples=None):
@@ -150,8 +156,11 @@ class TabVAEDet(_Det):
 
     def info(self):
         v = self.det.vae_
-        return {"epochs_used": len(v.history_["loss"]), "offset": self.det.offset_,
-                "final_loss": float(v.history_["loss"][-1])}
+        return {
+            "epochs_used": len(v.history_["loss"]),
+            "offset": self.det.offset_,
+            "final_loss": float(v.history_["loss"][-1]),
+        }
 
 
 class IForestDet(_Det):
@@ -224,8 +233,13 @@ class PyODVAEDet(_Det):
 
 
 def make_detectors(names, tabvae_params=None):
-    table = {"tabvae": lambda: TabVAEDet(tabvae_params), "iforest": IForestDet, "lof": LOFDet,
-             "ecod": ECODDet, "pyod_vae": PyODVAEDet}
+    table = {
+        "tabvae": lambda: TabVAEDet(tabvae_params),
+        "iforest": IForestDet,
+        "lof": LOFDet,
+        "ecod": ECODDet,
+        "pyod_vae": PyODVAEDet,
+    }
     return {n: table[n]() for n in names}
 
 
@@ -247,28 +261,41 @@ def _metrics(y, score) -> dict:
     score = np.asarray(score, dtype=float)
     finite = np.isfinite(score)
     if not finite.all():  # keep the ranking: push non-finite to the ends
-        score = np.nan_to_num(score, nan=np.nanmax(score[finite]), posinf=np.finfo(float).max / 2,
-                              neginf=np.finfo(float).min / 2)
-    return {"roc_auc": float(roc_auc_score(y, score)), "ap": float(average_precision_score(y, score)),
-            "n_nonfinite": int((~finite).sum())}
+        score = np.nan_to_num(
+            score, nan=np.nanmax(score[finite]), posinf=np.finfo(float).max / 2, neginf=np.finfo(float).min / 2
+        )
+    return {
+        "roc_auc": float(roc_auc_score(y, score)),
+        "ap": float(average_precision_score(y, score)),
+        "n_nonfinite": int((~finite).sum()),
+    }
 
 
 def _flag_stats(det: TabVAEDet, X, y) -> dict:
     """How the fitted threshold (contamination='auto') labels X: flagged share, precision, recall."""
     pred = det.det.predict(X) == -1
     tp = int((pred & (y == 1)).sum())
-    return {"flag_rate": float(pred.mean()), "precision": tp / pred.sum() if pred.sum() else None,
-            "recall": tp / max(1, int(y.sum()))}
+    return {
+        "flag_rate": float(pred.mean()),
+        "precision": tp / pred.sum() if pred.sum() else None,
+        "recall": tp / max(1, int(y.sum())),
+    }
 
 
 # ----------------------------------------------------------------------------- runs
+
 
 def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
     from sklearn.model_selection import train_test_split
 
     X, y, note = load_dataset(name, max_rows)
-    meta = {"rows": len(X), "columns": X.shape[1], "anomalies": int(y.sum()),
-            "anomaly_rate": float(y.mean()), "note": note}
+    meta = {
+        "rows": len(X),
+        "columns": X.shape[1],
+        "anomalies": int(y.sum()),
+        "anomaly_rate": float(y.mean()),
+        "note": note,
+    }
     log(f"== {name}: {meta}")
 
     tag = variants.get("tabvae_tag")
@@ -286,14 +313,34 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
             extra = det.info()
             if dname == "tabvae":
                 extra.update(_flag_stats(det, X, y))
-            rec(protocol="unsupervised", detector=dname, seed=seed, fit_s=ft, score_s=st,
-                n_train=len(X), n_test=len(X), **_metrics(y, s), extra=extra)
-            log(f"  [unsup seed={seed}] {dname:9s} auc={records[-1]['roc_auc']:.4f} "
-                f"ap={records[-1]['ap']:.4f} fit={ft:.1f}s")
+            rec(
+                protocol="unsupervised",
+                detector=dname,
+                seed=seed,
+                fit_s=ft,
+                score_s=st,
+                n_train=len(X),
+                n_test=len(X),
+                **_metrics(y, s),
+                extra=extra,
+            )
+            log(
+                f"  [unsup seed={seed}] {dname:9s} auc={records[-1]['roc_auc']:.4f} "
+                f"ap={records[-1]['ap']:.4f} fit={ft:.1f}s"
+            )
             if dname == "tabvae" and variants.get("iw"):
                 iw_name, score_s, m2 = _iw_variant(det, X, y, variants["iw"])
-                rec(protocol="unsupervised", detector=iw_name, seed=seed, fit_s=ft, score_s=score_s,
-                    n_train=len(X), n_test=len(X), **m2, extra={"note": IW_NOTE})
+                rec(
+                    protocol="unsupervised",
+                    detector=iw_name,
+                    seed=seed,
+                    fit_s=ft,
+                    score_s=score_s,
+                    n_train=len(X),
+                    n_test=len(X),
+                    **m2,
+                    extra={"note": IW_NOTE},
+                )
 
         # ---- semi-supervised split
         idx = np.arange(len(X))
@@ -314,8 +361,15 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
                 t1 = time.perf_counter()
                 s = det.anomaly(Xte)
                 t2 = time.perf_counter()
-                base = dict(seed=seed, n_train=len(fit_idx), n_test=len(te), contamination=rate,
-                            injected=k, injected_wanted=k_wanted, actual_rate=k / len(fit_idx))
+                base = dict(
+                    seed=seed,
+                    n_train=len(fit_idx),
+                    n_test=len(te),
+                    contamination=rate,
+                    injected=k,
+                    injected_wanted=k_wanted,
+                    actual_rate=k / len(fit_idx),
+                )
                 protos = ["contamination"] + (["semisupervised"] if rate == 0.0 else [])
                 extra = det.info()
                 if dname == "tabvae":
@@ -325,17 +379,27 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
                     if p == "contamination" and dname not in ("tabvae", "iforest"):
                         continue
                     rec(protocol=p, detector=dname, fit_s=t1 - t0, score_s=t2 - t1, **base, **m, extra=extra)
-                log(f"  [semi  seed={seed} contam={rate:.2f} k={k}] {dname:9s} auc={m['roc_auc']:.4f} "
-                    f"ap={m['ap']:.4f} fit={t1 - t0:.1f}s")
+                log(
+                    f"  [semi  seed={seed} contam={rate:.2f} k={k}] {dname:9s} auc={m['roc_auc']:.4f} "
+                    f"ap={m['ap']:.4f} fit={t1 - t0:.1f}s"
+                )
                 if dname == "tabvae" and variants.get("iw"):
                     iw_name, score_s, m2 = _iw_variant(det, Xte, yte, variants["iw"])
                     for p in protos:
-                        rec(protocol=p, detector=iw_name, fit_s=t1 - t0, score_s=score_s, **base, **m2,
-                            extra={"note": IW_NOTE})
+                        rec(
+                            protocol=p,
+                            detector=iw_name,
+                            fit_s=t1 - t0,
+                            score_s=score_s,
+                            **base,
+                            **m2,
+                            extra={"note": IW_NOTE},
+                        )
     return meta
 
 
 # ----------------------------------------------------------------------------- environment
+
 
 def _versions() -> dict:
     out = {"python": sys.version.split()[0]}
@@ -351,9 +415,14 @@ def _versions() -> dict:
 def _machine(threads) -> dict:
     import torch
 
-    info = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "threads_arg": threads, "cuda": torch.cuda.is_available()}
+    info = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "threads_arg": threads,
+        "cuda": torch.cuda.is_available(),
+    }
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -372,20 +441,22 @@ def _machine(threads) -> dict:
 def _git() -> dict:
     def run(*a):
         try:
-            return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
+            return subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, timeout=10).stdout.strip()
         except Exception:  # pragma: no cover
             return None
 
-    return {"commit": run("rev-parse", "HEAD"),
-            "dirty_files": len((run("status", "--porcelain") or "").splitlines())}
+    return {"commit": run("rev-parse", "HEAD"), "dirty_files": len((run("status", "--porcelain") or "").splitlines())}
 
 
 # ----------------------------------------------------------------------------- summary
 
-LABELS = {"tabvae": "tabvae (TabularVAEAnomalyDetector, defaults)",
-          "iforest": "IsolationForest", "lof": "LocalOutlierFactor", "ecod": "PyOD ECOD",
-          "pyod_vae": "PyOD VAE"}
+LABELS = {
+    "tabvae": "tabvae (TabularVAEAnomalyDetector, defaults)",
+    "iforest": "IsolationForest",
+    "lof": "LocalOutlierFactor",
+    "ecod": "PyOD ECOD",
+    "pyod_vae": "PyOD VAE",
+}
 
 
 def _label(d):
@@ -393,7 +464,7 @@ def _label(d):
         base, k = d.rsplit("_iw", 1)
         return f"{_label(base)} — variant: IWAE scoring k={k} (same fit)"
     if d.startswith("tabvae_"):
-        return f"tabvae variant: {d[len('tabvae_'):]}"
+        return f"tabvae variant: {d[len('tabvae_') :]}"
     return LABELS.get(d, d)
 
 
@@ -407,62 +478,81 @@ def _ms(v) -> str:
 
 def _order(dets):
     pref = ["tabvae", "tabvae_iw16"]
-    return sorted(dets, key=lambda d: (0 if d in pref else 1 if d.startswith("tabvae") else 2,
-                                       pref.index(d) if d in pref else 0, d))
+    return sorted(
+        dets,
+        key=lambda d: (0 if d in pref else 1 if d.startswith("tabvae") else 2, pref.index(d) if d in pref else 0, d),
+    )
 
 
 def summarize(payload: dict) -> str:
     df = pd.DataFrame(payload["runs"])
     lines = ["# Anomaly-detection benchmark: TabularVAEAnomalyDetector vs. standard detectors", ""]
     src = Path(payload.get("_out", RESULTS / "anomaly.json")).name
-    lines.append("Generated by `benchmarks/anomaly.py`; every number below comes from "
-                 f"`benchmarks/results/{src}` (one record per detector × dataset × protocol × seed).")
+    lines.append(
+        "Generated by `benchmarks/anomaly.py`; every number below comes from "
+        f"`benchmarks/results/{src}` (one record per detector × dataset × protocol × seed)."
+    )
     lines.append("")
     lines.append(f"- Command: `{payload['command']}`")
-    lines.append(f"- Seeds: {payload['seeds']}; mean ± sample std (ddof=1) over seeds; the 'mean over "
-                 "datasets' column averages the datasets within each seed, then gives mean ± std over seeds. "
-                 f"Wall time {payload.get('runtime_s', float('nan')) / 60:.1f} min.")
+    lines.append(
+        f"- Seeds: {payload['seeds']}; mean ± sample std (ddof=1) over seeds; the 'mean over "
+        "datasets' column averages the datasets within each seed, then gives mean ± std over seeds. "
+        f"Wall time {payload.get('runtime_s', float('nan')) / 60:.1f} min."
+    )
     m = payload["machine"]
-    lines.append(f"- Machine: {m.get('cpu_model', m.get('processor'))}, {m['cpu_count']} cores, "
-                 f"torch threads {m['torch_threads']}, CUDA {m['cuda']}; shared with other jobs "
-                 f"(load average at start {tuple(round(x, 2) for x in m.get('load_avg_at_start', ()))}), "
-                 "so timings are indicative only.")
+    lines.append(
+        f"- Machine: {m.get('cpu_model', m.get('processor'))}, {m['cpu_count']} cores, "
+        f"torch threads {m['torch_threads']}, CUDA {m['cuda']}; shared with other jobs "
+        f"(load average at start {tuple(round(x, 2) for x in m.get('load_avg_at_start', ()))}), "
+        "so timings are indicative only."
+    )
     v = payload["versions"]
     lines.append("- Versions: " + ", ".join(f"{k} {v[k]}" for k in v if v[k]))
     for note in payload.get("notes", []):
         lines.append(f"- {note}")
-    lines.append("- Anomaly score = −score_samples (PyOD: decision_function); higher = more anomalous. "
-                 "ROC-AUC / AP from scikit-learn with label 1 = anomaly.")
+    lines.append(
+        "- Anomaly score = −score_samples (PyOD: decision_function); higher = more anomalous. "
+        "ROC-AUC / AP from scikit-learn with label 1 = anomaly."
+    )
     vp = payload.get("variants", {}).get("tabvae_params")
     from tabvae.anomaly import DEFAULT_TEMPLATE
 
     params = {**DEFAULT_TEMPLATE, **(vp or {})}
     tv = f"TabularVAE({', '.join(f'{k}={v!r}' for k, v in params.items())})"
-    tv_note = ("a VARIANT, not the defaults" if vp else
-               "the detector's default template; epochs='auto': about 2,000 steps since commit 6b4662c "
-               "(3,000 before), at most 300 epochs")
-    lines.append(f"- Settings: tabvae = `TabularVAEAnomalyDetector(vae={tv}, contamination='auto', "
-                 f"random_state=seed)` ({tv_note}); IsolationForest "
-                 "sklearn defaults with random_state=seed; LOF sklearn defaults (n_neighbors=20) on "
-                 "StandardScaler-ed features (unsupervised: fit_predict + negative_outlier_factor_; "
-                 "semi-supervised: novelty=True); PyOD ECOD defaults on raw features; PyOD VAE defaults "
-                 "(30 epochs, batch 32, latent 2, seeded) on StandardScaler-ed features. ECOD and the "
-                 "unsupervised LOF are deterministic (std 0). torch limited to "
-                 f"{payload['machine']['torch_threads']} thread(s) for every detector.")
+    tv_note = (
+        "a VARIANT, not the defaults"
+        if vp
+        else "the detector's default template; epochs='auto': about 2,000 steps since commit 6b4662c "
+        "(3,000 before), at most 300 epochs"
+    )
+    lines.append(
+        f"- Settings: tabvae = `TabularVAEAnomalyDetector(vae={tv}, contamination='auto', "
+        f"random_state=seed)` ({tv_note}); IsolationForest "
+        "sklearn defaults with random_state=seed; LOF sklearn defaults (n_neighbors=20) on "
+        "StandardScaler-ed features (unsupervised: fit_predict + negative_outlier_factor_; "
+        "semi-supervised: novelty=True); PyOD ECOD defaults on raw features; PyOD VAE defaults "
+        "(30 epochs, batch 32, latent 2, seeded) on StandardScaler-ed features. ECOD and the "
+        "unsupervised LOF are deterministic (std 0). torch limited to "
+        f"{payload['machine']['torch_threads']} thread(s) for every detector."
+    )
     lines.append("")
     lines.append("Datasets:")
     lines.append("")
     lines.append("| dataset | rows | cols | anomalies | rate | note |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
     for name, meta in payload["datasets"].items():
-        lines.append(f"| {name} | {meta['rows']} | {meta['columns']} | {meta['anomalies']} | "
-                     f"{meta['anomaly_rate']:.3f} | {meta['note'] or ''} |")
+        lines.append(
+            f"| {name} | {meta['rows']} | {meta['columns']} | {meta['anomalies']} | "
+            f"{meta['anomaly_rate']:.3f} | {meta['note'] or ''} |"
+        )
     lines.append("")
     datasets = list(payload["datasets"])
-    proto_desc = {"unsupervised": "fit on all rows without labels, score the same rows",
-                  "semisupervised": f"stratified {int(100 * (1 - SEMI_TEST_SIZE))}/"
-                                    f"{int(100 * SEMI_TEST_SIZE)} split per seed; fit on the normal rows "
-                                    "of the training part; score the test part"}
+    proto_desc = {
+        "unsupervised": "fit on all rows without labels, score the same rows",
+        "semisupervised": f"stratified {int(100 * (1 - SEMI_TEST_SIZE))}/"
+        f"{int(100 * SEMI_TEST_SIZE)} split per seed; fit on the normal rows "
+        "of the training part; score the test part",
+    }
     for proto in ("unsupervised", "semisupervised"):
         sub = df[df.protocol == proto]
         if sub.empty:
@@ -483,8 +573,7 @@ def summarize(payload: dict) -> str:
                     if len(vals):
                         means.append(vals.mean())
                 # mean over datasets per seed, then mean ± std across seeds
-                per_seed = sub[sub.detector == d].groupby("seed")[metric].mean() \
-                    if len(means) == len(datasets) else []
+                per_seed = sub[sub.detector == d].groupby("seed")[metric].mean() if len(means) == len(datasets) else []
                 lines.append(f"| {_label(d)} | " + " | ".join(cells) + f" | {_ms(per_seed)} |")
             lines.append("")
         lines.append(f"Fit seconds ({proto}), mean over seeds:")
@@ -505,15 +594,19 @@ def summarize(payload: dict) -> str:
     if not sub.empty:
         lines.append("## Robustness to contamination of the training set (ROC-AUC on the test split)")
         lines.append("")
-        lines.append("Semi-supervised split; training set = normal rows of the training part plus "
-                     "anomalies from the training part at the given share of the training set "
-                     "(actual share in brackets where the available anomalies ran out).")
+        lines.append(
+            "Semi-supervised split; training set = normal rows of the training part plus "
+            "anomalies from the training part at the given share of the training set "
+            "(actual share in brackets where the available anomalies ran out)."
+        )
         lines.append("")
         rates = sorted(sub.contamination.unique())
         head = []
         for r in rates:
             head.append(f"{int(round(100 * r))} %")
-        lines.append("| dataset | detector | " + " | ".join(head) + f" | ROC-AUC drop 0 %→{int(round(100 * rates[-1]))} % |")
+        lines.append(
+            "| dataset | detector | " + " | ".join(head) + f" | ROC-AUC drop 0 %→{int(round(100 * rates[-1]))} % |"
+        )
         lines.append("| --- | --- | " + " | ".join("---" for _ in rates) + " | --- |")
         for ds in datasets + ["mean over datasets"]:
             for d in _order(sub.detector.unique()):
@@ -553,9 +646,11 @@ def summarize(payload: dict) -> str:
                     continue
                 ex = pd.DataFrame(list(q.extra))
                 prec = ex.precision.dropna()
-                lines.append(f"| {proto} | {ds} | {ex.flag_rate.mean():.3f} | "
-                             f"{prec.mean():.3f} | {ex.recall.mean():.3f} | "
-                             f"{payload['datasets'][ds]['anomaly_rate']:.3f} |")
+                lines.append(
+                    f"| {proto} | {ds} | {ex.flag_rate.mean():.3f} | "
+                    f"{prec.mean():.3f} | {ex.recall.mean():.3f} | "
+                    f"{payload['datasets'][ds]['anomaly_rate']:.3f} |"
+                )
         lines.append("")
 
     lines.extend(_variant_section(payload))
@@ -583,8 +678,12 @@ def _variant_section(payload) -> list[str]:
     for f in files:
         vp = json.loads(f.read_text())
         vdf = pd.DataFrame(vp["runs"])
-        for proto, rate in (("unsupervised", None), ("semisupervised", None), ("contamination", 0.02),
-                            ("contamination", 0.05)):
+        for proto, rate in (
+            ("unsupervised", None),
+            ("semisupervised", None),
+            ("contamination", 0.02),
+            ("contamination", 0.05),
+        ):
             for src, df, name in (("main", main_df, "tabvae"), (f.name, vdf, vp["variants"].get("tabvae_tag"))):
                 q = df[(df.protocol == proto) & (df.detector == name)]
                 if rate is not None:
@@ -596,8 +695,10 @@ def _variant_section(payload) -> list[str]:
                 label = proto if rate is None else f"contamination {int(100 * rate)} %"
                 lines.append(f"| {src} | {name} | {label} | " + " | ".join(cells) + f" | {_ms(per_seed)} |")
         lines.append("")
-        lines.append(f"({f.name}: `{vp['command']}`, wall time {vp.get('runtime_s', float('nan')) / 60:.1f} min; "
-                     "ROC-AUC, mean ± std over seeds.)")
+        lines.append(
+            f"({f.name}: `{vp['command']}`, wall time {vp.get('runtime_s', float('nan')) / 60:.1f} min; "
+            "ROC-AUC, mean ± std over seeds.)"
+        )
         lines.append("")
     return lines
 
@@ -660,19 +761,34 @@ def write_outputs(payload, out_json: Path):
 
 # ----------------------------------------------------------------------------- main
 
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (0..n-1)")
     p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    p.add_argument("--detectors", nargs="+", default=None,
-                   help="default: tabvae iforest lof, plus ecod pyod_vae when PyOD is importable")
-    p.add_argument("--max-rows", type=int, default=15000,
-                   help="stratified subsample of larger datasets (shuttle); 0 = no limit")
-    p.add_argument("--iw", type=int, default=16,
-                   help="also score tabvae's fitted model with n_importance_samples=IW (variant); 0 = off")
-    p.add_argument("--tabvae-epochs", type=int, default=None,
-                   help="variant: TabularVAE(epochs=N) instead of 'auto' (name becomes tabvae_epN)")
+    p.add_argument(
+        "--detectors",
+        nargs="+",
+        default=None,
+        help="default: tabvae iforest lof, plus ecod pyod_vae when PyOD is importable",
+    )
+    p.add_argument(
+        "--max-rows", type=int, default=15000, help="stratified subsample of larger datasets (shuttle); 0 = no limit"
+    )
+    p.add_argument(
+        "--iw",
+        type=int,
+        default=16,
+        help="also score tabvae's fitted model with n_importance_samples=IW (variant); 0 = off",
+    )
+    p.add_argument(
+        "--tabvae-epochs",
+        type=int,
+        default=None,
+        help="variant: TabularVAE(epochs=N) instead of 'auto' (name becomes tabvae_epN)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--out", type=Path, default=RESULTS / "anomaly.json")
     p.add_argument("--summarize", action="store_true", help="rebuild markdown/plot from --out only")
@@ -706,10 +822,19 @@ def main(argv=None):
         "benchmark": "anomaly",
         "command": "python -m benchmarks.anomaly " + " ".join(sys.argv[1:] if argv is None else argv),
         "started": _dt.datetime.now().isoformat(timespec="seconds"),
-        "seeds": list(range(args.seeds)), "detectors": dets, "max_rows": args.max_rows,
-        "contamination_rates": list(CONTAMINATION_RATES), "semi_test_size": SEMI_TEST_SIZE,
-        "variants": variants, "machine": _machine(args.threads), "versions": _versions(), "git": _git(),
-        "data_dir": str(data_dir()), "notes": notes, "datasets": {}, "runs": [],
+        "seeds": list(range(args.seeds)),
+        "detectors": dets,
+        "max_rows": args.max_rows,
+        "contamination_rates": list(CONTAMINATION_RATES),
+        "semi_test_size": SEMI_TEST_SIZE,
+        "variants": variants,
+        "machine": _machine(args.threads),
+        "versions": _versions(),
+        "git": _git(),
+        "data_dir": str(data_dir()),
+        "notes": notes,
+        "datasets": {},
+        "runs": [],
     }
     if args.tabvae_epochs:
         notes.append(f"Variant run: tabvae uses TabularVAE(epochs={args.tabvae_epochs}) (not the default).")

@@ -51,8 +51,16 @@ README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- augmentation:start -->", "<!-- augmentation:end -->"
 SIZES = (100, 200, 500, 1000)
 MODELS = ("hgb", "linear")
-CLASSIFICATION_ARMS = ("none", "random_oversampling", "smote_nc", "sdv_tvae", "conditional", "latent_neighbours",
-                       "refined", "auto")
+CLASSIFICATION_ARMS = (
+    "none",
+    "random_oversampling",
+    "smote_nc",
+    "sdv_tvae",
+    "conditional",
+    "latent_neighbours",
+    "refined",
+    "auto",
+)
 REGRESSION_ARMS = ("none", "sdv_tvae", "joint", "latent_neighbours", "refined", "auto")
 TABVAE_STRATEGIES = ("conditional", "joint", "latent_neighbours", "refined")
 
@@ -73,10 +81,15 @@ def make_model(name: str, classification: bool):
     if name == "hgb":
         return default_estimator(classification, random_state=0)
     numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    categories = make_pipeline(FunctionTransformer(_as_text), SimpleImputer(strategy="constant", fill_value="NA"),
-                               OneHotEncoder(handle_unknown="ignore"))
-    features = make_column_transformer((numbers, make_column_selector(dtype_include="number")),
-                                       (categories, make_column_selector(dtype_exclude="number")))
+    categories = make_pipeline(
+        FunctionTransformer(_as_text),
+        SimpleImputer(strategy="constant", fill_value="NA"),
+        OneHotEncoder(handle_unknown="ignore"),
+    )
+    features = make_column_transformer(
+        (numbers, make_column_selector(dtype_include="number")),
+        (categories, make_column_selector(dtype_exclude="number")),
+    )
     head = LogisticRegression(max_iter=2000) if classification else Ridge(alpha=1.0)
     return make_pipeline(features, head)
 
@@ -104,8 +117,11 @@ def _balanced(X, y, seed, smote: bool):
         Xs[c] = X[c].astype(object).where(X[c].notna(), "__missing__").astype(str)
     k = int(min(5, y.value_counts().min() - 1))
     positions = [Xs.columns.get_loc(c) for c in cats]
-    sampler = (SMOTENC(categorical_features=positions, k_neighbors=k, random_state=seed) if cats
-               else SMOTE(k_neighbors=k, random_state=seed))
+    sampler = (
+        SMOTENC(categorical_features=positions, k_neighbors=k, random_state=seed)
+        if cats
+        else SMOTE(k_neighbors=k, random_state=seed)
+    )
     Xr, yr = sampler.fit_resample(Xs, y)
     for c in cats:
         Xr[c] = Xr[c].map(back[c]).astype(X[c].dtype if X[c].dtype != bool else object)
@@ -120,8 +136,10 @@ def _sdv_rows(X, y, seed):
     table = X.assign(__target__=y.to_numpy())
     gen = make_generator("sdv_tvae").fit(table, infer_schema(table, warn=False), seed)
     rows = gen.sample(len(table), seed)
-    return (pd.concat([X, rows.drop(columns="__target__")], ignore_index=True),
-            pd.concat([y, rows["__target__"].rename(y.name)], ignore_index=True))
+    return (
+        pd.concat([X, rows.drop(columns="__target__")], ignore_index=True),
+        pd.concat([y, rows["__target__"].rename(y.name)], ignore_index=True),
+    )
 
 
 def tabvae_sets(X, y, arms, seed, classification: bool) -> dict:
@@ -141,8 +159,10 @@ def tabvae_sets(X, y, arms, seed, classification: bool) -> dict:
     pools = make_pools(res.vae_, table, wanted[1:], counts, seed)
     for arm in wanted[1:]:
         new = take(pools[arm], counts)
-        sets[arm] = (pd.concat([X, new.drop(columns=TARGET)], ignore_index=True),
-                     pd.concat([y, new[TARGET].rename(y.name)], ignore_index=True))
+        sets[arm] = (
+            pd.concat([X, new.drop(columns=TARGET)], ignore_index=True),
+            pd.concat([y, new[TARGET].rename(y.name)], ignore_index=True),
+        )
     return sets
 
 
@@ -164,8 +184,9 @@ def run_cell(table, size, seed, arms, models, done, write, meta) -> None:
     classification = task == "classification"
     df = df[df[target].notna()]
     train, test = split(df, target, task, seed, None)
-    small, _ = train_test_split(train, train_size=size, stratify=train[target] if classification else None,
-                                random_state=1000 + seed)
+    small, _ = train_test_split(
+        train, train_size=size, stratify=train[target] if classification else None, random_state=1000 + seed
+    )
     X, y = small.drop(columns=target).reset_index(drop=True), small[target].reset_index(drop=True)
     X_test, y_test = test.drop(columns=target), test[target]
     metric = "roc_auc" if classification else "r2"
@@ -196,10 +217,24 @@ def run_cell(table, size, seed, arms, models, done, write, meta) -> None:
             else:
                 fit_set = fixed[arm]
             score = _score(model, *fit_set, X_test, y_test, scorer)
-            write(dict(meta, table=table, size=size, seed=seed, model=m, arm=arm, metric=metric, score=score,
-                       lift=score - base[m], n_real=len(X), n_synthetic=len(fit_set[0]) - len(X),
-                       seconds=round(arm_s + time.perf_counter() - t1, 2), chosen=chosen,
-                       finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+            write(
+                dict(
+                    meta,
+                    table=table,
+                    size=size,
+                    seed=seed,
+                    model=m,
+                    arm=arm,
+                    metric=metric,
+                    score=score,
+                    lift=score - base[m],
+                    n_real=len(X),
+                    n_synthetic=len(fit_set[0]) - len(X),
+                    seconds=round(arm_s + time.perf_counter() - t1, 2),
+                    chosen=chosen,
+                    finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                )
+            )
 
 
 def _auto(X, y, model, metric, seed):
@@ -209,10 +244,17 @@ def _auto(X, y, model, metric, seed):
     res = TabVAEResampler(estimator=model, scoring=metric, random_state=seed)
     fit_set = res.fit_resample(X, y)
     r = res.cv_results_
-    chosen = {"n_new": res.n_new_, "strategy": res.strategy_, "share": float(r["param_n_new"][res.best_index_]),
-              "cv_lift": float(r["mean_lift"][res.best_index_]), "cv_lift_std": float(r["std_lift"][res.best_index_]),
-              "cv_arms": {f"{p['strategy']}@{p['n_new']}": [round(float(m), 5), round(float(sd), 5)]
-                          for p, m, sd in zip(r["params"], r["mean_lift"], r["std_lift"])}}
+    chosen = {
+        "n_new": res.n_new_,
+        "strategy": res.strategy_,
+        "share": float(r["param_n_new"][res.best_index_]),
+        "cv_lift": float(r["mean_lift"][res.best_index_]),
+        "cv_lift_std": float(r["std_lift"][res.best_index_]),
+        "cv_arms": {
+            f"{p['strategy']}@{p['n_new']}": [round(float(m), 5), round(float(sd), 5)]
+            for p, m, sd in zip(r["params"], r["mean_lift"], r["std_lift"])
+        },
+    }
     return fit_set, chosen
 
 
@@ -235,8 +277,10 @@ def cost() -> None:
         res = TabVAEResampler(random_state=0)
         res.fit_resample(X, y)
         auto = time.perf_counter() - t0 - fit
-    print(f"one fit {fit:.1f} s, n_new='auto' {auto:.1f} s ({auto / fit:.1f}x); "
-          f"chose n_new={res.n_new_}, strategy={res.strategy_}")
+    print(
+        f"one fit {fit:.1f} s, n_new='auto' {auto:.1f} s ({auto / fit:.1f}x); "
+        f"chose n_new={res.n_new_}, strategy={res.strategy_}"
+    )
 
 
 def load_results(path: Path = RESULTS) -> list[dict]:
@@ -257,9 +301,11 @@ def run(args) -> None:
     def write(row):
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
-        print(f"{row['table']} size={row['size']} seed={row['seed']} {row['model']:6s} {row['arm']:20s} "
-              f"lift={row['lift']:+.4f} ({row['seconds']} s)" + (f" chose {row['chosen']}" if row["chosen"] else ""),
-              flush=True)
+        print(
+            f"{row['table']} size={row['size']} seed={row['seed']} {row['model']:6s} {row['arm']:20s} "
+            f"lift={row['lift']:+.4f} ({row['seconds']} s)" + (f" chose {row['chosen']}" if row["chosen"] else ""),
+            flush=True,
+        )
 
     with threadpool_limits(limits=1):
         for table in args.tables:
@@ -296,9 +342,13 @@ def report(rows: list[dict]) -> str:
         if part.empty:
             continue
         arms = [a for a in arms[1:] if a in set(part["arm"])]
-        lines += ["", f"**{task}** ({'ROC-AUC' if task == 'classification' else 'R²'} lift)", "",
-                  "| table | size | model | seeds | " + " | ".join(arms) + " | auto chose 0 |",
-                  "|---|---|---|---|" + "---|" * (len(arms) + 1)]
+        lines += [
+            "",
+            f"**{task}** ({'ROC-AUC' if task == 'classification' else 'R²'} lift)",
+            "",
+            "| table | size | model | seeds | " + " | ".join(arms) + " | auto chose 0 |",
+            "|---|---|---|---|" + "---|" * (len(arms) + 1),
+        ]
         cell_means = {a: [] for a in arms}
         for (table, size, model), g in part.groupby(["table", "size", "model"], sort=False):
             cells = []
@@ -312,10 +362,14 @@ def report(rows: list[dict]) -> str:
                 cells.append(f"{mean:+.4f} ± {half:.4f}" if np.isfinite(half) else f"{mean:+.4f}")
             auto = g[g["arm"] == "auto"]["chosen"].dropna()
             zero = f"{sum(c['n_new'] == 0 for c in auto)}/{len(auto)}" if len(auto) else ""
-            lines.append(f"| {table} | {size} | {model} | {g['seed'].nunique()} | " + " | ".join(cells)
-                         + f" | {zero} |")
-        lines.append("| **mean over cells** | | | | " + " | ".join(
-            f"{np.mean(v):+.4f}" if v else "" for v in cell_means.values()) + " | |")
+            lines.append(
+                f"| {table} | {size} | {model} | {g['seed'].nunique()} | " + " | ".join(cells) + f" | {zero} |"
+            )
+        lines.append(
+            "| **mean over cells** | | | | "
+            + " | ".join(f"{np.mean(v):+.4f}" if v else "" for v in cell_means.values())
+            + " | |"
+        )
     return "\n".join(lines)
 
 

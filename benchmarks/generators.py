@@ -18,7 +18,7 @@ the same column types; nothing is typed by hand here.
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -48,9 +48,7 @@ def sdv_metadata(schema_info):
     from sdv.metadata import Metadata
 
     columns = schema_info.sdmetrics_metadata()["columns"]
-    return Metadata.load_from_dict(
-        {"METADATA_SPEC_VERSION": "V1", "tables": {"table": {"columns": columns}}}
-    )
+    return Metadata.load_from_dict({"METADATA_SPEC_VERSION": "V1", "tables": {"table": {"columns": columns}}})
 
 
 class Generator:
@@ -64,7 +62,7 @@ class Generator:
     def warmup(self) -> None:
         """Import the generator's libraries (so memory baselines include them)."""
 
-    def fit(self, train_df: pd.DataFrame, schema_info, seed: int) -> "Generator":
+    def fit(self, train_df: pd.DataFrame, schema_info, seed: int) -> Generator:
         raise NotImplementedError
 
     def sample(self, n: int, seed: int) -> pd.DataFrame:
@@ -101,21 +99,38 @@ class TabVAEGenerator(Generator):
             library="tabvae",
             version=tabvae.__version__,
             params={k: (list(v) if isinstance(v, tuple) else v) for k, v in m.get_params().items()}
-            if m is not None else None,
+            if m is not None
+            else None,
             epochs_used=len(m.history_["loss"]) if m is not None else None,
-            resolved={"numeric_frequencies": m.numeric_frequencies_, "kl_weight": m.kl_weight_,
-                      "kl_warmup": m.kl_warmup_} if m is not None else None,  # what "auto" became
+            resolved={
+                "numeric_frequencies": m.numeric_frequencies_,
+                "kl_weight": m.kl_weight_,
+                "kl_warmup": m.kl_warmup_,
+            }
+            if m is not None
+            else None,  # what "auto" became
             seeding="TabularVAE(random_state=seed); sample(n, random_state=seed)",
         )
         return d
 
 
 class TabVAEFactorizedGenerator(TabVAEGenerator):
-    """tabvae with the factorized decoder and the settings it was tuned with (the defaults before the autoregressive decoder)."""
+    """tabvae with the factorized decoder and the settings it was tuned with.
+
+    These were the defaults before the autoregressive decoder.
+    """
 
     name = "tabvae_factorized"
-    params = {"kl_weight": 0.5, "config": {"decoder": "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
-                                           "ema_decay": 0.0, "discrete_levels": 0}}
+    params = {
+        "kl_weight": 0.5,
+        "config": {
+            "decoder": "factorized",
+            "hidden_dims": (128, 128),
+            "learning_rate": 1e-3,
+            "ema_decay": 0.0,
+            "discrete_levels": 0,
+        },
+    }
 
 
 class TabVAEPeriodicGenerator(TabVAEGenerator):

@@ -43,8 +43,11 @@ from .run import DATASETS, _csv, load_dataset, machine_info, split
 
 JOBS = ["tabvae", "tabvae_rerun", "tvae", "tabvae_bf16", "tabvae_compile", "tabvae_cpu"]
 TABVAE_PARAMS = {
-    "tabvae": {}, "tabvae_rerun": {}, "tabvae_bf16": {"config": {"precision": "bf16"}},
-    "tabvae_compile": {"config": {"compile": True}}, "tabvae_cpu": {"device": "cpu"},
+    "tabvae": {},
+    "tabvae_rerun": {},
+    "tabvae_bf16": {"config": {"precision": "bf16"}},
+    "tabvae_compile": {"config": {"compile": True}},
+    "tabvae_cpu": {"device": "cpu"},
 }
 
 
@@ -81,8 +84,11 @@ def fit_tabvae(train, seed, params):
         again = model.sample(len(train), random_state=seed)
     finally:
         torch.set_num_threads(threads)
-    info = {"device": str(model.device_), "epochs": len(model.history_["loss"]),
-            "resample_identical": _hash(again) == _hash(synthetic)}
+    info = {
+        "device": str(model.device_),
+        "epochs": len(model.history_["loss"]),
+        "resample_identical": _hash(again) == _hash(synthetic),
+    }
     return synthetic, fit_s, sample_s, info
 
 
@@ -112,8 +118,11 @@ def run(args) -> None:
     (out / "samples").mkdir(parents=True, exist_ok=True)
     path = out / "timings.jsonl"
     # Hashes of earlier ``tabvae`` fits, also from an earlier call writing to the same file.
-    first_hash = {(r["dataset"], r["seed"]): r["sample_hash"] for r in _records(path)
-                  if r.get("job") == "tabvae" and r.get("status") == "ok"}
+    first_hash = {
+        (r["dataset"], r["seed"]): r["sample_hash"]
+        for r in _records(path)
+        if r.get("job") == "tabvae" and r.get("status") == "ok"
+    }
     log = path.open("a")
     t0 = time.perf_counter()
     if torch.cuda.is_available():
@@ -140,11 +149,11 @@ def run(args) -> None:
                     if job == "tabvae_rerun" and (dataset, k) in first_hash:
                         extra["same_as_first_fit"] = h == first_hash[(dataset, k)]
                     syn.to_parquet(out / "samples" / f"{dataset}__{job}__seed{k}.parquet")
-                    record.update(status="ok", n_train=len(train), fit_s=fit_s, sample_s=sample_s,
-                                  sample_hash=h, **extra)
+                    record.update(
+                        status="ok", n_train=len(train), fit_s=fit_s, sample_s=sample_s, sample_hash=h, **extra
+                    )
                 except Exception as e:  # keep going; the record says what broke
-                    record.update(status="error", error=f"{type(e).__name__}: {e}",
-                                  traceback=traceback.format_exc())
+                    record.update(status="error", error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc())
                 log.write(json.dumps(record) + "\n")
                 log.flush()
                 brief = {k_: record.get(k_) for k_ in ("fit_s", "sample_s", "same_as_first_fit", "error")}
@@ -168,29 +177,44 @@ def evaluate(args) -> None:
         df, target, task = load_dataset(r["dataset"])
         train, test = split(df, target, task, r["seed"], args.max_train)
         synthetic = pd.read_parquet(path)
-        report = score(train, synthetic, target=target, task=task, holdout=test, random_state=r["seed"],
-                       max_rows=20000, metadata=infer_schema(train, warn=False))
+        report = score(
+            train,
+            synthetic,
+            target=target,
+            task=task,
+            holdout=test,
+            random_state=r["seed"],
+            max_rows=20000,
+            metadata=infer_schema(train, warn=False),
+        )
         r = {**r, "scores": report.to_dict()["scores"]}
         out.append(r)
         s = r["scores"]
-        print(f"{r['dataset']:18s} {r['job']:15s} fit {r['fit_s']:6.1f}s  shapes {s['column_shapes']:.3f}  "
-              f"trends {s['column_pair_trends']:.3f}  det {s['detection_auc']:.3f}", flush=True)
+        print(
+            f"{r['dataset']:18s} {r['job']:15s} fit {r['fit_s']:6.1f}s  shapes {s['column_shapes']:.3f}  "
+            f"trends {s['column_pair_trends']:.3f}  det {s['detection_auc']:.3f}",
+            flush=True,
+        )
     Path(args.write).write_text("".join(json.dumps(r) + "\n" for r in out))
 
 
 def report(args) -> None:
     """Markdown table of a scored run (``evaluate --write``)."""
     rows = [json.loads(line) for line in Path(args.scored).read_text().splitlines()]
-    print("| data set | job | device | fit s | sample s | shapes | trends | LogisticDetection "
-          "| TSTR gap | closer-to-train | same samples on refit |")
+    print(
+        "| data set | job | device | fit s | sample s | shapes | trends | LogisticDetection "
+        "| TSTR gap | closer-to-train | same samples on refit |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         s = r["scores"]
         gap = (s["trtr_roc_auc"] - s["tstr_roc_auc"]) if "trtr_roc_auc" in s else (s["trtr_r2"] - s["tstr_r2"])
         same = {True: "yes", False: "no"}.get(r.get("same_as_first_fit"), "")
-        print(f"| {r['dataset']} | {r['job']} | {r.get('device', 'cuda')} | {r['fit_s']:.1f} | {r['sample_s']:.2f} "
-              f"| {s['column_shapes']:.3f} | {s['column_pair_trends']:.3f} | {s['logistic_detection']:.3f} "
-              f"| {gap:.3f} | {s['closer_to_train_share']:.3f} | {same} |")
+        print(
+            f"| {r['dataset']} | {r['job']} | {r.get('device', 'cuda')} | {r['fit_s']:.1f} | {r['sample_s']:.2f} "
+            f"| {s['column_shapes']:.3f} | {s['column_pair_trends']:.3f} | {s['logistic_detection']:.3f} "
+            f"| {gap:.3f} | {s['closer_to_train_share']:.3f} | {same} |"
+        )
 
 
 def main(argv=None) -> None:

@@ -51,8 +51,7 @@ DATASETS = {
 # Tables outside the benchmark, for checking a setting chosen on it: the all-numeric
 # anomaly-detection tables, with their label as a classification target (not in --datasets' default).
 HELD_OUT_DATASETS = {
-    name: (f"anomaly/{name}.csv", "label", "classification")
-    for name in ("cardio", "satellite", "shuttle", "thyroid")
+    name: (f"anomaly/{name}.csv", "label", "classification") for name in ("cardio", "satellite", "shuttle", "thyroid")
 }
 
 # Fixed gradient-boosting settings of the augmentation experiment.
@@ -107,8 +106,18 @@ def _version(mod: str):
         return None
 
 
-BENCH_PACKAGES = ("tabvae", "torch", "sdv", "sdmetrics", "ctgan", "rdt", "scikit-learn",
-                  "pandas", "numpy", "imbalanced-learn")
+BENCH_PACKAGES = (
+    "tabvae",
+    "torch",
+    "sdv",
+    "sdmetrics",
+    "ctgan",
+    "rdt",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "imbalanced-learn",
+)
 
 
 def machine_info(packages=BENCH_PACKAGES) -> dict:
@@ -123,13 +132,16 @@ def machine_info(packages=BENCH_PACKAGES) -> dict:
         "versions": {m: _version(m) for m in packages},
     }
     try:
-        mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        mem_kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
         info["memory_gb"] = round(mem_kb / 2**20, 1)
     except Exception:
         info["memory_gb"] = None
     try:
         info["cpu_model"] = next(
-            l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
         )
     except Exception:
         info["cpu_model"] = None
@@ -159,8 +171,7 @@ def machine_info(packages=BENCH_PACKAGES) -> dict:
         return info
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "tabvae"], cwd=REPO,
-                               capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "tabvae"], cwd=REPO, capture_output=True, text=True)
         info["git_commit"] = rev.stdout.strip() or None
         info["tabvae_dirty"] = bool(dirty.stdout.strip())
     except Exception:
@@ -245,8 +256,13 @@ def fidelity_job(job: dict) -> None:
         train, test = split(df, target, task, k, job["max_train"])
         schema = infer_schema(train, warn=False)
         record.update(
-            target=target, task=task, n_rows_full=len(df), n_train=len(train), n_test=len(test),
-            max_train=job["max_train"], split="stratified 80/20" if task == "classification" else "random 80/20",
+            target=target,
+            task=task,
+            n_rows_full=len(df),
+            n_train=len(train),
+            n_test=len(test),
+            max_train=job["max_train"],
+            split="stratified 80/20" if task == "classification" else "random 80/20",
             schema=schema.to_dict(),
         )
         options = {}
@@ -272,11 +288,19 @@ def fidelity_job(job: dict) -> None:
             "peak_rss_mb": rss1,
             "fit_sample_delta_mb": rss1 - rss0,
             "method": "ru_maxrss of a fresh spawned process: baseline after imports (incl. the "
-                      "generator's library) and data loading, peak after fit + sample (before evaluation)",
+            "generator's library) and data loading, peak after fit + sample (before evaluation)",
         }
         t0 = time.perf_counter()
-        report = evaluate(train, synthetic, target=target, task=task, holdout=test, random_state=k,
-                          max_rows=job["eval_max_rows"], metadata=schema)
+        report = evaluate(
+            train,
+            synthetic,
+            target=target,
+            task=task,
+            holdout=test,
+            random_state=k,
+            max_rows=job["eval_max_rows"],
+            metadata=schema,
+        )
         record["timing"]["evaluate_s"] = time.perf_counter() - t0
         record["evaluation"] = report.to_dict()
         record["scores"] = record["evaluation"]["scores"]
@@ -313,10 +337,18 @@ def run_fidelity(args) -> None:
                     if prev.get("status") == "ok":
                         print(f"[skip] {path.name} exists (use --overwrite)", flush=True)
                         continue
-                job = dict(dataset=dataset, generator=gen_name, seed=k, out=str(out),
-                           max_train=args.max_train, ctgan_epochs=args.ctgan_epochs,
-                           tvae_epochs=args.tvae_epochs, threads=args.threads,
-                           eval_max_rows=args.eval_max_rows, command=cmd)
+                job = dict(
+                    dataset=dataset,
+                    generator=gen_name,
+                    seed=k,
+                    out=str(out),
+                    max_train=args.max_train,
+                    ctgan_epochs=args.ctgan_epochs,
+                    tvae_epochs=args.tvae_epochs,
+                    threads=args.threads,
+                    eval_max_rows=args.eval_max_rows,
+                    command=cmd,
+                )
                 t0 = time.perf_counter()
                 p = ctx.Process(target=fidelity_job, args=(job,))
                 p.start()
@@ -328,12 +360,16 @@ def run_fidelity(args) -> None:
                     status = rec.get("status")
                     if status == "ok":
                         s = rec["scores"]
-                        status += (f"  fit {rec['timing']['fit_s']:.1f}s  shapes {s['column_shapes']:.3f}"
-                                   f"  trends {s['column_pair_trends']:.3f}  det_auc {s['detection_auc']:.3f}")
+                        status += (
+                            f"  fit {rec['timing']['fit_s']:.1f}s  shapes {s['column_shapes']:.3f}"
+                            f"  trends {s['column_pair_trends']:.3f}  det_auc {s['detection_auc']:.3f}"
+                        )
                     else:
                         status += "  " + rec.get("error", "")
-                print(f"[{_now()}] {dataset:18s} {gen_name:16s} seed{k}  exit={p.exitcode}  "
-                      f"{wall:6.1f}s  {status}", flush=True)
+                print(
+                    f"[{_now()}] {dataset:18s} {gen_name:16s} seed{k}  exit={p.exitcode}  {wall:6.1f}s  {status}",
+                    flush=True,
+                )
 
 
 # --------------------------------------------------------------------------- augmentation
@@ -390,8 +426,9 @@ def _smote(X: pd.DataFrame, y: np.ndarray, seed: int, notes: set):
     if cats:
         for c in cats:  # SMOTENC wants plain labels
             Xs[c] = Xs[c].astype(str)
-        sm = SMOTENC(categorical_features=[Xs.columns.get_loc(c) for c in cats],
-                     k_neighbors=k_neighbors, random_state=seed)
+        sm = SMOTENC(
+            categorical_features=[Xs.columns.get_loc(c) for c in cats], k_neighbors=k_neighbors, random_state=seed
+        )
     else:
         sm = SMOTE(k_neighbors=k_neighbors, random_state=seed)
     Xr, yr = sm.fit_resample(Xs, y)
@@ -419,12 +456,14 @@ def run_augmentation(args) -> None:
     machine = machine_info()
     for dataset in args.datasets:
         df, target, task = load_dataset(dataset)
-        full_schema = infer_schema(df, warn=False)
         features = [c for c in df.columns if c != target]
         cat_levels = {}
         for c in features:
-            if df[c].dtype == object or pd.api.types.is_bool_dtype(df[c]) \
-                    or isinstance(df[c].dtype, pd.CategoricalDtype):
+            if (
+                df[c].dtype == object
+                or pd.api.types.is_bool_dtype(df[c])
+                or isinstance(df[c].dtype, pd.CategoricalDtype)
+            ):
                 vals = df[c].astype(object).where(df[c].notna(), "__missing__").astype(str)
                 cat_levels[c] = sorted(vals.unique())
         positive = None
@@ -444,21 +483,35 @@ def run_augmentation(args) -> None:
             def xy(frame):
                 frame = frame[frame[target].notna()]
                 X = _hgb_frame(frame, features, cat_levels)
-                y = _label(frame[target], positive) if task == "classification" \
-                    else frame[target].to_numpy(float)
+                y = _label(frame[target], positive) if task == "classification" else frame[target].to_numpy(float)
                 return X, y
 
             Xf, yf = xy(train)
-            rows.append(dict(size=len(train), seed=k, arm="full_train", n_fit_rows=len(yf),
-                             score=_score(Xf, yf, X_test, y_test, task), fit_s=None))
+            rows.append(
+                dict(
+                    size=len(train),
+                    seed=k,
+                    arm="full_train",
+                    n_fit_rows=len(yf),
+                    score=_score(Xf, yf, X_test, y_test, task),
+                    fit_s=None,
+                )
+            )
             for size in args.sizes:
                 strat = train[target] if task == "classification" else None
                 small, _ = train_test_split(train, train_size=size, stratify=strat, random_state=1000 + k)
                 small = small.reset_index(drop=True)
                 Xs, ys = xy(small)
                 base = dict(size=size, seed=k)
-                rows.append(dict(base, arm="small_only", n_fit_rows=len(ys),
-                                 score=_score(Xs, ys, X_test, y_test, task), fit_s=None))
+                rows.append(
+                    dict(
+                        base,
+                        arm="small_only",
+                        n_fit_rows=len(ys),
+                        score=_score(Xs, ys, X_test, y_test, task),
+                        fit_s=None,
+                    )
+                )
                 schema = infer_schema(small, warn=False)
                 for arm, gname in (("small+tabvae", "tabvae"), ("small+sdv_tvae", "sdv_tvae")):
                     try:
@@ -471,18 +524,41 @@ def run_augmentation(args) -> None:
                         Xy_syn = xy(syn)
                         X_aug = pd.concat([Xs, Xy_syn[0]], ignore_index=True)
                         y_aug = np.concatenate([ys, Xy_syn[1]])
-                        rows.append(dict(base, arm=arm, n_fit_rows=len(y_aug), fit_s=fit_s,
-                                         score=_score(X_aug, y_aug, X_test, y_test, task)))
+                        rows.append(
+                            dict(
+                                base,
+                                arm=arm,
+                                n_fit_rows=len(y_aug),
+                                fit_s=fit_s,
+                                score=_score(X_aug, y_aug, X_test, y_test, task),
+                            )
+                        )
                     except Exception as e:
-                        rows.append(dict(base, arm=arm, n_fit_rows=None, fit_s=None, score=None,
-                                         error=f"{type(e).__name__}: {e}"))
+                        rows.append(
+                            dict(
+                                base, arm=arm, n_fit_rows=None, fit_s=None, score=None, error=f"{type(e).__name__}: {e}"
+                            )
+                        )
                 if task == "classification":
                     Xr, yr = _smote(Xs, ys, k, notes)
-                    rows.append(dict(base, arm="small+smote_nc", n_fit_rows=len(yr), fit_s=None,
-                                     score=_score(Xr, yr, X_test, y_test, task)))
-                print(f"[{_now()}] augmentation {dataset} seed{k} size{size}: " + ", ".join(
-                    f"{r['arm']}={r['score']:.4f}" for r in rows
-                    if r["seed"] == k and r["size"] == size and r.get("score") is not None), flush=True)
+                    rows.append(
+                        dict(
+                            base,
+                            arm="small+smote_nc",
+                            n_fit_rows=len(yr),
+                            fit_s=None,
+                            score=_score(Xr, yr, X_test, y_test, task),
+                        )
+                    )
+                print(
+                    f"[{_now()}] augmentation {dataset} seed{k} size{size}: "
+                    + ", ".join(
+                        f"{r['arm']}={r['score']:.4f}"
+                        for r in rows
+                        if r["seed"] == k and r["size"] == size and r.get("score") is not None
+                    ),
+                    flush=True,
+                )
         res = pd.DataFrame(rows)
         summary = {}
         for (size, arm), g in res.dropna(subset=["score"]).groupby(["size", "arm"]):
@@ -501,8 +577,10 @@ def run_augmentation(args) -> None:
             "sizes": list(args.sizes),
             "seeds": args.seeds,
             "ratio_synthetic_to_real": 1.0,
-            "model": {"class": "HistGradientBoosting" + ("Classifier" if task == "classification" else "Regressor"),
-                      "params": dict(AUG_HGB_PARAMS, categorical_features="from_dtype")},
+            "model": {
+                "class": "HistGradientBoosting" + ("Classifier" if task == "classification" else "Regressor"),
+                "params": dict(AUG_HGB_PARAMS, categorical_features="from_dtype"),
+            },
             "arms": {
                 "full_train": "reference: the whole 80% training split",
                 "small_only": "stratified subset of the training split of the given size",
@@ -534,19 +612,32 @@ def parse_args(argv=None):
     from .generators import GENERATORS
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    p.add_argument("--datasets", type=_csv, default=list(DATASETS),
-                   help=f"comma-separated, from {','.join(DATASETS)} (default: all)")
-    p.add_argument("--generators", type=_csv, default=["tabvae", "sdv_tvae", "gaussian_copula", "identity"],
-                   help=f"comma-separated, from {','.join(GENERATORS)}")
+    p.add_argument(
+        "--datasets",
+        type=_csv,
+        default=list(DATASETS),
+        help=f"comma-separated, from {','.join(DATASETS)} (default: all)",
+    )
+    p.add_argument(
+        "--generators",
+        type=_csv,
+        default=["tabvae", "sdv_tvae", "gaussian_copula", "identity"],
+        help=f"comma-separated, from {','.join(GENERATORS)}",
+    )
     p.add_argument("--seeds", type=int, default=1, help="number of seed indices (0..seeds-1)")
-    p.add_argument("--max-train", type=int, default=None,
-                   help="subsample the 80%% training split to at most N rows (stratified)")
+    p.add_argument(
+        "--max-train", type=int, default=None, help="subsample the 80%% training split to at most N rows (stratified)"
+    )
     p.add_argument("--ctgan-epochs", type=int, default=None, help="CTGAN epochs (default: SDV's 300)")
     p.add_argument("--tvae-epochs", type=int, default=None, help="SDV TVAE epochs (default: SDV's 300)")
     p.add_argument("--eval-max-rows", type=int, default=20000, help="evaluate(max_rows=...)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch.set_num_threads (default 1: on a small, shared CPU two OpenMP "
-                        "threads spin-wait and can be many times slower)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads (default 1: on a small, shared CPU two OpenMP "
+        "threads spin-wait and can be many times slower)",
+    )
     p.add_argument("--overwrite", action="store_true", help="re-run jobs whose JSON already exists")
     p.add_argument("--out", default=str(DEFAULT_OUT))
     p.add_argument("--augmentation", action="store_true", help="run the augmentation-lift experiment")

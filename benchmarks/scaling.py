@@ -50,9 +50,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from .speed import (LOAD_MAX, RESULTS, PhaseTimer, current_rss_mb, instrument_tabvae, load_adult_csv, load_cell,
-                    machine_info, now,
-                    peak_rss_mb, quiet, run_worker, write_json)
+from .speed import (
+    LOAD_MAX,
+    RESULTS,
+    PhaseTimer,
+    current_rss_mb,
+    instrument_tabvae,
+    load_adult_csv,
+    load_cell,
+    machine_info,
+    now,
+    peak_rss_mb,
+    quiet,
+    run_worker,
+    write_json,
+)
 
 SEED = 0
 STREAM_CHUNK = 100_000
@@ -100,7 +112,10 @@ def build_tables(folder: Path, sizes: list[int], skip=(), hc_rows=1_000_000, hc_
         paths["wide_200"] = p
     if "highcard" not in skip:
         paths["highcard_1m"] = _highcard(adult, folder, hc_rows, hc_ids, rng)
-    log(f"  tables written to {folder}: " + ", ".join(f"{k} {v.stat().st_size / 2**20:.1f} MB" for k, v in paths.items()))
+    log(
+        f"  tables written to {folder}: "
+        + ", ".join(f"{k} {v.stat().st_size / 2**20:.1f} MB" for k, v in paths.items())
+    )
     return paths
 
 
@@ -213,10 +228,17 @@ def _stream_job(job: dict, res: dict) -> None:
         del chunk, table
     writer.close()
     total = time.perf_counter() - t_all
-    res.update(n_rows=rows, chunk_size=int(job["chunk_size"]), total_s=total, generate_s=gen_s, write_s=write_s,
-               rows_per_s=rows / total, file_mb=path.stat().st_size / 2**20,
-               rss_trace_rows_peak_current_mb=rss_trace,
-               rss_after_stream_mb=peak_rss_mb())
+    res.update(
+        n_rows=rows,
+        chunk_size=int(job["chunk_size"]),
+        total_s=total,
+        generate_s=gen_s,
+        write_s=write_s,
+        rows_per_s=rows / total,
+        file_mb=path.stat().st_size / 2**20,
+        rss_trace_rows_peak_current_mb=rss_trace,
+        rss_after_stream_mb=peak_rss_mb(),
+    )
     path.unlink()
 
 
@@ -262,19 +284,26 @@ def summarise(results: dict) -> dict:
     for a, b in zip(order, order[1:]):
         ra, rb = rows[a], rows[b]
         na, nb = ra["shape"][0], rb["shape"][0]
-        steps.append({
-            "from": a, "to": b, "rows_ratio": nb / na,
-            "s_per_epoch_ratio": _ratio(rb["s_per_epoch"], ra["s_per_epoch"]),
-            "preprocessing_ratio": _ratio(rb["preprocessing_s"], ra["preprocessing_s"]),
-            "peak_rss_ratio": _ratio(rb["peak_rss_mb"], ra["peak_rss_mb"]),
-            "fit_memory_delta_ratio": _ratio(rb["peak_rss_mb"] - rb["rss_after_load_mb"],
-                                             ra["peak_rss_mb"] - ra["rss_after_load_mb"]),
-        })
+        steps.append(
+            {
+                "from": a,
+                "to": b,
+                "rows_ratio": nb / na,
+                "s_per_epoch_ratio": _ratio(rb["s_per_epoch"], ra["s_per_epoch"]),
+                "preprocessing_ratio": _ratio(rb["preprocessing_s"], ra["preprocessing_s"]),
+                "peak_rss_ratio": _ratio(rb["peak_rss_mb"], ra["peak_rss_mb"]),
+                "fit_memory_delta_ratio": _ratio(
+                    rb["peak_rss_mb"] - rb["rss_after_load_mb"], ra["peak_rss_mb"] - ra["rss_after_load_mb"]
+                ),
+            }
+        )
     s["rows_steps"] = steps
     if order:
         first, last = rows[order[0]], rows[order[-1]]
         s["rows_overall"] = {
-            "from": order[0], "to": order[-1], "rows_ratio": last["shape"][0] / first["shape"][0],
+            "from": order[0],
+            "to": order[-1],
+            "rows_ratio": last["shape"][0] / first["shape"][0],
             "s_per_epoch_ratio": _ratio(last["s_per_epoch"], first["s_per_epoch"]),
             "us_per_row_epoch": {k: 1e6 * rows[k]["s_per_epoch"] / rows[k]["shape"][0] for k in order},
         }
@@ -285,8 +314,9 @@ def summarise(results: dict) -> dict:
             "network_inputs_ratio": w["n_network_inputs"] / n20["n_network_inputs"],
             "s_per_epoch_ratio": _ratio(w["s_per_epoch"], n20["s_per_epoch"]),
             "preprocessing_ratio": _ratio(w["preprocessing_s"], n20["preprocessing_s"]),
-            "fit_memory_delta_ratio": _ratio(w["peak_rss_mb"] - w["rss_after_load_mb"],
-                                             n20["peak_rss_mb"] - n20["rss_after_load_mb"]),
+            "fit_memory_delta_ratio": _ratio(
+                w["peak_rss_mb"] - w["rss_after_load_mb"], n20["peak_rss_mb"] - n20["rss_after_load_mb"]
+            ),
         }
     s1, s10 = results.get("stream_1000000"), results.get("stream_10000000")
     if _ok(s1) and _ok(s10):
@@ -294,8 +324,10 @@ def summarise(results: dict) -> dict:
             "rows_ratio": s10["n_rows"] / s1["n_rows"],
             "time_ratio": s10["total_s"] / s1["total_s"],
             "peak_rss_ratio": s10["peak_rss_mb"] / s1["peak_rss_mb"],
-            "stream_memory_delta_mb": {"1M": s1["peak_rss_mb"] - s1["rss_after_load_mb"],
-                                       "10M": s10["peak_rss_mb"] - s10["rss_after_load_mb"]},
+            "stream_memory_delta_mb": {
+                "1M": s1["peak_rss_mb"] - s1["rss_after_load_mb"],
+                "10M": s10["peak_rss_mb"] - s10["rss_after_load_mb"],
+            },
         }
     return s
 
@@ -325,7 +357,8 @@ def write_markdown(doc: dict, path: Path) -> None:
         "",
         "## Fit",
         "",
-        "| table | rows × cols | network inputs | epochs | preprocessing (s) | s / epoch (each epoch) | ms / step | fit total (s) "
+        "| table | rows × cols | network inputs | epochs | preprocessing (s) | s / epoch (each epoch) "
+        "| ms / step | fit total (s) "
         "| RSS after load (MB) | peak RSS (MB) | Δ (MB) | load avg / other CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -340,59 +373,88 @@ def write_markdown(doc: dict, path: Path) -> None:
             f"{_f(r['preprocessing_s'])} | {_f(r['s_per_epoch'])} ({ep}) | "
             f"{_f(1000 * r['s_per_epoch'] / max(1, round(r['shape'][0] / 500)))} | {_f(r['fit_total_s'])} | "
             f"{_f(r['rss_after_load_mb'], 0)} | {_f(r['peak_rss_mb'], 0)} | "
-            f"{_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | {load_cell(r)} |")
+            f"{_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | {load_cell(r)} |"
+        )
     hc = R.get("highcard_1m")
     if _ok(hc) and hc.get("sample_s") is not None:
-        L += ["", f"High cardinality: peak RSS after fit {_f(hc['rss_after_fit_mb'], 0)} MB "
-                  f"(Δ {_f(hc['rss_after_fit_mb'] - hc['rss_after_load_mb'], 0)} MB; the peak in the table is after "
-                  f"also sampling); sampling {hc['n_sample']:,} rows took {_f(hc['sample_s'])} s and raised the "
-                  f"peak to {_f(hc['rss_after_sample_mb'], 0)} MB; "
-                  f"{hc.get('sample_distinct_customer_id', 0):,} distinct `customer_id` values in the sample "
-                  f"(top-10 ids: {100 * hc.get('real_top10_share', 0):.1f} % of real rows, "
-                  f"{100 * hc.get('sample_top10_share', 0):.1f} % of sampled rows)."]
+        L += [
+            "",
+            f"High cardinality: peak RSS after fit {_f(hc['rss_after_fit_mb'], 0)} MB "
+            f"(Δ {_f(hc['rss_after_fit_mb'] - hc['rss_after_load_mb'], 0)} MB; the peak in the table is after "
+            f"also sampling); sampling {hc['n_sample']:,} rows took {_f(hc['sample_s'])} s and raised the "
+            f"peak to {_f(hc['rss_after_sample_mb'], 0)} MB; "
+            f"{hc.get('sample_distinct_customer_id', 0):,} distinct `customer_id` values in the sample "
+            f"(top-10 ids: {100 * hc.get('real_top10_share', 0):.1f} % of real rows, "
+            f"{100 * hc.get('sample_top10_share', 0):.1f} % of sampled rows).",
+        ]
     steps = S.get("rows_steps", [])
     if steps:
-        L += ["", "### Growth with rows", "",
-              "| step | rows × | s/epoch × | preprocessing × | peak RSS × | Δ memory × |",
-              "|---|---:|---:|---:|---:|---:|"]
+        L += [
+            "",
+            "### Growth with rows",
+            "",
+            "| step | rows × | s/epoch × | preprocessing × | peak RSS × | Δ memory × |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for st in steps:
-            L.append(f"| {st['from']} → {st['to']} | {st['rows_ratio']:.1f} | {_f(st['s_per_epoch_ratio'])} | "
-                     f"{_f(st['preprocessing_ratio'])} | {_f(st['peak_rss_ratio'])} | "
-                     f"{_f(st['fit_memory_delta_ratio'])} |")
+            L.append(
+                f"| {st['from']} → {st['to']} | {st['rows_ratio']:.1f} | {_f(st['s_per_epoch_ratio'])} | "
+                f"{_f(st['preprocessing_ratio'])} | {_f(st['peak_rss_ratio'])} | "
+                f"{_f(st['fit_memory_delta_ratio'])} |"
+            )
         ov = S.get("rows_overall")
         if ov:
-            L += ["", "µs per row per epoch: " + ", ".join(f"{k} {v:.1f}" for k, v in ov["us_per_row_epoch"].items())
-                  + "."]
+            L += [
+                "",
+                "µs per row per epoch: " + ", ".join(f"{k} {v:.1f}" for k, v in ov["us_per_row_epoch"].items()) + ".",
+            ]
     wv = S.get("wide_vs_narrow_20k")
     if wv:
-        L += ["", f"Wide vs narrow at 20k rows: {wv['columns_ratio']:.1f}× the columns "
-                  f"({wv['network_inputs_ratio']:.1f}× the network inputs) costs {_f(wv['s_per_epoch_ratio'])}× "
-                  f"the time per epoch, {_f(wv['preprocessing_ratio'])}× the preprocessing and "
-                  f"{_f(wv['fit_memory_delta_ratio'])}× the fit's own memory (Δ)."]
-    L += ["", "## Streaming sampling (`iter_samples` → `ParquetWriter`)", "",
-          f"Model: `TabularVAE(epochs={doc['settings']['stream_model_epochs']}, random_state=0)` fitted on Adult's "
-          f"32,561 rows, saved and loaded in each fresh process; chunks of {STREAM_CHUNK:,} rows.", "",
-          "| rows | total (s) | generating (s) | parquet writing (s) | rows/s | file (MB) | RSS after model load (MB) "
-          "| peak RSS (MB) | Δ (MB) | load avg / other CPU |",
-          "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        L += [
+            "",
+            f"Wide vs narrow at 20k rows: {wv['columns_ratio']:.1f}× the columns "
+            f"({wv['network_inputs_ratio']:.1f}× the network inputs) costs {_f(wv['s_per_epoch_ratio'])}× "
+            f"the time per epoch, {_f(wv['preprocessing_ratio'])}× the preprocessing and "
+            f"{_f(wv['fit_memory_delta_ratio'])}× the fit's own memory (Δ).",
+        ]
+    L += [
+        "",
+        "## Streaming sampling (`iter_samples` → `ParquetWriter`)",
+        "",
+        f"Model: `TabularVAE(epochs={doc['settings']['stream_model_epochs']}, random_state=0)` fitted on Adult's "
+        f"32,561 rows, saved and loaded in each fresh process; chunks of {STREAM_CHUNK:,} rows.",
+        "",
+        "| rows | total (s) | generating (s) | parquet writing (s) | rows/s | file (MB) | RSS after model load (MB) "
+        "| peak RSS (MB) | Δ (MB) | load avg / other CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for key in [k for k in R if k.startswith("stream_") and k != "stream_model"]:
         r = R[key]
         if not _ok(r):
             L.append(f"| {key} | failed | | | | | | | | |")
             continue
-        L.append(f"| {r['n_rows']:,} | {_f(r['total_s'], 1)} | {_f(r['generate_s'], 1)} | {_f(r['write_s'], 1)} | "
-                 f"{r['rows_per_s']:,.0f} | {_f(r['file_mb'], 0)} | {_f(r['rss_after_load_mb'], 0)} | "
-                 f"{_f(r['peak_rss_mb'], 0)} | {_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | "
-                 f"{load_cell(r)} |")
+        L.append(
+            f"| {r['n_rows']:,} | {_f(r['total_s'], 1)} | {_f(r['generate_s'], 1)} | {_f(r['write_s'], 1)} | "
+            f"{r['rows_per_s']:,.0f} | {_f(r['file_mb'], 0)} | {_f(r['rss_after_load_mb'], 0)} | "
+            f"{_f(r['peak_rss_mb'], 0)} | {_f(r['peak_rss_mb'] - r['rss_after_load_mb'], 0)} | "
+            f"{load_cell(r)} |"
+        )
     big = R.get("stream_10000000")
     if _ok(big) and big.get("rss_trace_rows_peak_current_mb"):
-        L += ["", "Current RSS (MB) of the 10M-row stream after every million rows: "
-              + ", ".join(f"{int(t[0] / 1e6)}M {t[2]:.0f}" for t in big["rss_trace_rows_peak_current_mb"]) + "."]
+        L += [
+            "",
+            "Current RSS (MB) of the 10M-row stream after every million rows: "
+            + ", ".join(f"{int(t[0] / 1e6)}M {t[2]:.0f}" for t in big["rss_trace_rows_peak_current_mb"])
+            + ".",
+        ]
     sv = S.get("stream_10m_vs_1m")
     if sv:
-        L += ["", f"10M vs 1M rows: {sv['rows_ratio']:.0f}× the rows, {sv['time_ratio']:.2f}× the time, "
-                  f"{sv['peak_rss_ratio']:.2f}× the peak RSS (streaming's own memory "
-                  f"{sv['stream_memory_delta_mb']['1M']:.0f} MB vs {sv['stream_memory_delta_mb']['10M']:.0f} MB)."]
+        L += [
+            "",
+            f"10M vs 1M rows: {sv['rows_ratio']:.0f}× the rows, {sv['time_ratio']:.2f}× the time, "
+            f"{sv['peak_rss_ratio']:.2f}× the peak RSS (streaming's own memory "
+            f"{sv['stream_memory_delta_mb']['1M']:.0f} MB vs {sv['stream_memory_delta_mb']['10M']:.0f} MB).",
+        ]
     if doc.get("conclusions"):
         L += ["", "## Conclusions", ""] + [f"* {c}" for c in doc["conclusions"]]
     if doc.get("notes"):
@@ -405,32 +467,48 @@ def conclusions(doc: dict) -> list[str]:
     ov = S.get("rows_overall")
     if ov:
         steps = S["rows_steps"]
-        txt = "; ".join(f"{st['from']}→{st['to']}: rows ×{st['rows_ratio']:.0f}, s/epoch ×{_f(st['s_per_epoch_ratio'])}, "
-                        f"Δ memory ×{_f(st['fit_memory_delta_ratio'])}" for st in steps)
+        txt = "; ".join(
+            f"{st['from']}→{st['to']}: rows ×{st['rows_ratio']:.0f}, s/epoch ×{_f(st['s_per_epoch_ratio'])}, "
+            f"Δ memory ×{_f(st['fit_memory_delta_ratio'])}"
+            for st in steps
+        )
         lin = ov["s_per_epoch_ratio"] / ov["rows_ratio"] if ov["s_per_epoch_ratio"] else None
-        verdict = ("grows about linearly" if lin and 0.7 <= lin <= 1.3 else
-                   "grows faster than linearly" if lin and lin > 1.3 else "grows slower than linearly")
-        out.append(f"Time per epoch {verdict} with "
-                   f"rows: {ov['from']}→{ov['to']} is ×{ov['rows_ratio']:.0f} rows and ×{_f(ov['s_per_epoch_ratio'])} "
-                   f"s/epoch (ratio/rows = {_f(lin)}) ({txt}).")
+        verdict = (
+            "grows about linearly"
+            if lin and 0.7 <= lin <= 1.3
+            else "grows faster than linearly"
+            if lin and lin > 1.3
+            else "grows slower than linearly"
+        )
+        out.append(
+            f"Time per epoch {verdict} with "
+            f"rows: {ov['from']}→{ov['to']} is ×{ov['rows_ratio']:.0f} rows and ×{_f(ov['s_per_epoch_ratio'])} "
+            f"s/epoch (ratio/rows = {_f(lin)}) ({txt})."
+        )
     R = doc["results"]
     rows = sorted((k for k in R if k.startswith("rows_") and _ok(R[k])), key=lambda k: int(k.split("_")[1]))
     if len(rows) >= 2:
         a, b = R[rows[0]], R[rows[-1]]
         da, db = a["peak_rss_mb"] - a["rss_after_load_mb"], b["peak_rss_mb"] - b["rss_after_load_mb"]
         slope = (db - da) * 2**20 / (b["shape"][0] - a["shape"][0])
-        out.append(f"Fit memory (Δ over the loaded table) is a fixed ~{da:.0f} MB (torch, model, optimizer) plus "
-                   f"a part linear in rows: {slope:.0f} bytes per row from {rows[0]} to {rows[-1]} "
-                   f"(Δ {da:.0f} → {db:.0f} MB); the DataFrame itself (RSS after load) grows linearly as well.")
+        out.append(
+            f"Fit memory (Δ over the loaded table) is a fixed ~{da:.0f} MB (torch, model, optimizer) plus "
+            f"a part linear in rows: {slope:.0f} bytes per row from {rows[0]} to {rows[-1]} "
+            f"(Δ {da:.0f} → {db:.0f} MB); the DataFrame itself (RSS after load) grows linearly as well."
+        )
     wv = S.get("wide_vs_narrow_20k")
     if wv:
-        out.append(f"Columns: {wv['columns_ratio']:.1f}× the columns costs {_f(wv['s_per_epoch_ratio'])}× the "
-                   "time per epoch (sub-linear: the (128, 128) hidden layers dominate until the input/output "
-                   f"layers get wide) and {_f(wv['preprocessing_ratio'])}× the preprocessing (linear in columns).")
+        out.append(
+            f"Columns: {wv['columns_ratio']:.1f}× the columns costs {_f(wv['s_per_epoch_ratio'])}× the "
+            "time per epoch (sub-linear: the (128, 128) hidden layers dominate until the input/output "
+            f"layers get wide) and {_f(wv['preprocessing_ratio'])}× the preprocessing (linear in columns)."
+        )
     sv = S.get("stream_10m_vs_1m")
     if sv:
-        out.append(f"Streaming: 10× the rows takes {sv['time_ratio']:.2f}× the time at a flat peak RSS "
-                   f"({sv['peak_rss_ratio']:.2f}×): memory is bounded by the chunk, not by the number of rows.")
+        out.append(
+            f"Streaming: 10× the rows takes {sv['time_ratio']:.2f}× the time at a flat peak RSS "
+            f"({sv['peak_rss_ratio']:.2f}×): memory is bounded by the chunk, not by the number of rows."
+        )
     return out
 
 
@@ -454,8 +532,12 @@ def main(argv=None) -> None:
     p.add_argument("--highcard-ids", type=int, default=100_000)
     p.add_argument("--skip", default="", help="comma list among rows,wide,highcard,stream")
     p.add_argument("--params", default="{}", help="JSON dict of TabularVAE parameters for the rows/wide/highcard fits")
-    p.add_argument("--wide-sample", type=int, default=0,
-                   help="also time sampling this many rows after the 20k x 15 and 20k x 200 fits (0: no)")
+    p.add_argument(
+        "--wide-sample",
+        type=int,
+        default=0,
+        help="also time sampling this many rows after the 20k x 15 and 20k x 200 fits (0: no)",
+    )
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--tag", default="")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -468,12 +550,28 @@ def main(argv=None) -> None:
     out = Path(args.out)
     work = Path(tempfile.mkdtemp(prefix="tabvae_scaling_"))
     json_path, md_path = out / f"scaling{args.tag}.json", out / f"scaling{args.tag}.md"
-    cmd = "python -m benchmarks.scaling " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    doc = {"kind": "scaling", "command": cmd.strip(), "started_at": now(), "machine": machine_info(),
-           "settings": {"sizes": sizes, "highcard_rows": args.highcard_rows, "highcard_ids": args.highcard_ids, "stream": args.stream, "stream_chunk": STREAM_CHUNK, "seed": SEED,
-                        "stream_model_epochs": args.stream_model_epochs, "batch_size": 500,
-                        "load_average_max": LOAD_MAX},
-           "results": {}, "notes": NOTES}
+    cmd = "python -m benchmarks.scaling " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
+    doc = {
+        "kind": "scaling",
+        "command": cmd.strip(),
+        "started_at": now(),
+        "machine": machine_info(),
+        "settings": {
+            "sizes": sizes,
+            "highcard_rows": args.highcard_rows,
+            "highcard_ids": args.highcard_ids,
+            "stream": args.stream,
+            "stream_chunk": STREAM_CHUNK,
+            "seed": SEED,
+            "stream_model_epochs": args.stream_model_epochs,
+            "batch_size": 500,
+            "load_average_max": LOAD_MAX,
+        },
+        "results": {},
+        "notes": NOTES,
+    }
 
     def save():
         doc["summary"] = summarise(doc["results"])
@@ -483,8 +581,9 @@ def main(argv=None) -> None:
 
     try:
         t0 = time.perf_counter()
-        tables = build_tables(work, sizes if "rows" not in skip else [20_000], skip,
-                              args.highcard_rows, args.highcard_ids)
+        tables = build_tables(
+            work, sizes if "rows" not in skip else [20_000], skip, args.highcard_rows, args.highcard_ids
+        )
         doc["table_build_s"] = time.perf_counter() - t0
         jobs = []
         if "rows" not in skip:
@@ -495,8 +594,9 @@ def main(argv=None) -> None:
                 jobs.append(("rows_20000", {"kind": "fit", "table": str(tables["rows_20000"]), "epochs": 2, **sample}))
             jobs.append(("wide_200", {"kind": "fit", "table": str(tables["wide_200"]), "epochs": 2, **sample}))
         if "highcard" not in skip:
-            jobs.append(("highcard_1m", {"kind": "fit", "table": str(tables["highcard_1m"]), "epochs": 1,
-                                         "n_sample": 100_000}))
+            jobs.append(
+                ("highcard_1m", {"kind": "fit", "table": str(tables["highcard_1m"]), "epochs": 1, "n_sample": 100_000})
+            )
         params = json.loads(args.params)
         doc["settings"]["params"] = params
         for name, job in jobs:
@@ -505,13 +605,24 @@ def main(argv=None) -> None:
             save()
         if "stream" not in skip:
             model = work / "stream_model.tabvae"
-            job = {"name": "stream_model", "kind": "fit_stream_model", "epochs": args.stream_model_epochs,
-                   "model": str(model), "result_file": str(work / "stream_model.json")}
+            job = {
+                "name": "stream_model",
+                "kind": "fit_stream_model",
+                "epochs": args.stream_model_epochs,
+                "model": str(model),
+                "result_file": str(work / "stream_model.json"),
+            }
             doc["results"]["stream_model"] = run_worker("benchmarks.scaling", job)
             for n in [int(x) for x in args.stream.split(",") if x]:
-                job = {"name": f"stream_{n}", "kind": "stream", "model": str(model), "n_rows": n,
-                       "chunk_size": STREAM_CHUNK, "out_file": str(work / f"stream_{n}.parquet"),
-                       "result_file": str(work / f"stream_{n}.json")}
+                job = {
+                    "name": f"stream_{n}",
+                    "kind": "stream",
+                    "model": str(model),
+                    "n_rows": n,
+                    "chunk_size": STREAM_CHUNK,
+                    "out_file": str(work / f"stream_{n}.parquet"),
+                    "result_file": str(work / f"stream_{n}.json"),
+                }
                 doc["results"][f"stream_{n}"] = run_worker("benchmarks.scaling", job)
                 save()
     finally:

@@ -152,15 +152,21 @@ def wait_for_idle(log=print) -> dict:
                 break
         if time.time() - t0 >= LOAD_WAIT_MAX_S:
             break
-        log(f"  load average {load[0]:.2f}, CPU busy {'?' if busy is None else f'{100 * busy:.0f} %'}: "
-            f"not idle; waiting {LOAD_POLL_S} s ...")
+        log(
+            f"  load average {load[0]:.2f}, CPU busy {'?' if busy is None else f'{100 * busy:.0f} %'}: "
+            f"not idle; waiting {LOAD_POLL_S} s ..."
+        )
         time.sleep(LOAD_POLL_S)
     waited = time.time() - t0
     ok = load[0] <= LOAD_MAX and (busy is None or busy <= BUSY_MAX)
     if not ok:
         log(f"  WARNING: machine still busy (load {load[0]:.2f}) after {waited:.0f} s; running anyway")
-    return {"loadavg_at_start": [round(x, 2) for x in load], "cpu_busy_share_before": busy,
-            "waited_s": round(waited, 1), "idle": ok}
+    return {
+        "loadavg_at_start": [round(x, 2) for x in load],
+        "cpu_busy_share_before": busy,
+        "waited_s": round(waited, 1),
+        "idle": ok,
+    }
 
 
 def run_worker(module: str, job: dict, log=print, timeout: float | None = None, retries: int = 1) -> dict:
@@ -176,8 +182,20 @@ def run_worker(module: str, job: dict, log=print, timeout: float | None = None, 
         if share is None or share <= CONTENDED or len(discarded) >= retries:
             break
         log(f"  {job['name']}: other processes used {100 * share:.0f} % of the CPU during the run; re-running")
-        discarded.append({k: res.get(k) for k in ("phases", "contention", "loadavg_at_start", "process_wall_s",
-                                                     "fit_total_s", "s_per_epoch", "total_s")})
+        discarded.append(
+            {
+                k: res.get(k)
+                for k in (
+                    "phases",
+                    "contention",
+                    "loadavg_at_start",
+                    "process_wall_s",
+                    "fit_total_s",
+                    "s_per_epoch",
+                    "total_s",
+                )
+            }
+        )
     if discarded:
         res["discarded_attempts"] = discarded
     return res
@@ -190,8 +208,7 @@ def _run_worker_once(module: str, job: dict, log=print, timeout: float | None = 
     log(f"  [{now()}] start {job['name']} (load {idle['loadavg_at_start'][0]:.2f})")
     busy0, ru0 = _busy_cpu_s(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", module, "--worker", json.dumps(job)], cwd=REPO,
-                          timeout=timeout)
+    proc = subprocess.run([sys.executable, "-m", module, "--worker", json.dumps(job)], cwd=REPO, timeout=timeout)
     wall = time.perf_counter() - t0
     busy1, ru1 = _busy_cpu_s(), resource.getrusage(resource.RUSAGE_CHILDREN)
     res = json.loads(out.read_text()) if out.exists() else {"status": "failed"}
@@ -203,8 +220,11 @@ def _run_worker_once(module: str, job: dict, log=print, timeout: float | None = 
         mine = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         other = max(0.0, (busy1 - busy0) - mine)
         # CPU time used on the machine by anything other than this job, during this job
-        res["contention"] = {"job_cpu_s": round(mine, 2), "other_cpu_s": round(other, 2),
-                             "other_cpu_share": round(other / (wall * (os.cpu_count() or 1)), 3)}
+        res["contention"] = {
+            "job_cpu_s": round(mine, 2),
+            "other_cpu_s": round(other, 2),
+            "other_cpu_share": round(other / (wall * (os.cpu_count() or 1)), 3),
+        }
     log(f"  [{now()}] done  {job['name']} in {wall:.1f} s (rc {proc.returncode})")
     return res
 
@@ -288,7 +308,7 @@ class TreeRSS:
                 try:
                     with open(f"/proc/{d}/stat") as f:
                         s = f.read()
-                    parent[int(d)] = int(s[s.rindex(")") + 2:].split()[1])
+                    parent[int(d)] = int(s[s.rindex(")") + 2 :].split()[1])
                 except Exception:
                     pass
         tree, frontier = {root}, [root]
@@ -480,9 +500,10 @@ def worker(job: dict) -> None:
         t0 = time.perf_counter()
         rep = evaluate(train, synthetic[train.columns], random_state=0).to_dict()
         res["evaluate_s"] = time.perf_counter() - t0
-        res["scores"] = {k: rep["scores"].get(k) for k in
-                         ("quality_score", "column_shapes", "column_pair_trends", "logistic_detection",
-                          "detection_auc")}
+        res["scores"] = {
+            k: rep["scores"].get(k)
+            for k in ("quality_score", "column_shapes", "column_pair_trends", "logistic_detection", "detection_auc")
+        }
         res["evaluation_notes"] = rep.get("notes")
     res["status"] = "ok"
     res["finished_at"] = now()
@@ -504,8 +525,11 @@ def summarise(results: dict) -> dict:
             continue
         row = {}
         for key in ("preprocessing_s", "training_s", "fit_total_s", "sample_s"):
-            row[key] = {"tabvae": tb["phases"][key], "tvae": tv["phases"][key],
-                        "ratio_tvae_over_tabvae": _ratio(tv["phases"][key], tb["phases"][key])}
+            row[key] = {
+                "tabvae": tb["phases"][key],
+                "tvae": tv["phases"][key],
+                "ratio_tvae_over_tabvae": _ratio(tv["phases"][key], tb["phases"][key]),
+            }
         for key in ("rss_after_fit_mb", "rss_after_sample_mb", "tree_peak_rss_mb"):
             row[key] = {"tabvae": tb[key], "tvae": tv[key], "ratio_tvae_over_tabvae": _ratio(tv[key], tb[key])}
         out["equal_settings"][threads] = row
@@ -514,9 +538,11 @@ def summarise(results: dict) -> dict:
     if tv and tb and tv.get("status") == "ok" and tb.get("status") == "ok":
         out["defaults"] = {
             "epochs": {"tabvae": tb["epochs_used"], "tvae": tv["epochs_used"]},
-            "fit_total_s": {"tabvae": tb["phases"]["fit_total_s"], "tvae": tv["phases"]["fit_total_s"],
-                            "ratio_tvae_over_tabvae": _ratio(tv["phases"]["fit_total_s"],
-                                                             tb["phases"]["fit_total_s"])},
+            "fit_total_s": {
+                "tabvae": tb["phases"]["fit_total_s"],
+                "tvae": tv["phases"]["fit_total_s"],
+                "ratio_tvae_over_tabvae": _ratio(tv["phases"]["fit_total_s"], tb["phases"]["fit_total_s"]),
+            },
             "scores": {"tabvae": tb.get("scores"), "tvae": tv.get("scores")},
             "peak_rss_mb": {"tabvae": tb["rss_after_sample_mb"], "tvae": tv["rss_after_sample_mb"]},
         }
@@ -560,7 +586,8 @@ def write_markdown(doc: dict, path: Path) -> None:
         "",
         "Each generator ran in a fresh process, started only when the 1-minute load average was "
         f"≤ {LOAD_MAX} and under 10 % of the CPU was busy over 5 s (load at start of each run and the share of the "
-        "CPU other processes used during it in the last column; runs where others used > 15 % were re-run once). Ratios are TVAE / tabvae "
+        "CPU other processes used during it in the last column; runs where others used > 15 % were re-run once). "
+        "Ratios are TVAE / tabvae "
         "(> 1: tabvae faster or smaller).",
         "",
         f"## (a) Equal settings: {doc['settings']['epochs']} epochs, batch size {doc['settings']['batch_size']}, "
@@ -569,20 +596,26 @@ def write_markdown(doc: dict, path: Path) -> None:
         "| torch threads | phase | tabvae (s) | TVAE (s) | TVAE / tabvae |",
         "|---|---|---:|---:|---:|",
     ]
-    names = {"preprocessing_s": "preprocessing", "training_s": "training", "fit_total_s": "fit total",
-             "sample_s": f"sample {doc['settings']['n_sample']:,}"}
+    names = {
+        "preprocessing_s": "preprocessing",
+        "training_s": "training",
+        "fit_total_s": "fit total",
+        "sample_s": f"sample {doc['settings']['n_sample']:,}",
+    }
     for threads, row in s["equal_settings"].items():
         for key, label in names.items():
             r = row[key]
-            lines.append(f"| {threads} | {label} | {_f(r['tabvae'])} | {_f(r['tvae'])} | "
-                         f"{_f(r['ratio_tvae_over_tabvae'], 1)}× |")
+            lines.append(
+                f"| {threads} | {label} | {_f(r['tabvae'])} | {_f(r['tvae'])} | {_f(r['ratio_tvae_over_tabvae'], 1)}× |"
+            )
     lines += [
         "",
         "Peak resident memory (MB; high-water mark `VmHWM` of the fresh process: after imports + data, after fit, "
         "after sampling; *tree* = sampled peak RSS summed over the process and its children, which "
         "includes the joblib workers ctgan's `DataTransformer.transform` starts):",
         "",
-        "| torch threads | generator | after load | after fit | after sampling | tree peak | load avg at start / other CPU |",
+        "| torch threads | generator | after load | after fit | after sampling | tree peak "
+        "| load avg at start / other CPU |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for threads, pair in doc["results"]["equal_settings"].items():
@@ -590,11 +623,12 @@ def write_markdown(doc: dict, path: Path) -> None:
             r = pair.get(lib)
             if not r or r.get("status") != "ok":
                 continue
-            lines.append(f"| {threads} | {lib} | {_f(r['rss_after_load_mb'], 0)} | {_f(r['rss_after_fit_mb'], 0)} | "
-                         f"{_f(r['rss_after_sample_mb'], 0)} | {_f(r['tree_peak_rss_mb'], 0)} | "
-                         f"{load_cell(r)} |")
-    lines += ["", "Preprocessing detail (s):", "",
-              "| torch threads | generator | parts |", "|---|---|---|"]
+            lines.append(
+                f"| {threads} | {lib} | {_f(r['rss_after_load_mb'], 0)} | {_f(r['rss_after_fit_mb'], 0)} | "
+                f"{_f(r['rss_after_sample_mb'], 0)} | {_f(r['tree_peak_rss_mb'], 0)} | "
+                f"{load_cell(r)} |"
+            )
+    lines += ["", "Preprocessing detail (s):", "", "| torch threads | generator | parts |", "|---|---|---|"]
     for threads, pair in doc["results"]["equal_settings"].items():
         for lib in ("tabvae", "tvae"):
             r = pair.get(lib)
@@ -608,7 +642,7 @@ def write_markdown(doc: dict, path: Path) -> None:
             "",
             "## (b) Defaults vs defaults",
             "",
-            f"`TabularVAE(random_state=0)` (epochs=\"auto\" → {d['epochs']['tabvae']} epochs) vs `TVAE()` "
+            f'`TabularVAE(random_state=0)` (epochs="auto" → {d["epochs"]["tabvae"]} epochs) vs `TVAE()` '
             f"({d['epochs']['tvae']} epochs), torch default threads; each samples as many rows as the "
             "training split and is scored with `tabvae.evaluate(train, synthetic, random_state=0)`.",
             "",
@@ -622,9 +656,12 @@ def write_markdown(doc: dict, path: Path) -> None:
                 f"| {lib} | {d['epochs'][lib]} | {_f(d['fit_total_s'][lib], 1)} | "
                 f"{_f(sc[lib]['column_shapes'], 4)} | {_f(sc[lib]['column_pair_trends'], 4)} | "
                 f"{_f(sc[lib]['detection_auc'], 4)} | {_f(d['peak_rss_mb'][lib], 0)} | "
-                f"{load_cell(r)} |")
-        lines += ["", f"Fit time ratio TVAE / tabvae (defaults): "
-                      f"**{_f(d['fit_total_s']['ratio_tvae_over_tabvae'], 1)}×**."]
+                f"{load_cell(r)} |"
+            )
+        lines += [
+            "",
+            f"Fit time ratio TVAE / tabvae (defaults): **{_f(d['fit_total_s']['ratio_tvae_over_tabvae'], 1)}×**.",
+        ]
     if doc.get("notes"):
         lines += ["", "## Notes", ""] + [f"* {n}" for n in doc["notes"]]
     path.write_text("\n".join(lines) + "\n")
@@ -674,10 +711,15 @@ def main(argv=None) -> None:
         "started_at": now(),
         "machine": machine_info(),
         "data": "Adult (adult.csv, skipinitialspace=True, na_values='?'), 80 % training split stratified on "
-                "income with random_state=0 (26,048 rows x 15 columns).",
-        "settings": {"epochs": args.epochs, "batch_size": args.batch_size, "n_sample": args.n_sample,
-                     "threads": [int(t) for t in args.threads.split(",")], "seed": 0,
-                     "load_average_max": LOAD_MAX},
+        "income with random_state=0 (26,048 rows x 15 columns).",
+        "settings": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "n_sample": args.n_sample,
+            "threads": [int(t) for t in args.threads.split(",")],
+            "seed": 0,
+            "load_average_max": LOAD_MAX,
+        },
         "results": {"equal_settings": {}, "defaults": {}},
         "notes": NOTES,
     }
@@ -691,15 +733,30 @@ def main(argv=None) -> None:
         for threads in doc["settings"]["threads"]:
             pair = doc["results"]["equal_settings"].setdefault(str(threads), {})
             for lib in ("tabvae", "tvae"):
-                job = {"name": f"equal/{lib}/threads={threads}", "library": lib, "threads": threads,
-                       "epochs": args.epochs, "batch_size": args.batch_size, "n_sample": args.n_sample,
-                       "max_rows": args.max_rows, "result_file": str(tmp / f"{lib}_{threads}.json")}
+                job = {
+                    "name": f"equal/{lib}/threads={threads}",
+                    "library": lib,
+                    "threads": threads,
+                    "epochs": args.epochs,
+                    "batch_size": args.batch_size,
+                    "n_sample": args.n_sample,
+                    "max_rows": args.max_rows,
+                    "result_file": str(tmp / f"{lib}_{threads}.json"),
+                }
                 pair[lib] = run_worker("benchmarks.speed", job)
                 save()
     if not args.skip_defaults:
         for lib in ("tabvae", "tvae"):
-            job = {"name": f"defaults/{lib}", "library": lib, "threads": None, "epochs": None,
-                   "n_sample": None, "evaluate": True, "max_rows": args.max_rows, "result_file": str(tmp / f"{lib}_defaults.json")}
+            job = {
+                "name": f"defaults/{lib}",
+                "library": lib,
+                "threads": None,
+                "epochs": None,
+                "n_sample": None,
+                "evaluate": True,
+                "max_rows": args.max_rows,
+                "result_file": str(tmp / f"{lib}_defaults.json"),
+            }
             doc["results"]["defaults"][lib] = run_worker("benchmarks.speed", job)
             save()
     doc["finished_at"] = now()

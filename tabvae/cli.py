@@ -120,27 +120,46 @@ def _model_options(args) -> dict:
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
-    p.add_argument("--decoder", choices=["autoregressive", "factorized"],
-                   help="autoregressive (default: each column also depends on the columns before it) or "
-                        "factorized (columns independent given the latent code; faster sampling of wide "
-                        "tables, best with --kl-weight 0.5)")
-    p.add_argument("--kl-weight", type=_positive_float,
-                   help="weight of the KL term (default: 0.6 with periodic features, else 0.75)")
-    p.add_argument("--kl-warmup", type=_fraction, metavar="SHARE",
-                   help="share of the epochs over which the KL weight rises from 0 "
-                        "(default: 0.25 with periodic features, else 0)")
-    p.add_argument("--numeric-frequencies", type=int, choices=range(17), metavar="F",
-                   help="feed numbers to the autoregressive decoder as sines and cosines at F frequencies "
-                        "(default: 6 on tables of at least 5,000 rows whose columns are at least 80%% "
-                        "continuous numbers, else 0; 0 turns them off)")
+    p.add_argument(
+        "--decoder",
+        choices=["autoregressive", "factorized"],
+        help="autoregressive (default: each column also depends on the columns before it) or "
+        "factorized (columns independent given the latent code; faster sampling of wide "
+        "tables, best with --kl-weight 0.5)",
+    )
+    p.add_argument(
+        "--kl-weight",
+        type=_positive_float,
+        help="weight of the KL term (default: 0.6 with periodic features, else 0.75)",
+    )
+    p.add_argument(
+        "--kl-warmup",
+        type=_fraction,
+        metavar="SHARE",
+        help="share of the epochs over which the KL weight rises from 0 (default: 0.25 with periodic features, else 0)",
+    )
+    p.add_argument(
+        "--numeric-frequencies",
+        type=int,
+        choices=range(17),
+        metavar="F",
+        help="feed numbers to the autoregressive decoder as sines and cosines at F frequencies "
+        "(default: 6 on tables of at least 5,000 rows whose columns are at least 80%% "
+        "continuous numbers, else 0; 0 turns them off)",
+    )
 
 
 def cmd_fit(args) -> None:
     from . import TabularVAE
 
     df = read_table(args.data)
-    params = dict(verbose=not args.quiet, random_state=args.seed, device=args.device,
-                  categorical_columns=_columns(args.categorical), numeric_columns=_columns(args.numeric))
+    params = dict(
+        verbose=not args.quiet,
+        random_state=args.seed,
+        device=args.device,
+        categorical_columns=_columns(args.categorical),
+        numeric_columns=_columns(args.numeric),
+    )
     params.update(_model_options(args))
     start = time.perf_counter()
     from .distributed import is_launched
@@ -157,8 +176,10 @@ def cmd_fit(args) -> None:
         model = TabularVAE(**params).fit(df)
     model.save(args.output)
     secs = time.perf_counter() - start
-    print(f"fitted {len(df):,} rows x {df.shape[1]} columns in {secs:.1f}s on {model.device_} "
-          f"(final loss {model.history_['loss'][-1]:.3f}); saved {args.output}")
+    print(
+        f"fitted {len(df):,} rows x {df.shape[1]} columns in {secs:.1f}s on {model.device_} "
+        f"(final loss {model.history_['loss'][-1]:.3f}); saved {args.output}"
+    )
 
 
 def cmd_sample(args) -> None:
@@ -167,8 +188,9 @@ def cmd_sample(args) -> None:
     writer = TableWriter(args.output)
     start, written = time.perf_counter(), 0
     try:
-        for chunk in model.iter_samples(args.n, chunk_size=args.chunk_size, random_state=args.seed,
-                                        conditions=conditions):
+        for chunk in model.iter_samples(
+            args.n, chunk_size=args.chunk_size, random_state=args.seed, conditions=conditions
+        ):
             writer.write(chunk)
             written += len(chunk)
     finally:
@@ -288,8 +310,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-n", type=_positive_int, required=True, help="number of rows")
     s.add_argument("-o", "--output", required=True, help="output .csv, .csv.gz or .parquet")
     s.add_argument("--seed", type=int, default=None, help="random seed")
-    s.add_argument("--condition", type=_condition, action="append",
-                   help="COLUMN=VALUE (or COLUMN=LOW:HIGH for numbers); repeatable")
+    s.add_argument(
+        "--condition",
+        type=_condition,
+        action="append",
+        help="COLUMN=VALUE (or COLUMN=LOW:HIGH for numbers); repeatable",
+    )
     s.add_argument("--chunk-size", type=_positive_int, default=100_000, help="rows per chunk written")
     s.add_argument("--device", default="auto")
     s.set_defaults(func=cmd_sample)

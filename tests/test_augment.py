@@ -52,8 +52,9 @@ def test_resampler_balances_classes(xy):
 @pytest.mark.parametrize("strategy", [0.5, {">50K": 600}])
 def test_resampler_sampling_strategies(xy, strategy):
     X, y = xy
-    _, y_res = TabVAEResampler(n_new=None, sampling_strategy=strategy, vae=TabularVAE(epochs=3),
-                               random_state=0).fit_resample(X, y)
+    _, y_res = TabVAEResampler(
+        n_new=None, sampling_strategy=strategy, vae=TabularVAE(epochs=3), random_state=0
+    ).fit_resample(X, y)
     majority = (y == "<=50K").sum()
     assert y_res.value_counts()[">50K"] == (round(0.5 * majority) if strategy == 0.5 else 600)
     assert y_res.value_counts()["<=50K"] == majority
@@ -64,7 +65,7 @@ def test_class_counts_follow_the_classes(small, strategy):
     X, y = small
     res = TabVAEResampler(n_new=1.0, strategy=strategy, vae=TabularVAE(**FAST), random_state=0)
     X_res, y_res = res.fit_resample(X, y)
-    added = y_res.iloc[len(y):].value_counts()
+    added = y_res.iloc[len(y) :].value_counts()
     wanted = y.value_counts()
     assert res.strategy_ == strategy and res.n_new_ == len(X_res) - len(X) == added.sum()
     if strategy == "conditional":  # exactly in proportion; the others may drop rows
@@ -90,7 +91,7 @@ def test_regression_auto_and_refined_target(small):
     assert set(res.cv_results_["param_strategy"]) == {"none", "joint", "latent_neighbours", "refined"}
     assert y_res.dtype == y.dtype and len(X_res) == len(X) + res.n_new_
     _, y_ref = augment(X, y, n_new=50, strategy="refined", vae=TabularVAE(**FAST), random_state=0)
-    assert len(y_ref) == len(y) + 50 and y_ref.iloc[len(y):].nunique() > 5  # predicted, not drawn
+    assert len(y_ref) == len(y) + 50 and y_ref.iloc[len(y) :].nunique() > 5  # predicted, not drawn
 
 
 # ---------------------------------------------------------------- n_new="auto"
@@ -101,8 +102,17 @@ def test_cv_results_layout(searched, small):
     r = res.cv_results_
     n_arms = 1 + 3 * 3
     assert r["params"][0] == {"strategy": "none", "n_new": 0.0} and len(r["params"]) == n_arms
-    for key in ("split0_test_score", "split1_test_score", "mean_test_score", "std_test_score", "mean_lift",
-                "std_lift", "rank_test_score", "param_n_new", "param_strategy"):
+    for key in (
+        "split0_test_score",
+        "split1_test_score",
+        "mean_test_score",
+        "std_test_score",
+        "mean_lift",
+        "std_lift",
+        "rank_test_score",
+        "param_n_new",
+        "param_strategy",
+    ):
         assert len(r[key]) == n_arms, key
     assert r["mean_lift"][0] == 0.0
     np.testing.assert_allclose(r["mean_lift"], r["mean_test_score"] - r["mean_test_score"][0])
@@ -151,8 +161,13 @@ def test_auto_can_choose_none():
     X = pd.DataFrame({"x": rng.uniform(-1, 1, 120), "noise": rng.normal(size=120)})
     y = pd.Series(np.where(X["x"] > 0, "pos", "neg"))
     RecordingVAE.fits.clear()
-    res = TabVAEResampler(vae=RecordingVAE(epochs=1, latent_dim=2), estimator=DecisionTreeClassifier(random_state=0),
-                          scoring="accuracy", cv=3, random_state=0)
+    res = TabVAEResampler(
+        vae=RecordingVAE(epochs=1, latent_dim=2),
+        estimator=DecisionTreeClassifier(random_state=0),
+        scoring="accuracy",
+        cv=3,
+        random_state=0,
+    )
     X_res, y_res = res.fit_resample(X.assign(rid=np.arange(120.0)), y)
     assert res.n_new_ == 0 and res.strategy_ is None and res.vae_ is None and res.best_index_ == 0
     assert len(RecordingVAE.fits) == 3  # no final VAE
@@ -176,8 +191,12 @@ def test_resampler_in_imblearn_pipeline(small):
 
     X, y = small
     X = X.select_dtypes("number")
-    pipe = Pipeline([("aug", TabVAEResampler(vae=TabularVAE(**FAST), cv=2, random_state=0)),
-                     ("clf", HistGradientBoostingClassifier(max_iter=20))])
+    pipe = Pipeline(
+        [
+            ("aug", TabVAEResampler(vae=TabularVAE(**FAST), cv=2, random_state=0)),
+            ("clf", HistGradientBoostingClassifier(max_iter=20)),
+        ]
+    )
     assert pipe.fit(X, y).score(X, y) > 0.7
     assert hasattr(pipe.named_steps["aug"], "cv_results_")
 
@@ -196,16 +215,19 @@ def test_y_is_aligned_on_the_index(small):
     np.testing.assert_array_equal(y_pos, y.to_numpy())
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_new": None, "sampling_strategy": "most"}, r"sampling_strategy must be 'auto'"),
-    ({"n_new": None, "sampling_strategy": {"rich": 10}}, r"names classes not in y: \['rich'\]"),
-    ({"n_new": None, "sampling_strategy": {">50K": 1}}, r"asks for fewer rows than exist"),
-    ({"n_new": -1}, r"n_new must be 'auto', None, a non-negative int"),
-    ({"strategy": "joint"}, r"strategy must be 'auto' or one of \['conditional'"),
-    ({"scoring": "roc_auc_typo"}, r"scoring='roc_auc_typo' is not a scikit-learn scorer name"),
-    ({"estimator": object()}, r"estimator must be a scikit-learn estimator with fit and predict"),
-    ({"cv": 1}, r"cv must be an int >= 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_new": None, "sampling_strategy": "most"}, r"sampling_strategy must be 'auto'"),
+        ({"n_new": None, "sampling_strategy": {"rich": 10}}, r"names classes not in y: \['rich'\]"),
+        ({"n_new": None, "sampling_strategy": {">50K": 1}}, r"asks for fewer rows than exist"),
+        ({"n_new": -1}, r"n_new must be 'auto', None, a non-negative int"),
+        ({"strategy": "joint"}, r"strategy must be 'auto' or one of \['conditional'"),
+        ({"scoring": "roc_auc_typo"}, r"scoring='roc_auc_typo' is not a scikit-learn scorer name"),
+        ({"estimator": object()}, r"estimator must be a scikit-learn estimator with fit and predict"),
+        ({"cv": 1}, r"cv must be an int >= 2"),
+    ],
+)
 def test_bad_parameters(small, kwargs, match):
     X, y = small
     error = TypeError if "estimator" in kwargs else ValueError

@@ -5,10 +5,12 @@ from tabvae import TabularVAE, TabularVAEAnomalyDetector
 
 # ---------------------------------------------------------------- anomaly detection
 
+
 @pytest.fixture(scope="module")
 def detector(adult_slice):
-    return TabularVAEAnomalyDetector(vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard"}),
-                                     contamination=0.05, random_state=0).fit(adult_slice)
+    return TabularVAEAnomalyDetector(
+        vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard"}), contamination=0.05, random_state=0
+    ).fit(adult_slice)
 
 
 def _corrupt(df):
@@ -33,8 +35,9 @@ def test_injected_outliers_score_lower(detector, adult_slice):
 def test_predict_share_follows_contamination(detector, adult_slice):
     share = (detector.predict(adult_slice) == -1).mean()
     assert share == pytest.approx(0.05, abs=0.01)
-    np.testing.assert_allclose(detector.decision_function(adult_slice),
-                               detector.score_samples(adult_slice) - detector.offset_)
+    np.testing.assert_allclose(
+        detector.decision_function(adult_slice), detector.score_samples(adult_slice) - detector.offset_
+    )
     auto = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=5), random_state=0).fit(adult_slice)
     assert 0 < (auto.predict(adult_slice) == -1).mean() < 0.2
 

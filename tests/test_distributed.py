@@ -9,7 +9,6 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-
 from conftest import make_mixed
 
 
@@ -20,16 +19,19 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank)
+    )
     torch.set_num_threads(1)
     from tabvae import TabularVAE
     from tabvae.distributed import fit_distributed
 
     dist.init_process_group("gloo", rank=rank, world_size=world)
     df = make_mixed(400)
-    model = fit_distributed(TabularVAE(epochs=4, batch_size=100, latent_dim=4, config={"hidden_dims": (32,)},
-                                       device="cpu", random_state=0), df)
+    model = fit_distributed(
+        TabularVAE(epochs=4, batch_size=100, latent_dim=4, config={"hidden_dims": (32,)}, device="cpu", random_state=0),
+        df,
+    )
     weights = torch.cat([p.detach().flatten() for p in model.model_.parameters()])
     torch.save({"history": model.history_, "weights": weights}, os.path.join(out, f"rank{rank}.pt"))
     if rank == 0:

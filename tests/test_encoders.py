@@ -10,8 +10,23 @@ import pytest
 from tabvae.encoders import CategoricalEncoder, TableEncoder
 from tabvae.schema import infer_schema
 
-EXACT = ["int", "Int64", "Float64", "uint8", "code", "object", "string", "ordered", "mixed", "bool",
-         "boolean", "date", "ts_tz", "ts_s", "constant"]
+EXACT = [
+    "int",
+    "Int64",
+    "Float64",
+    "uint8",
+    "code",
+    "object",
+    "string",
+    "ordered",
+    "mixed",
+    "bool",
+    "boolean",
+    "date",
+    "ts_tz",
+    "ts_s",
+    "constant",
+]
 
 
 @pytest.fixture
@@ -59,8 +74,9 @@ def test_decoded_numbers_stay_in_training_range(encoded):
 def test_no_clip_extrapolates():
     df = pd.DataFrame({"x": np.linspace(0, 1, 500)})
     enc = TableEncoder(infer_schema(df), clip=False).fit(df)
-    out = enc.inverse_transform(np.array([[9.0], [-9.0]], np.float32), np.zeros((2, 0), np.int64),
-                                np.random.RandomState(0))
+    out = enc.inverse_transform(
+        np.array([[9.0], [-9.0]], np.float32), np.zeros((2, 0), np.int64), np.random.RandomState(0)
+    )
     assert out.x[0] > 1 and out.x[1] < 0
 
 
@@ -108,8 +124,9 @@ def _amounts(n=3000, seed=0, missing=0):
     rng = np.random.RandomState(seed)
     amounts = [0, 15024, 7688, 7298, 99999] + [1000 + 137 * k for k in range(25)]
     x = rng.choice(amounts, n, p=[0.875, 0.03, 0.03, 0.02, 0.02] + [0.001] * 25)
-    return pd.Series(x if not missing else pd.array(np.where(rng.rand(n) < missing, None, x), dtype="Int64"),
-                     name="gain")
+    return pd.Series(
+        x if not missing else pd.array(np.where(rng.rand(n) < missing, None, x), dtype="Int64"), name="gain"
+    )
 
 
 @pytest.mark.parametrize("missing", [0, 0.1])
@@ -151,11 +168,14 @@ def test_unseen_amounts_take_the_nearest_code_and_are_priced():
     assert jac[4] < jac[3] < jac[1]  # and further beyond the range costs more
 
 
-@pytest.mark.parametrize("x, why", [
-    (np.random.RandomState(0).randint(17, 90, 3000), "a dense grid (every age occurs)"),
-    (np.random.RandomState(0).choice(np.arange(30) * 1000, 200), "too few rows per value"),
-    (np.random.RandomState(0).normal(size=3000), "continuous"),
-])
+@pytest.mark.parametrize(
+    "x, why",
+    [
+        (np.random.RandomState(0).randint(17, 90, 3000), "a dense grid (every age occurs)"),
+        (np.random.RandomState(0).choice(np.arange(30) * 1000, 200), "too few rows per value"),
+        (np.random.RandomState(0).normal(size=3000), "continuous"),
+    ],
+)
 def test_dense_or_rarely_repeated_values_stay_on_the_quantile_map(x, why):
     df = pd.DataFrame({"x": x})
     enc = TableEncoder(infer_schema(df, warn=False), discrete_levels=128).fit(df)
@@ -176,8 +196,9 @@ def test_discrete_columns_in_the_estimator(tmp_path):
     # The rare amounts behind "other" are drawn from the sample's own random state.
     pd.testing.assert_frame_equal(model.sample(300, random_state=1), model.sample(300, random_state=1))
     model.save(tmp_path / "discrete.tabvae")
-    pd.testing.assert_frame_equal(load(tmp_path / "discrete.tabvae").sample(300, random_state=1),
-                                  model.sample(300, random_state=1))
+    pd.testing.assert_frame_equal(
+        load(tmp_path / "discrete.tabvae").sample(300, random_state=1), model.sample(300, random_state=1)
+    )
     off = TabularVAE(epochs=3, config={"discrete_levels": 0}, random_state=0).fit(df)
     assert not off.encoder_["gain"].discrete_
     with pytest.raises(ValueError, match=r"config.discrete_levels must be an int >= 0, got -1"):
@@ -222,8 +243,10 @@ def test_state_round_trips_through_json(encoded):
     cont2, codes2 = enc2.transform(df)
     np.testing.assert_array_equal(cont, cont2)
     np.testing.assert_array_equal(codes, codes2)
-    pd.testing.assert_frame_equal(enc2.inverse_transform(cont, codes, np.random.RandomState(0)),
-                                  enc.inverse_transform(cont, codes, np.random.RandomState(0)))
+    pd.testing.assert_frame_equal(
+        enc2.inverse_transform(cont, codes, np.random.RandomState(0)),
+        enc.inverse_transform(cont, codes, np.random.RandomState(0)),
+    )
 
 
 def test_public_column_helpers():

@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import SHARED_TABLES, load_slice, make_mixed
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from conftest import SHARED_TABLES, load_slice, make_mixed
 from tabvae import TabularVAE, TrainingConfig
 
 FAST = dict(epochs=3, batch_size=128, latent_dim=8, config={"hidden_dims": (64, 64)})
@@ -20,8 +20,10 @@ def fitted_mixed():
 
 # ---------------------------------------------------------------- scikit-learn contract
 
-@parametrize_with_checks([TabularVAE(epochs=2, latent_dim=2, batch_size=64, random_state=0,
-                                     config=TrainingConfig(hidden_dims=(8,)))])
+
+@parametrize_with_checks(
+    [TabularVAE(epochs=2, latent_dim=2, batch_size=64, random_state=0, config=TrainingConfig(hidden_dims=(8,)))]
+)
 def test_sklearn_estimator_checks(estimator, check):
     # Every check applies to the numeric path and passes; none is listed as expected to fail.
     check(estimator)
@@ -35,10 +37,16 @@ def test_get_set_params_and_clone():
     assert twin.get_params() == model.get_params() and twin is not model
 
 
-@pytest.mark.parametrize("method, args", [
-    ("sample", (5,)), ("transform", (make_mixed(5),)), ("inverse_transform", (np.zeros((2, 8)),)),
-    ("score_samples", (make_mixed(5),)), ("reconstruct", (make_mixed(5),)),
-])
+@pytest.mark.parametrize(
+    "method, args",
+    [
+        ("sample", (5,)),
+        ("transform", (make_mixed(5),)),
+        ("inverse_transform", (np.zeros((2, 8)),)),
+        ("score_samples", (make_mixed(5),)),
+        ("reconstruct", (make_mixed(5),)),
+    ],
+)
 def test_not_fitted(method, args):
     with pytest.raises(NotFittedError):
         getattr(TabularVAE(), method)(*args)
@@ -53,6 +61,7 @@ def test_fit_returns_self_and_history(fitted_mixed):
 
 
 # ---------------------------------------------------------------- output honours the schema
+
 
 def test_sample_honours_schema(fitted_mixed):
     df, model = fitted_mixed
@@ -87,6 +96,7 @@ def test_input_is_not_modified(mixed):
 
 # ---------------------------------------------------------------- randomness
 
+
 def test_same_seed_same_model_and_samples(mixed):
     a = TabularVAE(**FAST, random_state=3).fit(mixed)
     b = TabularVAE(**FAST, random_state=3).fit(mixed)
@@ -116,37 +126,49 @@ def test_global_rng_untouched(mixed):
 
 # ---------------------------------------------------------------- bad input
 
+
 @pytest.mark.parametrize("n", [0, -3, 2.5, "10", None, True])
 def test_bad_n(fitted_mixed, n):
     with pytest.raises(ValueError, match=r"n_samples must be a positive int, got"):
         fitted_mixed[1].sample(n)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"epochs": 0}, r'epochs must be a positive int or "auto", got 0'),
-    ({"latent_dim": 2.5}, r"latent_dim must be a positive int, got 2.5"),
-    ({"epochs": "many"}, r'^epochs must be a positive int or "auto", got \'many\''),
-    ({"kl_weight": "high"}, r'^kl_weight must be a positive number or "auto", got \'high\''),
-    ({"config": {"hidden_dims": ()}}, r"^config.hidden_dims must be a non-empty tuple"),
-    ({"config": {"prior": "flow"}}, r"^config.prior must be 'gmm' or 'standard', got 'flow'"),
-    ({"config": {"learning_rate": -1}}, r"^config.learning_rate must be a positive number, got -1"),
-    ({"config": {"weight_decay": -1}}, r"^config.weight_decay must be a number >= 0, got -1"),
-    ({"config": {"ema_decay": 1}}, r"^config.ema_decay must be a number in \[0, 1\), got 1"),
-    ({"config": {"prior_components": 0}}, r"^config.prior_components must be a positive int, got 0"),
-    ({"config": {"validation_fraction": 1.5}}, r"^config.validation_fraction must be in \(0, 1\)"),
-    ({"config": {"n_iter_no_change": 0}}, r"^config.n_iter_no_change must be a positive int, got 0"),
-    ({"config": {"max_categories": 1}}, r"^config.max_categories must be an int >= 2"),
-    ({"config": {"discrete_levels": -1}}, r"^config.discrete_levels must be an int >= 0, got -1"),
-    ({"config": {"precision": "fp8"}}, r"^config.precision must be 'fp32' or 'bf16', got 'fp8'"),
-    ({"config": {"decoder": "flow"}}, r"^config.decoder must be 'autoregressive' or 'factorized', got 'flow'"),
-    ({"config": {"numeric_frequencies": -1}}, r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got -1'),
-    ({"config": {"numeric_frequencies": 2.5}}, r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got 2.5'),
-    ({"config": {"numeric_frequencies": "many"}},
-     r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got \'many\''),
-    ({"config": {"kl_warmup": 1.0}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got 1.0'),
-    ({"config": {"kl_warmup": -0.1}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got -0.1'),
-    ({"config": {"learning_rte": 1e-3}}, r"^TrainingConfig has no field\(s\) \['learning_rte'\]"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"epochs": 0}, r'epochs must be a positive int or "auto", got 0'),
+        ({"latent_dim": 2.5}, r"latent_dim must be a positive int, got 2.5"),
+        ({"epochs": "many"}, r'^epochs must be a positive int or "auto", got \'many\''),
+        ({"kl_weight": "high"}, r'^kl_weight must be a positive number or "auto", got \'high\''),
+        ({"config": {"hidden_dims": ()}}, r"^config.hidden_dims must be a non-empty tuple"),
+        ({"config": {"prior": "flow"}}, r"^config.prior must be 'gmm' or 'standard', got 'flow'"),
+        ({"config": {"learning_rate": -1}}, r"^config.learning_rate must be a positive number, got -1"),
+        ({"config": {"weight_decay": -1}}, r"^config.weight_decay must be a number >= 0, got -1"),
+        ({"config": {"ema_decay": 1}}, r"^config.ema_decay must be a number in \[0, 1\), got 1"),
+        ({"config": {"prior_components": 0}}, r"^config.prior_components must be a positive int, got 0"),
+        ({"config": {"validation_fraction": 1.5}}, r"^config.validation_fraction must be in \(0, 1\)"),
+        ({"config": {"n_iter_no_change": 0}}, r"^config.n_iter_no_change must be a positive int, got 0"),
+        ({"config": {"max_categories": 1}}, r"^config.max_categories must be an int >= 2"),
+        ({"config": {"discrete_levels": -1}}, r"^config.discrete_levels must be an int >= 0, got -1"),
+        ({"config": {"precision": "fp8"}}, r"^config.precision must be 'fp32' or 'bf16', got 'fp8'"),
+        ({"config": {"decoder": "flow"}}, r"^config.decoder must be 'autoregressive' or 'factorized', got 'flow'"),
+        (
+            {"config": {"numeric_frequencies": -1}},
+            r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got -1',
+        ),
+        (
+            {"config": {"numeric_frequencies": 2.5}},
+            r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got 2.5',
+        ),
+        (
+            {"config": {"numeric_frequencies": "many"}},
+            r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got \'many\'',
+        ),
+        ({"config": {"kl_warmup": 1.0}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got 1.0'),
+        ({"config": {"kl_warmup": -0.1}}, r'^config.kl_warmup must be a number in \[0, 1\) or "auto", got -0.1'),
+        ({"config": {"learning_rte": 1e-3}}, r"^TrainingConfig has no field\(s\) \['learning_rte'\]"),
+    ],
+)
 def test_bad_params(mixed, params, match):
     with pytest.raises(ValueError, match=match):
         TabularVAE(**params).fit(mixed)
@@ -159,13 +181,25 @@ def test_config_of_the_wrong_type_is_a_type_error(mixed):
 
 # ---------------------------------------------------------------- TrainingConfig
 
+
 def test_training_config_defaults_are_the_models():
     cfg = TrainingConfig()
     assert cfg.get_params() == {
-        "hidden_dims": (96, 96), "learning_rate": 2e-3, "weight_decay": 1e-5, "ema_decay": 0.995,
-        "kl_warmup": "auto", "prior": "gmm", "prior_components": 32, "decoder": "autoregressive",
-        "numeric_frequencies": "auto", "max_categories": 256, "discrete_levels": 128,
-        "validation_fraction": 0.1, "n_iter_no_change": 10, "precision": "fp32", "compile": False,
+        "hidden_dims": (96, 96),
+        "learning_rate": 2e-3,
+        "weight_decay": 1e-5,
+        "ema_decay": 0.995,
+        "kl_warmup": "auto",
+        "prior": "gmm",
+        "prior_components": 32,
+        "decoder": "autoregressive",
+        "numeric_frequencies": "auto",
+        "max_categories": 256,
+        "discrete_levels": 128,
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 10,
+        "precision": "fp32",
+        "compile": False,
     }
     assert TrainingConfig.coerce(None) == cfg and TrainingConfig.coerce({"prior": "standard"}).prior == "standard"
 
@@ -202,9 +236,11 @@ def test_grid_search_over_config_fields(mixed):
     from sklearn.model_selection import GridSearchCV
 
     df = mixed.head(120)
-    search = GridSearchCV(TabularVAE(epochs=1, batch_size=64, latent_dim=2, random_state=0,
-                                     config={"hidden_dims": (8,)}),
-                          {"config__learning_rate": [1e-3, 2e-3], "config__prior": ["standard"]}, cv=2)
+    search = GridSearchCV(
+        TabularVAE(epochs=1, batch_size=64, latent_dim=2, random_state=0, config={"hidden_dims": (8,)}),
+        {"config__learning_rate": [1e-3, 2e-3], "config__prior": ["standard"]},
+        cv=2,
+    )
     search.fit(df)
     assert search.best_params_["config__prior"] == "standard"
     assert search.best_estimator_.config.learning_rate in (1e-3, 2e-3)
@@ -225,16 +261,19 @@ def test_cuda_without_gpu_is_a_clear_error(mixed):
         TabularVAE(device="cuda").fit(mixed)
 
 
-@pytest.mark.parametrize("bad, exc, match", [
-    (pd.DataFrame({"x": [1.0, np.inf]}), ValueError, r"Column 'x' contains 1 infinite value"),
-    (pd.DataFrame({"x": [1j, 2j]}), ValueError, r"Column 'x' has complex dtype"),
-    (pd.DataFrame({"x": [[1], [2]]}), TypeError, r"Column 'x' holds list values"),
-    (pd.DataFrame({"x": []}), ValueError, r"has 0 rows"),
-    (pd.DataFrame(index=range(3)), ValueError, r"has 0 columns"),
-    (pd.DataFrame([[1, 2]], columns=["a", "a"]), ValueError, r"duplicate column names \['a'\]"),
-    ([1, 2, 3], ValueError, r"Reshape your data"),
-    ("table.csv", TypeError, r"must be a pandas DataFrame or a 2-D array, got str"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, match",
+    [
+        (pd.DataFrame({"x": [1.0, np.inf]}), ValueError, r"Column 'x' contains 1 infinite value"),
+        (pd.DataFrame({"x": [1j, 2j]}), ValueError, r"Column 'x' has complex dtype"),
+        (pd.DataFrame({"x": [[1], [2]]}), TypeError, r"Column 'x' holds list values"),
+        (pd.DataFrame({"x": []}), ValueError, r"has 0 rows"),
+        (pd.DataFrame(index=range(3)), ValueError, r"has 0 columns"),
+        (pd.DataFrame([[1, 2]], columns=["a", "a"]), ValueError, r"duplicate column names \['a'\]"),
+        ([1, 2, 3], ValueError, r"Reshape your data"),
+        ("table.csv", TypeError, r"must be a pandas DataFrame or a 2-D array, got str"),
+    ],
+)
 def test_bad_training_data(bad, exc, match):
     with pytest.raises(exc, match=match):
         TabularVAE(**FAST).fit(bad)
@@ -243,7 +282,8 @@ def test_bad_training_data(bad, exc, match):
 def test_transform_checks_columns(fitted_mixed):
     df, model = fitted_mixed
     pd.testing.assert_frame_equal(  # order of columns does not matter, names do
-        pd.DataFrame(model.transform(df[df.columns[::-1]])), pd.DataFrame(model.transform(df)))
+        pd.DataFrame(model.transform(df[df.columns[::-1]])), pd.DataFrame(model.transform(df))
+    )
     with pytest.raises(ValueError, match=r"missing \['float'\], unexpected \[\]"):
         model.transform(df.drop(columns="float"))
     with pytest.raises(ValueError, match=r"never seen in fit: \{'object': \['purple'\]\}"):
@@ -258,6 +298,7 @@ def test_transform_checks_columns(fitted_mixed):
 
 
 # ---------------------------------------------------------------- every shared table, default parameters
+
 
 @pytest.mark.parametrize("name", SHARED_TABLES)
 def test_every_shared_table(name):
@@ -287,8 +328,14 @@ def test_quality_floor_on_adult(adult_slice):
 
 
 def test_early_stopping_keeps_validation_history(mixed):
-    model = TabularVAE(epochs=200, batch_size=64, latent_dim=4, early_stopping=True, random_state=0,
-                       config={"hidden_dims": (32,), "validation_fraction": 0.2, "n_iter_no_change": 3}).fit(mixed)
+    model = TabularVAE(
+        epochs=200,
+        batch_size=64,
+        latent_dim=4,
+        early_stopping=True,
+        random_state=0,
+        config={"hidden_dims": (32,), "validation_fraction": 0.2, "n_iter_no_change": 3},
+    ).fit(mixed)
     h = model.history_
     assert set(h) == {"loss", "reconstruction", "kl", "val_loss"}
     assert len(h["val_loss"]) == len(h["loss"]) < 200  # stopped before the epoch budget
@@ -311,11 +358,14 @@ def _numbers_table(n_rows, n_numeric=4, seed=0):
     return df.assign(label=rng.choice(["a", "b"], n_rows))  # 4 of 5 columns are continuous: 80 %
 
 
-@pytest.mark.parametrize("n_rows, n_numeric, expected", [
-    (5_000, 4, (6, 0.6, 0.25)),   # mostly numbers, enough rows: periodic features, lighter warmed-up KL
-    (4_999, 4, (0, 0.75, 0.0)),   # too few rows for the sharper network
-    (5_000, 3, (0, 0.75, 0.0)),   # 3 of 4 columns continuous: under 80 %
-])
+@pytest.mark.parametrize(
+    "n_rows, n_numeric, expected",
+    [
+        (5_000, 4, (6, 0.6, 0.25)),  # mostly numbers, enough rows: periodic features, lighter warmed-up KL
+        (4_999, 4, (0, 0.75, 0.0)),  # too few rows for the sharper network
+        (5_000, 3, (0, 0.75, 0.0)),  # 3 of 4 columns continuous: under 80 %
+    ],
+)
 def test_auto_settings_follow_the_table(n_rows, n_numeric, expected):
     df = _numbers_table(n_rows, n_numeric)
     model = TabularVAE(epochs=8, random_state=0).fit(df)

@@ -49,8 +49,10 @@ def _outputs() -> dict[str, str]:
     a = TabularVAE(epochs=3, conditional_columns=["income"], random_state=0).fit(adult)
     out["adult.sample"] = _digest_frame(a.sample(300, random_state=1))
     out["adult.sample_conditioned"] = _digest_frame(
-        a.sample(100, conditions={"income": a.sample(1, random_state=2)["income"].iloc[0], "age": (30, 50)},
-                 random_state=3))
+        a.sample(
+            100, conditions={"income": a.sample(1, random_state=2)["income"].iloc[0], "age": (30, 50)}, random_state=3
+        )
+    )
     out["adult.inverse_transform"] = _digest_frame(a.inverse_transform(a.transform(adult.head(20))))
     out["adult.stream"] = _digest_frame(a.sample(50))  # the model's own stream after fit
 

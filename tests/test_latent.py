@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import make_pipeline
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from tabvae import TabularVAE
 
@@ -67,8 +67,9 @@ def test_interpolation_endpoints(adult_model, method):
     # Endpoints decode to the rows' own reconstructions; numbers may differ in the last unit
     # (a one-row and a seven-row batch round differently in float32).
     for row, end in ((a, path.iloc[[0]]), (b, path.iloc[[-1]])):
-        pd.testing.assert_frame_equal(end.reset_index(drop=True), model.reconstruct(row).reset_index(drop=True),
-                                      check_exact=False, rtol=1e-4)
+        pd.testing.assert_frame_equal(
+            end.reset_index(drop=True), model.reconstruct(row).reset_index(drop=True), check_exact=False, rtol=1e-4
+        )
     with pytest.raises(ValueError, match="n_steps must be at least 2"):
         model.interpolate(a, b, n_steps=1)
 
@@ -102,16 +103,19 @@ def test_per_row_conditions(adult_model):
         model.sample(3, conditions=cond)
 
 
-@pytest.mark.parametrize("cond, match", [
-    ({"nope": 1}, r"Unknown column 'nope' in conditions"),
-    ({"income": "rich"}, r"Condition income='rich': value never seen in training"),
-    ({"age": (200, 300)}, r"Condition age in \[200, 300\] does not overlap the training range"),
-    ({"age": (40, 30)}, r"need low <= high"),
-    ({"sex": (1, 2)}, r"a \(low, high\) range needs a numeric or datetime column"),
-    ({"fnlwgt": 123456.5}, r"Condition fnlwgt=123456.5: 'fnlwgt' holds integers"),
-    ({"fnlwgt": 1}, r"Condition fnlwgt=1 is outside the training range"),
-    ("income", r"conditions must be a non-empty dict"),
-])
+@pytest.mark.parametrize(
+    "cond, match",
+    [
+        ({"nope": 1}, r"Unknown column 'nope' in conditions"),
+        ({"income": "rich"}, r"Condition income='rich': value never seen in training"),
+        ({"age": (200, 300)}, r"Condition age in \[200, 300\] does not overlap the training range"),
+        ({"age": (40, 30)}, r"need low <= high"),
+        ({"sex": (1, 2)}, r"a \(low, high\) range needs a numeric or datetime column"),
+        ({"fnlwgt": 123456.5}, r"Condition fnlwgt=123456.5: 'fnlwgt' holds integers"),
+        ({"fnlwgt": 1}, r"Condition fnlwgt=1 is outside the training range"),
+        ("income", r"conditions must be a non-empty dict"),
+    ],
+)
 def test_bad_conditions(adult_model, cond, match):
     with pytest.raises((ValueError, TypeError), match=match):
         adult_model[1].sample(10, conditions=cond)
@@ -180,7 +184,9 @@ def test_mixture_round_trips_and_handles_collapse():
     mu, std = _posteriors()
     prior = GaussianMixturePrior.fit(mu, std, n_components=4, random_state=0)
     back = GaussianMixturePrior.from_dict(json.loads(json.dumps(prior.to_dict())))
-    np.testing.assert_array_equal(back.sample(100, np.random.RandomState(2)), prior.sample(100, np.random.RandomState(2)))
+    np.testing.assert_array_equal(
+        back.sample(100, np.random.RandomState(2)), prior.sample(100, np.random.RandomState(2))
+    )
     collapsed = GaussianMixturePrior.fit(np.zeros((100, 3)), np.ones((100, 3)), 4, random_state=0)
     assert not collapsed.active.any()
     z = collapsed.sample(5000, np.random.RandomState(0))

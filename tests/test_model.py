@@ -10,8 +10,9 @@ from tabvae.heads import PAD_WIDTH, PER_PART_LSE_MAX, CategoricalParts, bucket_p
 
 
 # The last case has more (logits x parts) than PER_PART_LSE_MAX: the padded path.
-@pytest.mark.parametrize("cards", [(9, 16, 16, 7, 15, 6, 5, 2, 41, 2), (2,), (3, 5000, 2, 4), (700, 700, 2),
-                                   (40,) * 30 + (7,) * 30])
+@pytest.mark.parametrize(
+    "cards", [(9, 16, 16, 7, 15, 6, 5, 2, 41, 2), (2,), (3, 5000, 2, 4), (700, 700, 2), (40,) * 30 + (7,) * 30]
+)
 def test_bucketed_nll_and_gradient_match_per_column_softmax(cards):
     torch.manual_seed(0)
     parts = CategoricalParts(cards)
@@ -23,8 +24,8 @@ def test_bucketed_nll_and_gradient_match_per_column_softmax(cards):
 
     expected, start = [], 0
     for j, k in enumerate(cards):
-        logp = F.log_softmax(logits[:, start:start + k], dim=-1)
-        nll = -logp.gather(1, codes[:, j:j + 1].clamp_min(0)).squeeze(1)
+        logp = F.log_softmax(logits[:, start : start + k], dim=-1)
+        nll = -logp.gather(1, codes[:, j : j + 1].clamp_min(0)).squeeze(1)
         expected.append(torch.where(codes[:, j] >= 0, nll, torch.zeros_like(nll)))
         start += k
     expected = torch.stack(expected, dim=1)
@@ -62,12 +63,14 @@ def test_buckets_cover_every_part_once_and_keep_padding_bounded():
 
 def _ar_model(seed=0, numeric_frequencies=0):
     from conftest import make_mixed
+
     from tabvae import TabularVAE
 
     df = make_mixed(300)
     config = {"decoder": "autoregressive", "hidden_dims": (32,), "numeric_frequencies": numeric_frequencies}
-    return df, TabularVAE(epochs=3, latent_dim=8, conditional_columns=["object"], config=config,
-                          random_state=seed, device="cpu").fit(df)  # the tests feed CPU tensors
+    return df, TabularVAE(
+        epochs=3, latent_dim=8, conditional_columns=["object"], config=config, random_state=seed, device="cpu"
+    ).fit(df)  # the tests feed CPU tensors
 
 
 @pytest.mark.parametrize("frequencies", [0, 6])
@@ -159,14 +162,24 @@ def test_autoregressive_decoder_edge_cases():
     assert m.sample(50, random_state=0)["x"].between(one.x.min(), one.x.max()).all()
 
     # bf16 training, early stopping, latent round trip and anomaly scores all go through the masked decoder.
-    df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(list("pqr"), 300),
-                       "c": pd.array(np.where(rng.rand(300) < 0.2, None, rng.randint(0, 9, 300)), dtype="Int64")})
-    m = TabularVAE(epochs=4, early_stopping=True, random_state=0,
-                   config={"decoder": "autoregressive", "precision": "bf16", "n_iter_no_change": 2}).fit(df)
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=300),
+            "b": rng.choice(list("pqr"), 300),
+            "c": pd.array(np.where(rng.rand(300) < 0.2, None, rng.randint(0, 9, 300)), dtype="Int64"),
+        }
+    )
+    m = TabularVAE(
+        epochs=4,
+        early_stopping=True,
+        random_state=0,
+        config={"decoder": "autoregressive", "precision": "bf16", "n_iter_no_change": 2},
+    ).fit(df)
     back = m.inverse_transform(m.transform(df.head(20)))
     assert list(back.dtypes) == list(df.dtypes) and back["b"].isin(list("pqr")).all()
-    det = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=3, config={"decoder": "autoregressive"}),
-                                    random_state=0).fit(df)
+    det = TabularVAEAnomalyDetector(vae=TabularVAE(epochs=3, config={"decoder": "autoregressive"}), random_state=0).fit(
+        df
+    )
     assert np.isfinite(det.score_samples(df.head(30))).all()
 
 
@@ -180,8 +193,9 @@ def test_missing_and_spike_rows_add_nothing_to_the_gaussian_likelihood():
     gain[:20] = np.nan
     df = pd.DataFrame({"gain": gain, "age": rng.randint(18, 90, 400)})
     # discrete_levels=0: with so few distinct amounts, gain would otherwise be modelled as codes.
-    model = TabularVAE(epochs=2, latent_dim=4, config={"hidden_dims": (16,), "discrete_levels": 0}, random_state=0,
-                       device="cpu").fit(df)
+    model = TabularVAE(
+        epochs=2, latent_dim=4, config={"hidden_dims": (16,), "discrete_levels": 0}, random_state=0, device="cpu"
+    ).fit(df)
     vae = model.model_
     assert vae.cfg.value_gates == (0, -1)  # gain's state part gates its value; age has none
     cont, codes = (torch.as_tensor(a) for a in model.encoder_.transform(df))

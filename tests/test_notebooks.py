@@ -66,15 +66,18 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
             cell.outputs, cell.execution_count = [], None
 
     client = nbclient.NotebookClient(
-        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
         resources={"metadata": {"path": str(work)}},
     )
     start = time.perf_counter()
     client.execute()  # raises CellExecutionError (with the traceback) on any failing cell
     elapsed = time.perf_counter() - start
 
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors, errors
     assert elapsed < 600, f"{path.name} took {elapsed:.0f} s in fast mode"
     assert os.path.exists(path)  # the committed notebook is still there, untouched

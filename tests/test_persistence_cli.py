@@ -1,20 +1,22 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_mixed
+
 from tabvae import TabularVAE, load
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     df = make_mixed(300)
-    model = TabularVAE(epochs=3, latent_dim=8, config={"hidden_dims": (32,)}, conditional_columns=["object"],
-                       random_state=0).fit(df)
+    model = TabularVAE(
+        epochs=3, latent_dim=8, config={"hidden_dims": (32,)}, conditional_columns=["object"], random_state=0
+    ).fit(df)
     path = tmp_path_factory.mktemp("m") / "model.tabvae"
     model.save(path)
     return df, model, path
@@ -24,8 +26,10 @@ def test_loaded_model_samples_identically(saved):
     df, model, path = saved
     twin = load(path)
     pd.testing.assert_frame_equal(model.sample(500, random_state=4), twin.sample(500, random_state=4))
-    pd.testing.assert_frame_equal(model.sample(200, conditions={"object": "red"}, random_state=4),
-                                  twin.sample(200, conditions={"object": "red"}, random_state=4))
+    pd.testing.assert_frame_equal(
+        model.sample(200, conditions={"object": "red"}, random_state=4),
+        twin.sample(200, conditions={"object": "red"}, random_state=4),
+    )
     np.testing.assert_array_equal(model.transform(df), twin.transform(df))
     assert twin.history_ == model.history_ and twin.get_params() == model.get_params()
     resolved = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what "auto" became
@@ -81,15 +85,18 @@ def test_loaded_model_continues_the_sampling_stream(tmp_path):
 
 def test_file_holds_no_pickle(saved):
     _, _, path = saved
-    head = open(path, "rb").read(8)
+    head = Path(path).read_bytes()[:8]
     assert int.from_bytes(head, "little") > 0  # safetensors: 8-byte header length, then JSON
-    assert b"\x80\x04\x95" not in open(path, "rb").read()  # no pickle protocol-4 stream anywhere
+    assert b"\x80\x04\x95" not in Path(path).read_bytes()  # no pickle protocol-4 stream anywhere
 
 
-@pytest.mark.parametrize("content, match", [
-    (b"", "not a readable tabvae model file"),
-    (b"hello world, not a model", "not a readable tabvae model file"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (b"", "not a readable tabvae model file"),
+        (b"hello world, not a model", "not a readable tabvae model file"),
+    ],
+)
 def test_bad_files(tmp_path, content, match):
     p = tmp_path / "bad.tabvae"
     p.write_bytes(content)
@@ -100,7 +107,7 @@ def test_bad_files(tmp_path, content, match):
 def test_truncated_and_missing_files(saved, tmp_path):
     _, _, path = saved
     p = tmp_path / "cut.tabvae"
-    p.write_bytes(open(path, "rb").read()[:5000])
+    p.write_bytes(Path(path).read_bytes()[:5000])
     with pytest.raises(ValueError, match="not a readable tabvae model file"):
         load(p)
     with pytest.raises(FileNotFoundError, match="No model file"):
@@ -119,9 +126,11 @@ def test_foreign_safetensors_file(tmp_path):
 
 # ---------------------------------------------------------------- command line (run as a subprocess)
 
+
 def tabvae(*args, cwd=None, stdin=None):
-    return subprocess.run([sys.executable, "-m", "tabvae.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, input=stdin, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "tabvae.cli", *args], capture_output=True, text=True, cwd=cwd, input=stdin, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +145,23 @@ def cli_files(tmp_path_factory, adult_slice):
 
 def test_cli_sample_csv_and_parquet(cli_files):
     d = cli_files
-    r = tabvae("sample", str(d / "m.tabvae"), "-n", "2500", "-o", str(d / "s.csv"), "--seed", "1", "--chunk-size", "1000")
+    r = tabvae(
+        "sample", str(d / "m.tabvae"), "-n", "2500", "-o", str(d / "s.csv"), "--seed", "1", "--chunk-size", "1000"
+    )
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(d / "s.csv")) == 2500
-    r = tabvae("sample", str(d / "m.tabvae"), "-n", "300", "-o", str(d / "s.parquet"), "--condition", "sex=Female",
-               "--condition", "age=30:40")
+    r = tabvae(
+        "sample",
+        str(d / "m.tabvae"),
+        "-n",
+        "300",
+        "-o",
+        str(d / "s.parquet"),
+        "--condition",
+        "sex=Female",
+        "--condition",
+        "age=30:40",
+    )
     assert r.returncode == 0, r.stderr
     out = pd.read_parquet(d / "s.parquet")
     assert len(out) == 300 and (out.sex == "Female").all() and out.age.between(30, 40).all()
@@ -148,8 +169,9 @@ def test_cli_sample_csv_and_parquet(cli_files):
 
 def test_cli_stdin_and_score(cli_files, adult_slice):
     d = cli_files
-    r = tabvae("fit", "-", "-o", str(d / "m2.tabvae"), "--epochs", "2", "-q",
-               stdin=adult_slice.head(200).to_csv(index=False))
+    r = tabvae(
+        "fit", "-", "-o", str(d / "m2.tabvae"), "--epochs", "2", "-q", stdin=adult_slice.head(200).to_csv(index=False)
+    )
     assert r.returncode == 0, r.stderr
     r = tabvae("score", str(d / "m.tabvae"), str(d / "adult.csv"), "-o", str(d / "scores.csv"))
     assert r.returncode == 0, r.stderr
@@ -159,20 +181,40 @@ def test_cli_stdin_and_score(cli_files, adult_slice):
 def test_cli_evaluate_writes_report(cli_files):
     d = cli_files
     tabvae("sample", str(d / "m.tabvae"), "-n", "600", "-o", str(d / "syn.csv"), "--seed", "0")
-    r = tabvae("evaluate", str(d / "adult.csv"), str(d / "syn.csv"), "--target", "income",
-               "--model", str(d / "m.tabvae"), "--report", str(d / "r.html"), "--json", str(d / "r.json"))
+    r = tabvae(
+        "evaluate",
+        str(d / "adult.csv"),
+        str(d / "syn.csv"),
+        "--target",
+        "income",
+        "--model",
+        str(d / "m.tabvae"),
+        "--report",
+        str(d / "r.html"),
+        "--json",
+        str(d / "r.json"),
+    )
     assert r.returncode == 0, r.stderr
-    assert os.path.getsize(d / "r.html") > 10_000 and "<img" in open(d / "r.html").read()
+    assert os.path.getsize(d / "r.html") > 10_000 and "<img" in (d / "r.html").read_text()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["fit", "nope.csv", "-o", "m.tabvae"], "tabvae: error: no such file: nope.csv"),
-    (["sample", "nope.tabvae", "-n", "5", "-o", "x.csv"], "tabvae: error: No model file at 'nope.tabvae'"),
-    (["sample", "MODEL", "-n", "5", "-o", "x.csv", "--condition", "colour=red"], "tabvae: error: unknown column in --condition: 'colour'"),
-    (["sample", "MODEL", "-n", "5", "-o", "x.txt"], "tabvae: error: output must end in .csv"),
-    (["fit", "DATA", "-o", "m.tabvae", "--categorical", "nope"], "categorical_columns names columns that are not in the data"),
-    (["fit", "BINARY", "-o", "m.tabvae"], "tabvae: error: cannot read"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", "nope.csv", "-o", "m.tabvae"], "tabvae: error: no such file: nope.csv"),
+        (["sample", "nope.tabvae", "-n", "5", "-o", "x.csv"], "tabvae: error: No model file at 'nope.tabvae'"),
+        (
+            ["sample", "MODEL", "-n", "5", "-o", "x.csv", "--condition", "colour=red"],
+            "tabvae: error: unknown column in --condition: 'colour'",
+        ),
+        (["sample", "MODEL", "-n", "5", "-o", "x.txt"], "tabvae: error: output must end in .csv"),
+        (
+            ["fit", "DATA", "-o", "m.tabvae", "--categorical", "nope"],
+            "categorical_columns names columns that are not in the data",
+        ),
+        (["fit", "BINARY", "-o", "m.tabvae"], "tabvae: error: cannot read"),
+    ],
+)
 def test_cli_user_errors_are_one_line(cli_files, args, message):
     d = cli_files
     (d / "binary.csv").write_bytes(bytes(range(256)) * 4)
@@ -185,8 +227,23 @@ def test_cli_user_errors_are_one_line(cli_files, args, message):
 
 def test_cli_fit_with_autoregressive_decoder(cli_files):
     d = cli_files
-    r = tabvae("fit", str(d / "adult.csv"), "-o", str(d / "ar.tabvae"), "--epochs", "2", "-q",
-               "--decoder", "autoregressive", "--kl-weight", "0.5", "--numeric-frequencies", "6", "--kl-warmup", "0.25")
+    r = tabvae(
+        "fit",
+        str(d / "adult.csv"),
+        "-o",
+        str(d / "ar.tabvae"),
+        "--epochs",
+        "2",
+        "-q",
+        "--decoder",
+        "autoregressive",
+        "--kl-weight",
+        "0.5",
+        "--numeric-frequencies",
+        "6",
+        "--kl-warmup",
+        "0.25",
+    )
     assert r.returncode == 0, r.stderr
     model = load(d / "ar.tabvae")
     params = model.get_params()

@@ -87,9 +87,15 @@ def test_adam_matches_torch_optim_adam(weight_decay, fused_kernel, monkeypatch):
     theirs.load_state_dict(ours.state_dict())
     fused = Adam(ours.parameters(), 2e-3, weight_decay).fused
     assert fused or not fused_kernel
-    optimisers = [(ours, Adam(ours.parameters(), 2e-3, weight_decay)),
-                  (theirs, torch.optim.Adam(theirs.parameters(), lr=2e-3, weight_decay=weight_decay,
-                                            fused=fused or None, foreach=not fused))]
+    optimisers = [
+        (ours, Adam(ours.parameters(), 2e-3, weight_decay)),
+        (
+            theirs,
+            torch.optim.Adam(
+                theirs.parameters(), lr=2e-3, weight_decay=weight_decay, fused=fused or None, foreach=not fused
+            ),
+        ),
+    ]
     for _ in range(30):
         x = torch.randn(11, 5, generator=gen)
         for net, opt in optimisers:
@@ -105,7 +111,7 @@ def test_adam_skips_parameters_without_gradients():
 
     used, unused = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
     opt = Adam([used, unused], lr=0.1)
-    (used ** 2).sum().backward()
+    (used**2).sum().backward()
     opt.step()
     assert (used < 1).all() and torch.equal(unused, torch.ones(2))
     opt.zero_grad()
@@ -117,9 +123,11 @@ def test_fit_does_not_import_the_compiler_stack():
     import subprocess
     import sys
 
-    code = ("import sys, numpy as np, pandas as pd; from tabvae import TabularVAE; "
-            "TabularVAE(epochs=1, random_state=0).fit(pd.DataFrame({'a': np.arange(60.0), 'b': list('xy') * 30})); "
-            "print(sorted(m for m in ('torch._dynamo', 'sympy') if m in sys.modules))")
+    code = (
+        "import sys, numpy as np, pandas as pd; from tabvae import TabularVAE; "
+        "TabularVAE(epochs=1, random_state=0).fit(pd.DataFrame({'a': np.arange(60.0), 'b': list('xy') * 30})); "
+        "print(sorted(m for m in ('torch._dynamo', 'sympy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
 

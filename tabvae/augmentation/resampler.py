@@ -9,6 +9,7 @@ with the features.
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,11 @@ def _class_targets(y: pd.Series, strategy) -> dict:
     if strategy == "all":
         return {c: int(majority - n) for c, n in counts.items()}
     if isinstance(strategy, numbers.Real) and not isinstance(strategy, bool):
-        if len(counts) != 2 or not 0 < strategy <= 1:
-            raise ValueError("A float sampling_strategy is the wanted minority/majority ratio in (0, 1] "
-                             f"and needs a binary target; got {strategy!r} with {len(counts)} classes.")
+        if len(counts) != 2 or not 0 < float(strategy) <= 1:
+            raise ValueError(
+                "A float sampling_strategy is the wanted minority/majority ratio in (0, 1] "
+                f"and needs a binary target; got {strategy!r} with {len(counts)} classes."
+            )
         c = counts.idxmin()
         return {c: max(0, int(round(strategy * majority)) - int(counts[c]))}
     if isinstance(strategy, dict):
@@ -183,8 +186,18 @@ class TabVAEResampler(BaseEstimator):
     1
     """
 
-    def __init__(self, *, n_new="auto", strategy="auto", sampling_strategy="auto", estimator=None, scoring=None,
-                 cv=5, vae=None, random_state=None):
+    def __init__(
+        self,
+        *,
+        n_new="auto",
+        strategy="auto",
+        sampling_strategy="auto",
+        estimator=None,
+        scoring=None,
+        cv=5,
+        vae=None,
+        random_state=None,
+    ):
         self.n_new = n_new
         self.strategy = strategy
         self.sampling_strategy = sampling_strategy
@@ -226,8 +239,10 @@ class TabVAEResampler(BaseEstimator):
             self.strategy_ = None
         out = pd.concat([table, new], ignore_index=True)
         X_out, y_out = out.drop(columns=TARGET), out[TARGET].rename(getattr(y, "name", None))
-        return (X_out if isinstance(X, pd.DataFrame) else X_out.to_numpy(),
-                y_out if isinstance(y, pd.Series) else y_out.to_numpy())
+        return (
+            X_out if isinstance(X, pd.DataFrame) else X_out.to_numpy(),
+            y_out if isinstance(y, pd.Series) else y_out.to_numpy(),
+        )
 
     def _check_strategy(self, classification: bool) -> list[str]:
         """The strategies to use: all of the task's for "auto" with n_new="auto", else one."""
@@ -236,8 +251,9 @@ class TabVAEResampler(BaseEstimator):
             return list(valid) if isinstance(self.n_new, str) and self.n_new == "auto" else [valid[0]]
         if self.strategy not in valid:
             task = "classification" if classification else "regression"
-            raise ValueError(f"strategy must be 'auto' or one of {list(valid)} for a {task} target, "
-                             f"got {self.strategy!r}.")
+            raise ValueError(
+                f"strategy must be 'auto' or one of {list(valid)} for a {task} target, got {self.strategy!r}."
+            )
         return [self.strategy]
 
     def _counts(self, y: pd.Series, classification: bool):
@@ -247,9 +263,9 @@ class TabVAEResampler(BaseEstimator):
             if not classification:
                 raise ValueError("y looks continuous (regression); pass n_new to say how many rows to add.")
             return _class_targets(y, self.sampling_strategy)
-        if isinstance(n_new, bool) or not isinstance(n_new, numbers.Real) or n_new < 0:
+        if isinstance(n_new, bool) or not isinstance(n_new, numbers.Real) or float(n_new) < 0:
             raise ValueError(f"n_new must be 'auto', None, a non-negative int or a float fraction, got {n_new!r}.")
-        n = int(n_new) if isinstance(n_new, numbers.Integral) else int(round(n_new * len(y)))
+        n = int(n_new) if isinstance(n_new, numbers.Integral) else int(round(float(n_new) * len(y)))
         return counts_for(y, classification, n)
 
     def _search(self, table, classification, strategies, rng):
@@ -259,8 +275,17 @@ class TabVAEResampler(BaseEstimator):
         y = table[TARGET]
         scorer = check_scoring(self.scoring, y, classification)
         splitter = check_splitter(self.cv, y, classification, rng.randint(2**31 - 1))
-        search = cross_validate(table, classification, lambda rows, seed: self._fit_vae(rows, classification, seed),
-                                strategies, AUTO_AMOUNTS, estimator, scorer, splitter, rng)
+        search = cross_validate(
+            table,
+            classification,
+            lambda rows, seed: self._fit_vae(rows, classification, seed),
+            strategies,
+            AUTO_AMOUNTS,
+            estimator,
+            scorer,
+            splitter,
+            rng,
+        )
         self.cv_results_, self.best_index_ = summarize(search)
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         best = self.cv_results_["params"][self.best_index_]
@@ -270,15 +295,26 @@ class TabVAEResampler(BaseEstimator):
     def _fit_vae(self, table: pd.DataFrame, classification: bool, seed: int) -> TabularVAE:
         """A clone of the template VAE fitted on ``table``, conditioned on the target for classification."""
         vae = clone(self.vae) if self.vae is not None else TabularVAE()
-        params = {"random_state": seed}
+        params: dict[str, Any] = {"random_state": seed}
         if classification:
             params["conditional_columns"] = [TARGET]
             params["categorical_columns"] = list(set(vae.categorical_columns or []) | {TARGET})
         return vae.set_params(**params).fit(table)
 
 
-def augment(X, y, *, n_new="auto", strategy="auto", sampling_strategy="auto", estimator=None, scoring=None, cv=5,
-            vae=None, random_state=None):
+def augment(
+    X,
+    y,
+    *,
+    n_new="auto",
+    strategy="auto",
+    sampling_strategy="auto",
+    estimator=None,
+    scoring=None,
+    cv=5,
+    vae=None,
+    random_state=None,
+):
     """Return ``(X_aug, y_aug)``: the rows of ``(X, y)`` plus synthetic rows.
 
     A plain function for users without imbalanced-learn; see
@@ -296,5 +332,13 @@ def augment(X, y, *, n_new="auto", strategy="auto", sampling_strategy="auto", es
     >>> len(X_aug)
     900
     """
-    return TabVAEResampler(n_new=n_new, strategy=strategy, sampling_strategy=sampling_strategy, estimator=estimator,
-                           scoring=scoring, cv=cv, vae=vae, random_state=random_state).fit_resample(X, y)
+    return TabVAEResampler(
+        n_new=n_new,
+        strategy=strategy,
+        sampling_strategy=sampling_strategy,
+        estimator=estimator,
+        scoring=scoring,
+        cv=cv,
+        vae=vae,
+        random_state=random_state,
+    ).fit_resample(X, y)

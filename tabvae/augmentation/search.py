@@ -53,10 +53,10 @@ def check_splitter(cv, y: pd.Series, classification: bool, seed: int):
     """Shuffled (stratified for classification) K-fold for an int ``cv``; a splitter object as is."""
     if hasattr(cv, "split"):
         return cv
-    if not isinstance(cv, numbers.Integral) or isinstance(cv, bool) or cv < 2:
+    if not isinstance(cv, numbers.Integral) or isinstance(cv, bool) or int(cv) < 2:
         raise ValueError(f"cv must be an int >= 2 or a scikit-learn splitter, got {cv!r}.")
     if not classification:
-        if len(y) < cv:
+        if len(y) < int(cv):
             raise ValueError(f"cv={cv} folds need at least {cv} rows; y has {len(y)}.")
         return KFold(cv, shuffle=True, random_state=seed)
     counts = y.value_counts()
@@ -100,7 +100,8 @@ def cross_validate(table, classification, fit_vae, strategies, amounts, estimato
         and ``scores``, an array of shape (n_arms, n_folds).
     """
     params = [{"strategy": "none", "n_new": 0.0}] + [
-        {"strategy": s, "n_new": float(a)} for s in strategies for a in amounts]
+        {"strategy": s, "n_new": float(a)} for s in strategies for a in amounts
+    ]
     y = table[TARGET]
     folds = list(splitter.split(table.drop(columns=TARGET), y))
     scores = np.full((len(params), len(folds)), np.nan)
@@ -137,8 +138,7 @@ def summarize(search: dict) -> tuple[dict, int]:
         "mean_lift": lift.mean(axis=1),
         "std_lift": lift.std(axis=1, ddof=1) if n_folds > 1 else np.zeros(len(params)),
     }
-    results["rank_test_score"] = (pd.Series(-results["mean_test_score"]).rank(method="min")
-                                  .to_numpy().astype(int))
+    results["rank_test_score"] = pd.Series(-results["mean_test_score"]).rank(method="min").to_numpy().astype(int)
     best = 1 + int(np.argmax(results["mean_test_score"][1:]))
     standard_error = results["std_lift"][best] / np.sqrt(n_folds)
     if not results["mean_lift"][best] > standard_error:

@@ -68,8 +68,9 @@ def default_estimator(classification: bool, random_state: int = 0):
     features, datetimes as seconds, missing values as they are.
     """
     model_cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
-    return make_pipeline(FunctionTransformer(_as_model_input),
-                         model_cls(categorical_features="from_dtype", random_state=random_state))
+    return make_pipeline(
+        FunctionTransformer(_as_model_input), model_cls(categorical_features="from_dtype", random_state=random_state)
+    )
 
 
 def allocate(y: pd.Series, n: int) -> dict:
@@ -105,8 +106,7 @@ def make_pools(vae, table: pd.DataFrame, strategies, counts, seed: int) -> dict:
             if "draw" not in draws:
                 wanted = _scaled(counts, REFINE_OVERDRAW) if "refined" in strategies else counts
                 draws["draw"] = _draw(vae, wanted, seed)
-            pools[name] = (_refine(draws["draw"], table, classification) if name == "refined"
-                           else draws["draw"])
+            pools[name] = _refine(draws["draw"], table, classification) if name == "refined" else draws["draw"]
         elif name == "latent_neighbours":
             pools[name] = _latent_neighbours(vae, table, _scaled(counts, LATENT_OVERDRAW), seed + 1)
         else:
@@ -124,8 +124,9 @@ def _draw(vae, counts, seed: int) -> pd.DataFrame:
     """Rows from the VAE: per class when ``counts`` is a dict, else from the joint distribution."""
     if not isinstance(counts, dict):
         return vae.sample(counts, random_state=seed) if counts else _empty(vae)
-    parts = [vae.sample(k, conditions={TARGET: c}, random_state=seed + i)
-             for i, (c, k) in enumerate(counts.items()) if k > 0]
+    parts = [
+        vae.sample(k, conditions={TARGET: c}, random_state=seed + i) for i, (c, k) in enumerate(counts.items()) if k > 0
+    ]
     return pd.concat(parts, ignore_index=True) if parts else _empty(vae)
 
 
