@@ -99,6 +99,14 @@ class TrainingConfig:
     compile : bool, default=False
         Wrap the training objective in ``torch.compile`` (a one-off compile
         time).
+    cuda_graph : bool, default=True
+        On a CUDA GPU, capture the whole training step (forward, backward,
+        Adam update, weight average) as a CUDA graph and replay it, so a step
+        is one launch instead of a few hundred.  Batches then all have
+        ``batch_size`` rows: each epoch leaves out the fewer than
+        ``batch_size`` rows its shuffle puts last.  Falls back to eager steps
+        with ``compile``, ``precision="bf16"``, several processes, fewer rows
+        than one batch, or when capture fails.  No effect on the CPU.
 
     Examples
     --------
@@ -125,6 +133,7 @@ class TrainingConfig:
     n_iter_no_change: int = 10
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
+    cuda_graph: bool = True
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The fields as a dict (scikit-learn's nested-parameter protocol)."""

@@ -248,10 +248,10 @@ class VAE(nn.Module):
             gauss = torch.where(present, gauss, torch.zeros_like(gauss))
         return torch.cat([gauss, self.parts.nll(logits, codes)], dim=1)
 
-    def forward(self, cont, codes, generator=None, cond=None):
+    def forward(self, cont, codes, eps, cond=None):
+        """Decoder outputs for rows (B, ...) encoded and reparameterised with noise ``eps`` (B, L)."""
         x = self.inputs(cont, codes)  # built once: the encoder and the autoregressive network both read it
         mu, logvar = self._encode(x, cond)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
         mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x if self.ar is not None else None)
         return mean, logits, mu, logvar
 
@@ -314,8 +314,8 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
-def elbo(model: VAE, cont, codes, generator=None, kl_weight: float = 1.0, cond=None):
-    """Per-row negative ELBO terms.
+def elbo(model: VAE, cont, codes, eps, kl_weight: float | torch.Tensor = 1.0, cond=None):
+    """Per-row negative ELBO terms, with the standard-normal reparameterisation noise ``eps`` (B, L).
 
     Returns
     -------
@@ -324,7 +324,7 @@ def elbo(model: VAE, cont, codes, generator=None, kl_weight: float = 1.0, cond=N
     reconstruction : (B,) tensor
     kl : (B,) tensor
     """
-    mean, logits, mu, logvar = model(cont, codes, generator, cond)
+    mean, logits, mu, logvar = model(cont, codes, eps, cond)
     rec = model.reconstruction_nll(cont, codes, mean, logits).sum(-1)
     kl = kl_divergence(mu, logvar)
     return rec + kl_weight * kl, rec, kl

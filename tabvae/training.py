@@ -11,6 +11,7 @@ import torch
 from torch.optim.adam import adam
 
 from .config import TrainingConfig
+from .cuda_graph import GraphedStep, StaticBatch, can_capture
 from .model import VAE, elbo
 
 
@@ -21,8 +22,8 @@ class NegativeELBO(torch.nn.Module):
         super().__init__()
         self.vae = vae
 
-    def forward(self, cont, codes, generator, kl_weight, cond=None):
-        return elbo(self.vae, cont, codes, generator, kl_weight, cond)
+    def forward(self, cont, codes, eps, kl_weight, cond=None):
+        return elbo(self.vae, cont, codes, eps, kl_weight, cond)
 
 
 def _world() -> tuple[int, int]:
@@ -68,6 +69,7 @@ class TrainConfig:
     compile: bool  # torch.compile the objective
     ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
     tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
+    capture: bool = True  # on a CUDA GPU, replay the training step as a CUDA graph
 
     @classmethod
     def resolved(
@@ -93,6 +95,7 @@ class TrainConfig:
             verbose=verbose,
             precision=cfg.precision,
             compile=bool(cfg.compile),
+            capture=bool(cfg.cuda_graph),
         )
 
 
@@ -156,38 +159,82 @@ def split_rows(
     return train_rows, val_rows
 
 
-def run_epoch(
-    objective, data: Data, optimizer, cfg: TrainConfig, kl_weight: float, gen: torch.Generator, after_step=None
-):
-    """One pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.
+class Step:
+    """One optimisation step: forward, backward, the Adam update and the weight average.
 
-    ``after_step`` (e.g. the weight average's update) is called after every optimiser step.
+    The losses of the step's rows are added to ``totals`` (3,): summed loss,
+    reconstruction and KL, so an epoch reads them from the device once.  The
+    same step runs eagerly or, on a GPU, inside a CUDA graph
+    (:mod:`tabvae.cuda_graph`).
+    """
+
+    def __init__(self, objective, optimizer: Adam, averaged: WeightAverage | None, precision: str, device):
+        self.objective, self.optimizer, self.averaged = objective, optimizer, averaged
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+        self.mixed = precision == "bf16"
+
+    def __call__(self, cont, codes, cond, eps, kl_weight, totals: torch.Tensor) -> None:
+        with self.autocast:
+            loss, rec, kl = self.objective(cont, codes, eps, kl_weight, cond)  # (B,) each
+        if self.mixed:
+            loss, rec, kl = loss.float(), rec.float(), kl.float()
+        self.optimizer.zero_grad()
+        loss.mean().backward()
+        self.optimizer.step()
+        if self.averaged is not None:
+            self.averaged.update()
+        totals += torch.stack([loss, rec, kl]).detach().sum(1)
+
+
+def run_epoch(step: Step, data: Data, batch_size: int, kl_weight: float, gen: torch.Generator, latent_dim: int):
+    """One eager pass over ``data``; returns mean (loss, reconstruction, kl) as a device tensor.
 
     With torch.distributed, every rank draws the same permutation (same
     generator seed) and takes every world-th batch row, so ranks see disjoint
     shards; ``objective`` is then DDP-wrapped and averages gradients.
     """
-    objective.train()
+    step.objective.train()
     rank, world = _world()
-    n = len(data)
-    perm = torch.randperm(n, generator=gen, device=data.cont.device)[rank::world]
-    # Batches of about batch_size rows across all ranks; no ragged tiny last batch.
-    n_batches = max(1, round(n / cfg.batch_size))
-    totals = torch.zeros(4, device=data.cont.device)
-    autocast = torch.autocast(data.cont.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    device = data.cont.device
+    perm = torch.randperm(len(data), generator=gen, device=device)[rank::world]
+    n_batches = max(1, round(len(data) / batch_size))  # about batch_size rows across all ranks
+    totals = torch.zeros(3, device=device)
     for cont, codes, cond in data.batches(perm, n_batches):
-        with autocast:
-            loss, rec, kl = objective(cont, codes, gen, kl_weight, cond)
-        loss, rec, kl = loss.float(), rec.float(), kl.float()
-        optimizer.zero_grad()
-        loss.mean().backward()
-        optimizer.step()
-        if after_step is not None:
-            after_step()
-        totals += torch.stack([loss.sum(), rec.sum(), kl.sum(), loss.new_tensor(len(cont))]).detach()
+        eps = torch.randn((len(cont), latent_dim), generator=gen, device=device)  # (B, L)
+        step(cont, codes, cond, eps, kl_weight, totals)
     if world > 1:
         torch.distributed.all_reduce(totals)
-    return totals[:3] / totals[3]
+    return totals / len(data)
+
+
+class CapturedEpochs:
+    """Epochs of fixed-size batches whose step is replayed as a CUDA graph (:mod:`tabvae.cuda_graph`).
+
+    Each epoch draws a fresh permutation and runs ``len(data) // batch_size``
+    full batches; the rows left over by the permutation wait for a later epoch.
+    """
+
+    def __init__(self, step: Step, data: Data, batch_size: int, latent_dim: int):
+        self.data, self.batch_size = data, batch_size
+        self.batch = StaticBatch(data.cont, data.codes, data.cond, latent_dim, batch_size)
+        b = self.batch
+        self.graphed = GraphedStep(
+            lambda: step(b.cont, b.codes, b.cond, b.eps, b.kl_weight, b.totals),
+            step.optimizer.zero_grad,
+            data.cont.device,
+        )
+        step.objective.train()
+
+    def __call__(self, kl_weight: float, gen: torch.Generator) -> torch.Tensor:
+        data, b, size = self.data, self.batch, self.batch_size
+        perm = torch.randperm(len(data), generator=gen, device=data.cont.device)
+        b.kl_weight.fill_(kl_weight)
+        b.totals.zero_()
+        n_batches = len(data) // size
+        for i in range(n_batches):
+            b.fill(data.cont, data.codes, data.cond, perm[i * size : (i + 1) * size], gen)
+            self.graphed()
+        return b.totals / (n_batches * size)
 
 
 class WeightAverage:
@@ -201,17 +248,29 @@ class WeightAverage:
     one fused ``_foreach_lerp_``.
     """
 
-    def __init__(self, model: VAE, decay: float):
+    def __init__(self, model: VAE, decay: float, on_device: bool = False):
         self.model = copy.deepcopy(model)
         self.decay, self.steps = decay, 0
         self._live: list[torch.Tensor] = list(model.parameters())
         self._averaged: list[torch.Tensor] = list(self.model.parameters())
+        # For a CUDA graph the step count and the weight must be device tensors, not Python numbers.
+        self._device_steps = torch.zeros((), device=self._live[0].device) if on_device else None
 
     @torch.no_grad()
     def update(self) -> None:
+        if self._device_steps is not None:
+            self._update_on_device(self._device_steps)
+            return
         self.steps += 1
-        weight = 1.0 - min(self.decay, (1 + self.steps) / (10 + self.steps))
-        torch._foreach_lerp_(self._averaged, self._live, weight)
+        torch._foreach_lerp_(self._averaged, self._live, 1.0 - min(self.decay, (1 + self.steps) / (10 + self.steps)))
+
+    def _update_on_device(self, steps: torch.Tensor) -> None:
+        """The same update with the count and weight kept on the device (no host number in the step)."""
+        t = steps.add_(1)
+        weight = 1.0 - ((1 + t) / (10 + t)).clamp(max=self.decay)
+        diffs = torch._foreach_sub(self._live, self._averaged)
+        torch._foreach_mul_(diffs, weight)
+        torch._foreach_add_(self._averaged, diffs)
 
 
 @torch.no_grad()
@@ -221,7 +280,8 @@ def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int 
     total = torch.zeros((), device=data.cont.device)
     for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
         cont, codes, cond = data.batch(idx)
-        total += elbo(model, cont, codes, gen, 1.0, cond)[0].sum()
+        eps = torch.randn((len(idx), model.cfg.latent_dim), generator=gen, device=data.cont.device)
+        total += elbo(model, cont, codes, eps, 1.0, cond)[0].sum()
     return float(total) / len(data)
 
 
@@ -239,9 +299,9 @@ class Adam:
     does the update in one pass; elsewhere the multi-tensor version is used.
     """
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0):
+    def __init__(self, params, lr: float, weight_decay: float = 0.0, capturable: bool = False):
         self.params = list(params)
-        self.lr, self.weight_decay = lr, weight_decay
+        self.lr, self.weight_decay, self.capturable = lr, weight_decay, capturable
         device = self.params[0].device
         self.fused = _fused_adam_works(device)
         # Step counts live where torch.optim.Adam keeps them: on the device when fused, else the host.
@@ -267,6 +327,7 @@ class Adam:
             pick(self.steps),
             foreach=not self.fused,
             fused=self.fused,
+            capturable=self.capturable,
             lr=self.lr,
             weight_decay=self.weight_decay,
             **ADAM_CONSTANTS,
@@ -304,26 +365,29 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     With ``cfg.ema_decay``, the weights validated and kept are the moving
     average of the iterates, not the last iterate.
     """
-    optimizer = Adam(model.parameters(), cfg.learning_rate, cfg.weight_decay)
-    objective: Any = NegativeELBO(model)
-    if _world()[1] > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        device_ids = [data.cont.device.index] if data.cont.device.type == "cuda" else None
-        objective = DistributedDataParallel(objective, device_ids=device_ids)
-    if cfg.compile:
-        objective = torch.compile(objective)
+    device = data.cont.device
+    world = _world()[1]
+    capture = cfg.capture and world == 1 and not cfg.compile and cfg.precision == "fp32"
+    capture = capture and can_capture(device, len(data), cfg.batch_size)
+    optimizer = Adam(model.parameters(), cfg.learning_rate, cfg.weight_decay, capturable=capture)
+    averaged = WeightAverage(model, cfg.ema_decay, on_device=capture) if cfg.ema_decay else None
+    step = Step(_objective(model, cfg, device, world), optimizer, averaged, cfg.precision, device)
+    latent_dim = model.cfg.latent_dim
+    captured = CapturedEpochs(step, data, cfg.batch_size, latent_dim) if capture else None
     history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
-    averaged = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay else None
-    after_step = None if averaged is None else averaged.update
     fitted = model if averaged is None else averaged.model  # the weights validated and kept
     best, best_state, stale = np.inf, None, 0
     epochs = _progress(range(cfg.epochs), cfg.verbose)
     for epoch in epochs:
         kl_weight = cfg.kl_weight * min(1.0, (epoch + 1) / cfg.kl_warmup) if cfg.kl_warmup else cfg.kl_weight
-        loss, rec, kl = run_epoch(objective, data, optimizer, cfg, kl_weight, gen, after_step).tolist()
+        if captured is not None:
+            means = captured(kl_weight, gen)
+        else:
+            means = run_epoch(step, data, cfg.batch_size, kl_weight, gen, latent_dim)
+        loss, rec, kl = means.tolist()  # the epoch's one host synchronisation
+        _check_finite(loss, epoch, cfg)
         history["loss"].append(loss)
         history["reconstruction"].append(rec)
         history["kl"].append(kl)
@@ -346,6 +410,26 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
         model.load_state_dict(averaged.model.state_dict())
     model.eval()
     return history
+
+
+def _objective(model: VAE, cfg: TrainConfig, device: torch.device, world: int) -> Any:
+    """The negative ELBO as a module; DDP-wrapped across processes, compiled on request."""
+    objective: Any = NegativeELBO(model)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        objective = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
+    return torch.compile(objective) if cfg.compile else objective
+
+
+def _check_finite(loss: float, epoch: int, cfg: TrainConfig) -> None:
+    """Stop a diverged fit: a non-finite loss would leave weights that decode to NaN."""
+    if not np.isfinite(loss):
+        raise FloatingPointError(
+            f"The training loss became {loss} in epoch {epoch + 1}: the fit diverged. Lower "
+            f"config.learning_rate (now {cfg.learning_rate:g}) or kl_weight (now {cfg.kl_weight:g}), or check "
+            "the table for extreme values."
+        )
 
 
 def _progress(it, verbose: bool):

@@ -144,3 +144,48 @@ def test_batches_are_the_slices_of_the_shuffled_order(n_batches, per_gather):
     for (cont, codes, cond), idx in zip(batches, order.tensor_split(n_batches)):
         assert cont[:, 0].tolist() == idx.double().tolist()
         assert codes[:, 0].tolist() == idx.tolist() and cond[:, 0].tolist() == (2 * idx).tolist()
+
+
+def test_weight_average_on_the_device_matches_the_host_update():
+    # The CUDA-graph step keeps the step count and weight as tensors; the update is the same.
+    live = torch.nn.Linear(3, 2)
+    host, device = WeightAverage(live, decay=0.9), WeightAverage(live, decay=0.9, on_device=True)
+    for k in range(30):
+        with torch.no_grad():
+            for p in live.parameters():
+                p.add_(0.1 * k)
+        host.update()
+        device.update()
+    for a, b in zip(host.model.parameters(), device.model.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_captured_epochs_run_eagerly_on_the_cpu(monkeypatch):
+    # Force the CUDA-graph path on the CPU: fixed-size batches from static buffers, where the
+    # graph cannot be captured and every step runs eagerly (the fallback of a failed capture).
+    from tabvae import training
+
+    monkeypatch.setattr(training, "can_capture", lambda *args: True)
+    df = _table(300)
+    fits = [TabularVAE(epochs=3, batch_size=64, random_state=0).fit(df) for _ in range(2)]
+    losses = [f.history_["loss"] for f in fits]
+    assert np.isfinite(losses[0]).all() and losses[0] == losses[1]  # reproducible
+    pd.testing.assert_frame_equal(fits[0].sample(50, random_state=1), fits[1].sample(50, random_state=1))
+    monkeypatch.undo()
+    eager = TabularVAE(epochs=3, batch_size=64, random_state=0).fit(df)
+    assert eager.history_["loss"] != losses[0]  # 4 full batches of 64 an epoch, not 5 of about 60
+
+
+def test_graphed_step_is_eager_off_the_gpu():
+    from tabvae.cuda_graph import GraphedStep
+
+    calls = []
+    step = GraphedStep(lambda: calls.append(1), lambda: None, torch.device("cpu"))
+    for _ in range(6):
+        step()
+    assert len(calls) == 6 and not step.captured
+
+
+def test_a_diverging_fit_stops_with_a_clear_error():
+    with pytest.raises((FloatingPointError, ValueError), match="diverged|learning_rate"):
+        TabularVAE(epochs=5, config={"learning_rate": 1e30}, random_state=0).fit(_table())
