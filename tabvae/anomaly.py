@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin, clone
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from .config import check_seed
 from .estimator import TabularVAE
 
 # The parameters of the VAE the detector fits by default: the true ELBO (scores are bounds on log p(x)
@@ -61,7 +61,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         in a sparse region or far outside the training range scores low even
         though the quantile map squeezes it near the edge.  ``"encoded"``
         scores the encoded row as :meth:`TabularVAE.score_samples` does.
-    random_state : None, int or RandomState, default=None
+    random_state : None, int, RandomState or numpy Generator, default=None
 
     Attributes
     ----------
@@ -111,7 +111,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"contamination must be 'auto' or a float in (0, 0.5], got {c!r}.")
         if self.units not in ("data", "encoded"):
             raise ValueError(f"units must be 'data' or 'encoded', got {self.units!r}.")
-        rng = check_random_state(self.random_state)
+        rng = check_seed(self.random_state)
         vae = clone(self.vae) if self.vae is not None else TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE))
         self.vae_ = vae.set_params(random_state=rng.randint(2**31 - 1)).fit(X)
         self.n_features_in_ = self.vae_.n_features_in_
@@ -131,6 +131,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         """Per-row, per-column reconstruction NLL (averaged over draws) and the row bound."""
         vae = self.vae_
         df = vae.match_columns(X)
+        vae.encoder_.check_missing(df)
         cont, codes = vae.encoder_.transform(df, extrapolate=True)
         unknown = codes < 0
         dims, bound = vae.likelihood_bounds(cont, codes, n_importance_samples=self.n_importance_samples)

@@ -14,6 +14,9 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+import numpy as np
+from sklearn.utils import check_random_state
+
 AUTO: Final = "auto"
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decisions/epochs-auto.md)
 # numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
@@ -262,20 +265,45 @@ def check_int(name: str, value: object, low: int = 1, high: int | None = None, *
         _fail(name, value, what, auto)
 
 
-def check_positive(name: str, value: object, *, auto: bool = False) -> None:
-    """A number > 0 (or "auto" where allowed)."""
+def _check_number(name: str, value: object, ok: Any, what: str, auto: bool = False) -> None:
+    """A finite number for which ``ok(value)`` holds (or "auto" where allowed), else a ValueError naming ``name``."""
     if auto and is_auto(value):
         return
-    if not _is_real(value) or not value > 0:  # type: ignore[operator]
-        _fail(name, value, "a positive number", auto)
+    if _is_real(value) and not math.isfinite(value):  # type: ignore[arg-type]
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    if not (_is_real(value) and ok(value)):
+        _fail(name, value, what, auto)
+
+
+def check_positive(name: str, value: object, *, auto: bool = False) -> None:
+    """A finite number > 0 (or "auto" where allowed)."""
+    _check_number(name, value, lambda v: v > 0, "a positive number", auto)
+
+
+def check_non_negative(name: str, value: object) -> None:
+    """A finite number >= 0."""
+    _check_number(name, value, lambda v: v >= 0, "a number >= 0")
+
+
+def check_seed(random_state: object, name: str = "random_state") -> np.random.RandomState:
+    """A RandomState from None, an int, a RandomState or a numpy Generator, else a TypeError naming ``name``.
+
+    A Generator gives one draw, the seed of a new RandomState (global state is not touched);
+    None gives numpy's global RandomState, as in scikit-learn.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(int(random_state.integers(2**31 - 1)))
+    if random_state is None or _is_int(random_state) or isinstance(random_state, np.random.RandomState):
+        return check_random_state(random_state)
+    raise TypeError(
+        f"{name} must be None, an int, a numpy.random.RandomState or a numpy.random.Generator, "
+        f"got {random_state!r} ({type(random_state).__name__})."
+    )
 
 
 def check_share(name: str, value: object, *, auto: bool = False) -> None:
     """A number in [0, 1) (or "auto" where allowed)."""
-    if auto and is_auto(value):
-        return
-    if not (_is_real(value) and 0 <= value < 1):  # type: ignore[operator]
-        _fail(name, value, "a number in [0, 1)", auto)
+    _check_number(name, value, lambda v: 0 <= v < 1, "a number in [0, 1)", auto)
 
 
 def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
@@ -291,8 +319,7 @@ def check_config(cfg: TrainingConfig) -> None:
     if not (isinstance(dims, (tuple, list)) and len(dims) >= 1 and all(_is_int(d) and d >= 1 for d in dims)):
         raise ValueError(f"config.hidden_dims must be a non-empty tuple of positive ints, got {dims!r}.")
     check_positive(name("learning_rate"), cfg.learning_rate)
-    if not _is_real(cfg.weight_decay) or cfg.weight_decay < 0:
-        raise ValueError(f"config.weight_decay must be a number >= 0, got {cfg.weight_decay!r}.")
+    check_non_negative(name("weight_decay"), cfg.weight_decay)
     check_share(name("ema_decay"), cfg.ema_decay)
     check_share(name("kl_warmup"), cfg.kl_warmup, auto=True)
     check_choice(name("prior"), cfg.prior, ("gmm", "standard"))
@@ -301,7 +328,6 @@ def check_config(cfg: TrainingConfig) -> None:
     check_int(name("numeric_frequencies"), cfg.numeric_frequencies, 0, 16, auto=True)
     check_int(name("max_categories"), cfg.max_categories, 2)
     check_int(name("discrete_levels"), cfg.discrete_levels, 0)
-    if not (_is_real(cfg.validation_fraction) and 0 < cfg.validation_fraction < 1):
-        raise ValueError(f"config.validation_fraction must be in (0, 1), got {cfg.validation_fraction!r}.")
+    _check_number(name("validation_fraction"), cfg.validation_fraction, lambda v: 0 < v < 1, "in (0, 1)")
     check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
     check_choice(name("precision"), cfg.precision, ("fp32", "bf16"))

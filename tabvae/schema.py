@@ -8,8 +8,10 @@ order, time zone).  It is plain data, so it serialises to JSON for saving.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -101,15 +103,31 @@ class Schema:
                     f"{what} columns do not match the columns seen in fit: missing {missing}, "
                     f"unexpected {extra}. Pass the same columns (any order)."
                 )
-            return df[names]
+            return self._parse_numbers(df[names], what, only_text=True)
         if df.shape[1] != len(names):
             raise ValueError(
                 f"{what} has {df.shape[1]} features, but TabularVAE is expecting {len(names)} features as input."
             )
         df.columns = names
-        for spec in self.columns:
-            if spec.kind in ("numeric", "integer"):
-                df[spec.name] = pd.to_numeric(df[spec.name], errors="raise")
+        return self._parse_numbers(df, what, only_text=False)
+
+    def _parse_numbers(self, df: pd.DataFrame, what: str, only_text: bool) -> pd.DataFrame:
+        """``df`` with its number columns parsed as numbers (with ``only_text``, those not already
+        numeric; a copy where any changes); a ValueError names a column whose values are not numbers."""
+        names = [
+            s.name
+            for s in self.columns
+            if s.kind in ("numeric", "integer") and not (only_text and pd.api.types.is_numeric_dtype(df[s.name].dtype))
+        ]
+        df = df.copy() if names and only_text else df
+        for name in names:
+            try:
+                df[name] = pd.to_numeric(df[name], errors="raise")
+            except (ValueError, TypeError) as err:
+                raise ValueError(
+                    f"{what} column {name!r} holds values that are not numbers ({err}); it held numbers in fit. "
+                    "Convert or drop them (e.g. pd.to_numeric(col, errors='coerce') makes them missing)."
+                ) from None
         return df
 
     def to_dict(self) -> dict:
@@ -200,6 +218,8 @@ def check_dataframe(X: Any, *, what: str = "X") -> pd.DataFrame:
         df = X
     elif isinstance(X, pd.Series):
         raise TypeError(f"{what} is a pandas Series; pass a DataFrame (use series.to_frame()) or a 2-D array.")
+    elif isinstance(X, (list, tuple)) and len(X) and all(isinstance(r, Mapping) for r in X):
+        raise TypeError(f"{what} is a list of records (dicts); build a DataFrame first: pd.DataFrame({what}).")
     elif _is_sparse(X):
         raise TypeError(
             f"{what} is a sparse matrix; sparse input is not supported. Convert it with "
@@ -246,7 +266,10 @@ def _is_sparse(X) -> bool:
 
 
 def _check_values(name: str, s: pd.Series) -> None:
-    """Reject values no encoder can model: complex, infinite, nested objects."""
+    """Reject values no encoder can model (complex, infinite, nested objects) or save (see
+    :func:`_check_scalar_types`)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        _check_scalar_types(name, {type(v) for v in s.dtype.categories})
     if pd.api.types.is_complex_dtype(s.dtype):
         raise ValueError(
             f"Column {name!r} has complex dtype {s.dtype}; Complex data not supported. "
@@ -271,6 +294,7 @@ def _check_values(name: str, s: pd.Series) -> None:
             )
         if any(issubclass(k, complex) for k in kinds):
             raise ValueError(f"Column {name!r} holds complex numbers; Complex data not supported.")
+        _check_scalar_types(name, kinds)
         if (
             any(issubclass(k, float) for k in kinds)
             and np.isinf(pd.to_numeric(sample[[isinstance(v, float) for v in sample]], errors="coerce")).any()
@@ -278,6 +302,40 @@ def _check_values(name: str, s: pd.Series) -> None:
             raise ValueError(
                 f"Column {name!r} contains infinite value(s); replace them with NaN or a finite number before fitting."
             )
+
+
+# The value types of object and category columns that a model saves as they are, and what to do with others.
+_SCALAR_TYPES = (str, bool, int, float, np.bool_, np.integer, np.floating)
+_ADVICE = (
+    (decimal.Decimal, "decimal.Decimal values; convert them with df[{0!r}].astype(float)"),
+    ((bytes, bytearray), "bytes; decode them to text with df[{0!r}].str.decode('utf-8')"),
+    (
+        datetime.datetime,
+        "datetime objects (e.g. Timestamps in several time zones, or a category of Timestamps); convert them "
+        "with pd.to_datetime(df[{0!r}], utc=True)",
+    ),
+    (datetime.date, "datetime.date values; convert them with pd.to_datetime(df[{0!r}])"),
+)
+
+
+def _check_scalar_types(name: str, kinds: set[type]) -> None:
+    """A TypeError naming the column and what to do when an object or category column holds values other
+    than strings, numbers and booleans: a fitted model could not be saved."""
+    for kind in kinds:
+        if issubclass(kind, _SCALAR_TYPES):
+            continue
+        what = next((advice for t, advice in _ADVICE if issubclass(kind, t)), None)
+        what = what or f"{kind.__name__} values; convert them to strings, numbers or datetimes"
+        raise TypeError(
+            f"Column {name!r} holds {what.format(name)}. Categories and object columns hold strings, numbers "
+            "and booleans only."
+        )
+
+
+def as_rows(X: Any) -> Any:
+    """A Series (a row taken with ``df.iloc[i]``) as a one-row DataFrame, with its values' own types;
+    anything else as is."""
+    return X.to_frame().T.infer_objects() if isinstance(X, pd.Series) else X
 
 
 # --------------------------------------------------------------------------- inference

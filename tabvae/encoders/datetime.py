@@ -1,9 +1,11 @@
 """Datetime columns: a number on the column's own time unit, quantile-encoded.
 
-Values are read as integers of the dtype's unit (after converting tz-aware
-values to UTC), modelled with :class:`NumericEncoder`, rounded on the way back
-to the coarsest resolution every training value had (day, hour, second...), and
-returned in the original unit and time zone.
+Values are read as integers of the dtype's unit, modelled with
+:class:`NumericEncoder`, rounded on the way back to the coarsest resolution
+every training value had (day, hour, second...), and returned in the original
+unit and time zone.  A tz-aware column is read in UTC, or in local wall time
+where its resolution is coarser there (midnight dates in Europe/Paris are daily
+in local time, hourly in UTC), so that local dates come back at local midnight.
 """
 
 from __future__ import annotations
@@ -27,9 +29,13 @@ class DatetimeEncoder(ColumnEncoder):
         self.clip = clip
 
     def fit(self, column: pd.Series) -> DatetimeEncoder:
-        ns = _to_ns(column)
-        present = ns[~is_missing(column)]
-        self.resolution_ns_ = next(r for r in _RESOLUTIONS_NS if np.all(present % r == 0))
+        present = ~is_missing(column)
+        self.local_ = False
+        self.resolution_ns_ = _resolution(_to_ns(column)[present])
+        if getattr(column.dtype, "tz", None) is not None:
+            local = _resolution(_to_ns(column, local=True)[present])
+            self.local_ = local > self.resolution_ns_
+            self.resolution_ns_ = max(local, self.resolution_ns_)
         self._numeric = self._numeric_encoder().fit(self._as_numeric(column))
         self._set_dims()
         return self
@@ -45,7 +51,7 @@ class DatetimeEncoder(ColumnEncoder):
         self.has_missing_ = self._numeric.has_missing_
 
     def _as_numeric(self, column: pd.Series) -> pd.Series:
-        ns = _to_ns(column).astype("float64")
+        ns = _to_ns(column, self.local_).astype("float64")
         ns[is_missing(column)] = np.nan
         return pd.Series(ns / self.resolution_ns_)
 
@@ -63,25 +69,38 @@ class DatetimeEncoder(ColumnEncoder):
         values = pd.Series(pd.to_datetime(ns, unit="ns"))
         values[missing] = pd.NaT
         dtype = pd.api.types.pandas_dtype(self.spec.dtype)
-        if getattr(dtype, "tz", None) is not None:
+        if getattr(dtype, "tz", None) is not None and self.local_:
+            values = values.dt.tz_localize(dtype.tz, ambiguous=np.zeros(len(values), bool), nonexistent="shift_forward")
+        elif getattr(dtype, "tz", None) is not None:
             values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.tz)
         return values.astype(dtype).rename(self.spec.name)
 
     def get_state(self):
-        return {"clip": self.clip, "resolution_ns": self.resolution_ns_, "numeric": self._numeric.get_state()}
+        return {
+            "clip": self.clip,
+            "resolution_ns": self.resolution_ns_,
+            "local": self.local_,
+            "numeric": self._numeric.get_state(),
+        }
 
     def set_state(self, state):
         self.clip = state["clip"]
         self.resolution_ns_ = state["resolution_ns"]
+        self.local_ = bool(state.get("local", False))
         self._numeric = self._numeric_encoder().set_state(state["numeric"])
         self._set_dims()
         return self
 
 
-def _to_ns(column: pd.Series) -> np.ndarray:
-    """Integer nanoseconds since the epoch (UTC for tz-aware); NaT rows are 0."""
+def _resolution(ns: np.ndarray) -> int:
+    """The coarsest of ``_RESOLUTIONS_NS`` that divides every value."""
+    return next(r for r in _RESOLUTIONS_NS if np.all(ns % r == 0))
+
+
+def _to_ns(column: pd.Series, local: bool = False) -> np.ndarray:
+    """Integer nanoseconds since the epoch (tz-aware: of UTC, or with ``local`` of the wall time); NaT rows are 0."""
     values = column
     if getattr(column.dtype, "tz", None) is not None:
-        values = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = column.dt.tz_localize(None) if local else column.dt.tz_convert("UTC").dt.tz_localize(None)
     ns = values.to_numpy(dtype="datetime64[ns]").view("int64")
     return np.where(values.isna().to_numpy(), 0, ns)

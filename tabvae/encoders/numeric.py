@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from ..schema import pandas_dtype
 from .base import ColumnEncoder, code_missing, missing_rows
 
 N_QUANTILES = 1000
@@ -52,6 +53,8 @@ SPIKE_SHARE = 0.9  # a value this frequent gets a categorical state of its own
 DISCRETE_MIN_COUNT = 10  # a discrete column's values are each seen this often on average,
 # and a value seen this often has a code of its own
 DISCRETE_MAX_FILL = 0.25  # ... and fill less than this share of the grid of their smallest gap
+_HUGE = 2.0**1000  # values beyond this are scaled down (by a power of two, exactly) before interpolating
+_HUGE_SCALE = 2.0**-24
 
 
 class NumericEncoder(ColumnEncoder):
@@ -95,7 +98,8 @@ class NumericEncoder(ColumnEncoder):
             x = x[x != self.spike_]
         n_q = int(min(N_QUANTILES, max(len(x), 2)))
         self.references_ = np.linspace(0.0, 1.0, n_q)
-        self.quantiles_ = np.quantile(x, self.references_)
+        scale = _scale(x)
+        self.quantiles_ = np.quantile(x * scale, self.references_) / scale
         # Repeated quantiles must stay sorted for np.interp.
         self.quantiles_ = np.maximum.accumulate(self.quantiles_)
         uniq = np.unique(x)
@@ -107,6 +111,9 @@ class NumericEncoder(ColumnEncoder):
         self.decimals_ = _decimals(uniq) if self.spec.kind == "numeric" else 0
         self.has_missing_ = bool(np.isnan(_as_float(column)).any())
         self.n_values_ = len(x)
+        present = column.dropna()
+        exact = self.spec.kind == "integer" and len(present)
+        self.int_range_ = [int(present.min()), int(present.max())] if exact else None
         self._set_dims()
         return self
 
@@ -140,6 +147,7 @@ class NumericEncoder(ColumnEncoder):
 
     def _cdf(self, x: np.ndarray) -> np.ndarray:
         q, r = self.quantiles_, self.references_
+        x, q = x * (s := _scale(q)), q * s
         # Average of the forward and backward interpolation puts a run of tied
         # values (a spike) in the middle of its quantile interval.
         return 0.5 * (np.interp(x, q, r) - np.interp(-x, -q[::-1], -r[::-1]))
@@ -193,7 +201,8 @@ class NumericEncoder(ColumnEncoder):
         u = ndtr(z)
         # The extremes were encoded at u = EPS / 1 - EPS: send them back exactly.
         u = np.where(u >= 1 - 1.01 * _EPS, 1.0, np.where(u <= 1.01 * _EPS, 0.0, u))
-        x = np.interp(u, self.references_, self.quantiles_)
+        scale = _scale(self.quantiles_)
+        x = np.interp(u, self.references_, self.quantiles_ * scale) / scale
         if not self.clip:
             x = self._extrapolate(z, x)
         if self.levels_ is not None:
@@ -263,19 +272,29 @@ class NumericEncoder(ColumnEncoder):
         return np.where(seen, within, unseen + tail)
 
     def _restore(self, x: np.ndarray, missing: np.ndarray) -> pd.Series:
-        dtype = self.spec.dtype
-        if self.spec.kind == "integer":
-            x = np.round(x)
-            if dtype.startswith(("uint", "UInt")):
-                x = np.maximum(x, 0)
-        if missing.any():
-            if dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        """Decoded floats as the column's dtype, inside the dtype's range (and the training range for
+        clipped integers, exact even beyond float precision)."""
+        dtype = pandas_dtype(self.spec.dtype)
+        np_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+        if np_dtype.kind in "iu":
+            if missing.any() and isinstance(dtype, np.dtype):
                 # Cannot happen for a column fitted without missing values.
                 raise RuntimeError(f"column {self.spec.name!r}: missing values in an int column")
+            limits = self.int_range_ if self.clip and self.int_range_ is not None else None
+            values = _to_int(np.where(missing, 0, x), np_dtype, limits)
+            if isinstance(dtype, np.dtype):
+                return pd.Series(values, name=self.spec.name)
+            arr = pd.array(values, dtype=dtype)
+            arr[missing] = pd.NA
+            return pd.Series(arr, name=self.spec.name)
+        if np_dtype.kind == "f":  # no inf from values beyond the dtype's range
+            info = np.finfo(np_dtype)
+            x = np.clip(x, float(info.min), float(info.max))
+        if missing.any():
             x = x.copy()
             x[missing] = np.nan
-        if dtype[0] in "IUF":  # pandas nullable Int64 / UInt8 / Float64 ...
-            arr = pd.array(np.where(missing, 0, x), dtype=dtype)
+        if self.spec.dtype[0] in "F":  # pandas nullable Float64 / Float32
+            arr = pd.array(np.where(missing, 0, x), dtype=self.spec.dtype)
             arr[missing] = pd.NA
             return pd.Series(arr, name=self.spec.name)
         return self.spec.restore_dtype(pd.Series(x))
@@ -294,6 +313,7 @@ class NumericEncoder(ColumnEncoder):
             "discrete": self.discrete_,
             "n_values": self.n_values_,
             "discrete_levels": self.discrete_levels,
+            "int_range": self.int_range_,
         }
 
     def set_state(self, state):
@@ -309,6 +329,7 @@ class NumericEncoder(ColumnEncoder):
         self.discrete_ = state["discrete"]
         self.n_values_ = state["n_values"]
         self.discrete_levels = state["discrete_levels"]
+        self.int_range_ = state.get("int_range")
         self._set_dims()
         return self
 
@@ -332,6 +353,27 @@ def _spike(x: np.ndarray) -> float | None:
     if counts[top] < SPIKE_SHARE * len(x) or len(x) - counts[top] < 2:
         return None
     return float(values[top])
+
+
+def _scale(values: np.ndarray) -> float:
+    """A power of two that brings ``values`` well inside the float range (1 for ordinary values), so
+    differences and slopes of quantiles near +-1.8e308 do not overflow; scaling by it is exact."""
+    return _HUGE_SCALE if len(values) and np.nanmax(np.abs(values)) > _HUGE else 1.0
+
+
+def _to_int(x: np.ndarray, dtype: np.dtype, limits: list[int] | None) -> np.ndarray:
+    """Rounded floats ``x`` as ``dtype`` integers within ``limits`` (default: the dtype's range).
+
+    A float at or beyond a limit becomes the limit itself, so no value wraps around (2**63 - 1 is
+    2.0**63 as a float, which a plain cast turns into -2**63).
+    """
+    info = np.iinfo(dtype)
+    lo, hi = (info.min, info.max) if limits is None else (max(limits[0], info.min), min(limits[1], info.max))
+    x = np.round(x)
+    low, high = x <= float(lo), x >= float(hi)
+    out = np.where(low | high, 0, x).astype(dtype)  # inside (lo, hi): the cast cannot overflow
+    out[low], out[high] = lo, hi
+    return out
 
 
 def _log_phi(z: np.ndarray) -> np.ndarray:

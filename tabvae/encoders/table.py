@@ -118,9 +118,9 @@ class TableEncoder:
         codes = np.concatenate([p[1] for p in parts] + [np.zeros((n, 0), np.int64)], axis=1)
         return cont.astype(np.float64, copy=False), codes.astype(np.int64, copy=False)
 
-    def transform_known(self, df: pd.DataFrame, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`transform`, refusing what fit gave no probability (a ValueError naming the columns):
-        missing values in a number or datetime column that had none, and category levels never seen."""
+    def check_missing(self, df: pd.DataFrame, *, what: str = "X") -> None:
+        """A ValueError naming the first number or datetime column of ``df`` with missing values where
+        the training column had none (the model gives them no probability)."""
         for spec in self.schema:
             if (
                 spec.kind in ("numeric", "integer", "datetime")
@@ -131,6 +131,11 @@ class TableEncoder:
                     f"{what} has missing values in column {spec.name!r}, which had none in fit, so the "
                     "model gives them no probability. Impute them, or refit on data with missing values there."
                 )
+
+    def transform_known(self, df: pd.DataFrame, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`transform`, refusing what fit gave no probability (a ValueError naming the columns):
+        missing values in a number or datetime column that had none, and category levels never seen."""
+        self.check_missing(df, what=what)
         cont, codes = self.transform(df)
         unknown = codes < 0
         if unknown.any():
