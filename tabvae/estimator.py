@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .config import (
@@ -19,6 +18,7 @@ from .config import (
     check_config,
     check_int,
     check_positive,
+    check_seed,
     resolve_auto,
     resolve_epochs,
 )
@@ -38,7 +38,7 @@ from .sampling import (
     parse,
     torch_generator,
 )
-from .schema import check_dataframe, infer_schema
+from .schema import as_rows, check_dataframe, infer_schema
 from .state import fitted_state, parameters, restore_fitted
 from .training import TrainConfig, resolve_device, split_rows, train
 
@@ -84,7 +84,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         ``"auto"`` uses CUDA when available, else the CPU.
     verbose : bool, default=False
         Show a progress bar with the epoch and loss.
-    random_state : None, int or numpy.random.RandomState, default=None
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
         Seeds weight initialisation, batching and sampling.  The same seed on
         the same device gives the same model and the same samples.
     config : TrainingConfig or dict, optional
@@ -191,7 +191,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         cfg = self._validate_params()
         df = check_dataframe(X)
         dev = resolve_device(self.device if device is None else device)
-        rng = check_random_state(self.random_state)
+        rng = check_seed(self.random_state)
         encoder = self._encoder_for(df, cfg) if encoder is None else encoder
         cont, codes = encoder.transform(df)
         self.device_, self.schema_, self.encoder_ = dev, encoder.schema, encoder
@@ -261,7 +261,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
             by the conditional network; others by rejection, which raises a
             ValueError naming the condition when fewer than ``n_samples`` rows
             meet it within ``max_tries`` draws per requested row.
-        random_state : None, int or RandomState, default=None
+        random_state : None, int, RandomState or Generator, default=None
             Seed for this call.  ``None`` continues the model's own stream
             (seeded at fit from ``random_state``), so successive calls give
             new rows.
@@ -328,7 +328,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         yield from Sampler(self, self._rng(random_state), temperature, max_tries).chunks(n_samples, chunk_size, parsed)
 
     def _rng(self, random_state: int | np.random.RandomState | None) -> np.random.RandomState:
-        return self.sample_rng_ if random_state is None else check_random_state(random_state)
+        return self.sample_rng_ if random_state is None else check_seed(random_state)
 
     def match_columns(self, X: Any, *, what: str = "X") -> pd.DataFrame:
         """``X`` as a DataFrame of the fitted columns in fit order (see :meth:`Schema.align`)."""
@@ -370,7 +370,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         Z : array-like of shape (n_samples, latent_dim)
-        random_state : None, int or RandomState, default=None (seed 0)
+        random_state : None, int, RandomState or Generator, default=None (seed 0)
 
         Returns
         -------
@@ -378,7 +378,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         Z = check_latents(Z, self.latent_dim)
-        rng = check_random_state(0 if random_state is None else random_state)
+        rng = check_seed(0 if random_state is None else random_state)
         return decode(self, Z, draw_conditions(self, len(Z), rng), rng, temperature=0)
 
     def reconstruct(self, X: Any) -> pd.DataFrame:
@@ -390,15 +390,15 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         return decode(self, z, cond, np.random.RandomState(0), temperature=0)
 
     def interpolate(
-        self, a: pd.DataFrame, b: pd.DataFrame, n_steps: int = 10, *, method: str = "slerp"
+        self, a: pd.DataFrame | pd.Series, b: pd.DataFrame | pd.Series, n_steps: int = 10, *, method: str = "slerp"
     ) -> pd.DataFrame:
         """Decoded rows along a path in latent space from ``a`` to ``b``.
 
         Parameters
         ----------
-        a, b : DataFrame
-            One row each, or groups of rows (the path joins their mean
-            latent codes, e.g. "typical >50K" to "typical <=50K").
+        a, b : DataFrame or Series
+            One row each (a Series such as ``df.iloc[0]``, or a one-row frame), or groups of rows (the path
+            joins their mean latent codes, e.g. "typical >50K" to "typical <=50K").
         n_steps : int, default=10
             Points on the path, endpoints included (>= 2).
         method : {"slerp", "linear"}, default="slerp"
@@ -413,7 +413,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
             Decoded rows (deterministic): row i is at ``t = i / (n_steps - 1)``.
         """
         check_is_fitted(self)
-        t = path_positions(n_steps, method)
+        t, a, b = path_positions(n_steps, method), as_rows(a), as_rows(b)
         Z = latent_path(self.transform(a).mean(0), self.transform(b).mean(0), t, method)
         cond = None
         if self.conditional_columns_:  # each point takes the conditions of the nearer endpoint

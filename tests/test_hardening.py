@@ -164,3 +164,43 @@ def test_11_numbers_given_as_text_are_parsed(m, b):
 def test_13_a_list_of_records_asks_for_a_dataframe():
     with pytest.raises(TypeError, match=r"list of records.*pd\.DataFrame\(X\)"):
         TabularVAE().fit([{"a": 1.0, "b": "x"}, {"a": 2.0, "b": "y"}])
+
+
+# --------------------------------------------------------------------------- 12: random_state
+
+
+def test_12_a_numpy_generator_seeds_fit_and_sample_without_global_state(b):
+    before = np.random.get_state()[1].copy()
+    one = TabularVAE(epochs=1, random_state=np.random.default_rng(5)).fit(b)
+    two = TabularVAE(epochs=1, random_state=np.random.default_rng(5)).fit(b)
+    pd.testing.assert_frame_equal(
+        one.sample(20, random_state=np.random.default_rng(1)), two.sample(20, random_state=np.random.default_rng(1))
+    )
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.parametrize("bad", ["seed", 1.5])
+def test_12_other_random_states_are_refused_naming_the_parameter(m, b, bad):
+    with pytest.raises(TypeError, match=r"^random_state must be None, an int, a numpy.random.RandomState or a"):
+        TabularVAE(epochs=1, random_state=bad).fit(b)
+    with pytest.raises(TypeError, match=r"^random_state must be"):
+        m.sample(5, random_state=bad)
+
+
+# --------------------------------------------------------------------------- issue 24 item 9: interpolate rows
+
+
+def test_interpolate_accepts_rows_given_as_series(m, b):
+    frames = m.interpolate(b.iloc[[0]], b.iloc[[1]], n_steps=4)
+    pd.testing.assert_frame_equal(m.interpolate(b.iloc[0], b.iloc[1], n_steps=4), frames)
+    assert m.interpolate(b.iloc[0], b.iloc[2:10], n_steps=3).shape == (3, b.shape[1])
+
+
+def test_interpolate_series_rows_of_every_column_kind():
+    from conftest import make_mixed
+
+    df = make_mixed(300)
+    model = TabularVAE(epochs=1, random_state=0).fit(df)
+    pd.testing.assert_frame_equal(
+        model.interpolate(df.iloc[3], df.iloc[4], n_steps=3), model.interpolate(df.iloc[[3]], df.iloc[[4]], n_steps=3)
+    )

@@ -51,9 +51,23 @@ class DatetimeEncoder(ColumnEncoder):
         self.has_missing_ = self._numeric.has_missing_
 
     def _as_numeric(self, column: pd.Series) -> pd.Series:
+        column = self._as_datetime(column)
         ns = _to_ns(column, self.local_).astype("float64")
         ns[is_missing(column)] = np.nan
         return pd.Series(ns / self.resolution_ns_)
+
+    def _as_datetime(self, column: pd.Series) -> pd.Series:
+        """``column`` as datetimes in the column's time zone (a ValueError naming it for values that are not)."""
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            return column
+        tz = getattr(pd.api.types.pandas_dtype(self.spec.dtype), "tz", None)
+        try:
+            values = pd.to_datetime(column, utc=tz is not None)
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"Column {self.spec.name!r} holds values that are not datetimes ({err}); it held datetimes in fit."
+            ) from None
+        return values if tz is None else values.dt.tz_convert(tz)
 
     def transform(self, column, extrapolate: bool = False):
         return self._numeric.transform(self._as_numeric(column), extrapolate)
