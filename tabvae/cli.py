@@ -8,6 +8,7 @@ bugs print a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -149,11 +150,51 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _constraints(value: str | None, df) -> list | None:
+    """``--constraints``: None, ``discovered`` (printed, then used) or a JSON/YAML file with a list of rules."""
+    from .constraints import constraint_from_dict, discover_constraints
+
+    if value is None:
+        return None
+    if value == "discovered":
+        rules = discover_constraints(df)
+        print(f"discovered {len(rules)} constraint(s):" + "".join(f"\n  {r}" for r in rules))
+        return rules
+    try:
+        with open(value) as f:
+            text = f.read()
+    except OSError as e:
+        raise UserError(f"--constraints: cannot read {value}: {e.strerror}") from e
+    rules = _parse_rules(text, yaml=value.endswith((".yaml", ".yml")), where=f"--constraints: {value}")
+    if not isinstance(rules, list):
+        raise UserError(f'{value} must hold a list of rules, e.g. [{{"type": "Inequality", "low": ..., "high": ...}}]')
+    return [constraint_from_dict(d) for d in rules]
+
+
+def _parse_rules(text: str, yaml: bool, where: str) -> Any:
+    if yaml:
+        try:
+            pyyaml = importlib.import_module("yaml")
+        except ImportError as e:
+            raise UserError(f"{where}: reading YAML needs PyYAML (pip install pyyaml); or write it as JSON") from e
+        try:
+            return pyyaml.safe_load(text)
+        except pyyaml.YAMLError as e:
+            raise UserError(f"{where} is not valid YAML: {e}") from e
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{where} is not valid JSON: {e}") from e
+
+
 def cmd_fit(args) -> None:
     from . import TabularVAE
 
     df = read_table(args.data)
     params = dict(
+        constraints=_constraints(args.constraints, df),
         verbose=not args.quiet,
         random_state=args.seed,
         device=args.device,
@@ -300,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(f)
     f.add_argument("--categorical", help="comma-separated columns to model as categories")
     f.add_argument("--numeric", help="comma-separated columns to model as numbers")
+    f.add_argument(
+        "--constraints",
+        metavar="FILE|discovered",
+        help='rules every sampled row obeys: a JSON (or YAML) list such as [{"type": "Inequality", '
+        '"low": "start", "high": "end"}], or "discovered" to find them in the data, print them and use them',
+    )
     f.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

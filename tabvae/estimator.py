@@ -22,6 +22,7 @@ from .config import (
     resolve_auto,
     resolve_epochs,
 )
+from .constraints import fit_constraints
 from .encoders import TableEncoder
 from .inference import check_latents, latent_path, path_positions, posterior, row_bounds
 from .model import VAEConfig, build_vae
@@ -35,11 +36,11 @@ from .sampling import (
     check_n,
     decode,
     draw_conditions,
-    parse,
     torch_generator,
 )
 from .schema import as_rows, check_dataframe, infer_schema
 from .state import fitted_state, parameters, restore_fitted
+from .state_check import check_state
 from .training import TrainConfig, resolve_device, split_rows, train
 
 
@@ -76,6 +77,9 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         strings, objects, categories and booleans are categorical.
     clip : bool, default=True
         Keep sampled numbers and datetimes within the training min/max.
+    constraints : list of Constraint or dict, optional
+        Rules every sampled row obeys (:mod:`tabvae.constraints`): enforced
+        by construction, a ``Predicate`` by rejection.
     early_stopping : bool, default=False
         Hold out ``config.validation_fraction`` of the rows and stop when
         their loss has not improved for ``config.n_iter_no_change`` epochs
@@ -103,6 +107,8 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
     conditional_columns_ : list of str
     condition_table_ : ConditionTable or None
         The training joint distribution of the conditional columns.
+    constraints_ : ConstraintSet or None
+        The fitted rules; the network models the table they transform.
     numeric_frequencies_, kl_weight_, kl_warmup_ : int, float, float
         The values used for the settings of those names ("auto" resolved
         for this table).
@@ -136,6 +142,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         categorical_columns: list[str] | None = None,
         numeric_columns: list[str] | None = None,
         clip: bool = True,
+        constraints: list[Any] | None = None,
         early_stopping: bool = False,
         device: str = "auto",
         verbose: bool = False,
@@ -150,6 +157,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         self.categorical_columns = categorical_columns
         self.numeric_columns = numeric_columns
         self.clip = clip
+        self.constraints = constraints
         self.early_stopping = early_stopping
         self.device = device
         self.verbose = verbose
@@ -189,15 +197,16 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         self : TabularVAE
         """
         cfg = self._validate_params()
-        df = check_dataframe(X)
+        user = check_dataframe(X)
+        self.constraints_, df = fit_constraints(self.constraints, user)
         dev = resolve_device(self.device if device is None else device)
         rng = check_seed(self.random_state)
         encoder = self._encoder_for(df, cfg) if encoder is None else encoder
         cont, codes = encoder.transform(df)
         self.device_, self.schema_, self.encoder_ = dev, encoder.schema, encoder
-        self.n_features_in_ = df.shape[1]
+        self.n_features_in_ = user.shape[1]
         if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(df.columns, dtype=object)
+            self.feature_names_in_ = np.asarray(user.columns, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.conditional_columns_ = check_conditional_columns(self.conditional_columns, self.schema_)
@@ -289,12 +298,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if isinstance(conditions, pd.DataFrame):
-            if n_samples is not None and check_n(n_samples) != len(conditions):
-                raise ValueError(
-                    f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
-                    "pass n_samples=None or a matching number."
-                )
-            return Sampler(self, self._rng(random_state), temperature, max_tries).per_row(conditions)
+            return Sampler(self, self._rng(random_state), temperature, max_tries).per_row(conditions, n_samples)
         chunks = list(
             self.iter_samples(
                 check_n(n_samples),
@@ -322,10 +326,8 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         rows can be written with bounded memory.  Arguments as in :meth:`sample`.
         """
         check_is_fitted(self)
-        n_samples = check_n(n_samples)
-        chunk_size = check_n(chunk_size, "chunk_size")
-        parsed = parse(self, conditions) if conditions is not None else {}
-        yield from Sampler(self, self._rng(random_state), temperature, max_tries).chunks(n_samples, chunk_size, parsed)
+        sampler = Sampler(self, self._rng(random_state), temperature, max_tries)
+        yield from sampler.chunks(n_samples, chunk_size, conditions)
 
     def _rng(self, random_state: int | np.random.RandomState | None) -> np.random.RandomState:
         return self.sample_rng_ if random_state is None else check_seed(random_state)
@@ -337,6 +339,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
 
     def _encode_input(self, X: Any, *, what: str = "X") -> tuple[np.ndarray, np.ndarray]:
         """Validate ``X`` against the fitted schema and encode it."""
+        X = X if self.constraints_ is None else self.constraints_.transform(check_dataframe(X, what=what))
         return self.encoder_.transform_known(self.match_columns(X, what=what), what=what)
 
     def transform(self, X: Any) -> np.ndarray:
@@ -469,8 +472,13 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
 
     @classmethod
     def from_state(cls, state: dict[str, Any], tensors: dict[str, torch.Tensor], *, device: str = "auto") -> TabularVAE:
-        """A fitted model from :meth:`get_state`'s output, its network on ``device``."""
+        """A fitted model from :meth:`get_state`'s output, its network on ``device``.
+
+        The state is validated first: a malformed one is a ValueError naming what is wrong.
+        """
+        check_state(state, {k: tuple(v.shape) for k, v in tensors.items()}, cls._get_param_names())
         model = cls(**parameters(state))
+        model._validate_params()
         restore_fitted(model, state, tensors, device)
         return model
 

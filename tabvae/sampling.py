@@ -8,18 +8,24 @@ Other columns fall back to bounded rejection sampling.
 
 The functions here read only the fitted estimator's public attributes
 (``model_``, ``encoder_``, ``schema_``, ``prior_``, ``condition_table_``,
-``conditional_columns_``, ``device_``, ``latent_dim``).
+``conditional_columns_``, ``constraints_``, ``device_``, ``latent_dim``).  With
+constraints, the network models the table their transform writes: conditions
+are translated onto it (:meth:`ConstraintSet.translate_conditions`), rows are
+drawn and filtered in it, then turned back into the user's rows, and rows that
+break a :class:`~tabvae.constraints.Predicate` are rejected.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+
+from .constraints.values import condition_mask
 
 SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
 
@@ -130,13 +136,16 @@ def parse(vae: Any, conditions: object) -> Conditions:
             "conditions must be a non-empty dict {column: value or (low, high)} or a DataFrame "
             f"of per-row conditions, got {type(conditions).__name__}."
         )
+    given = conditions if vae.constraints_ is None else vae.constraints_.translate_conditions(conditions)
     names = vae.schema_.names
     out = {}
-    for col, value in conditions.items():
+    for col, value in given.items():
         if col not in names:
             raise ValueError(f"Unknown column {col!r} in conditions; columns are {names}.")
         spec, enc = vae.schema_[col], vae.encoder_[col]
-        if isinstance(value, (tuple, list)):
+        if isinstance(value, frozenset):  # any of these values (from translated conditions)
+            out[col] = frozenset(_parse_level(col, enc, v) for v in value) if hasattr(enc, "levels_") else value
+        elif isinstance(value, (tuple, list)):
             out[col] = _parse_range(col, spec, enc, value)
         elif spec.kind in ("categorical", "boolean", "constant"):
             out[col] = _parse_level(col, enc, value)
@@ -200,13 +209,7 @@ def satisfied(frame: pd.DataFrame, conditions: Conditions) -> np.ndarray:
     """Boolean mask of the rows of ``frame`` that meet every condition."""
     ok = np.ones(len(frame), dtype=bool)
     for col, value in conditions.items():
-        s = frame[col]
-        if isinstance(value, tuple):
-            ok &= (s >= value[0]).fillna(False).to_numpy(bool) & (s <= value[1]).fillna(False).to_numpy(bool)
-        elif value is None or (np.ndim(value) == 0 and pd.isna(value)):
-            ok &= s.isna().to_numpy()
-        else:
-            ok &= (s.astype(object) == value).to_numpy(bool)
+        ok &= condition_mask(frame[col], value)
     return ok
 
 
@@ -221,13 +224,19 @@ def decode(
     rng: np.random.RandomState,
     generator: torch.Generator | None = None,
     temperature: float = 1.0,
+    *,
+    modelled: bool = False,
 ) -> pd.DataFrame:
-    """Rows decoded from latent codes ``z`` (temperature 0: the decoder's means and modes)."""
+    """User rows decoded from latent codes ``z`` (temperature 0: the decoder's means and modes).
+
+    With ``modelled``, the rows of the table the network models (before the constraints' inverse).
+    """
     vae.model_.eval()
     zt = torch.as_tensor(z, dtype=torch.float32, device=vae.device_)
     ct = None if cond is None else torch.as_tensor(cond, device=vae.device_)
     cont, codes = vae.model_.draw(zt, generator, ct, temperature=temperature)
-    return vae.encoder_.inverse_transform(cont.cpu().numpy(), codes.cpu().numpy(), rng)
+    rows = vae.encoder_.inverse_transform(cont.cpu().numpy(), codes.cpu().numpy(), rng)
+    return rows if modelled or vae.constraints_ is None else vae.constraints_.inverse_transform(rows)
 
 
 class Sampler:
@@ -251,18 +260,38 @@ class Sampler:
         self.generator = torch_generator(rng, vae.device_)
         self.temperature, self.max_tries = temperature, max_tries
 
-    def chunks(self, n_samples: int, chunk_size: int, parsed: Conditions) -> Iterator[pd.DataFrame]:
-        """``n_samples`` rows meeting ``parsed`` conditions, as frames of at most ``chunk_size`` rows."""
+    def chunks(self, n_samples: int, chunk_size: int, conditions: Conditions | None) -> Iterator[pd.DataFrame]:
+        """``n_samples`` user rows meeting ``conditions``, as frames of at most ``chunk_size`` rows."""
+        n_samples, chunk_size = check_n(n_samples), check_n(chunk_size, "chunk_size")
+        parsed = parse(self.vae, conditions) if conditions is not None else {}
         for start in range(0, n_samples, chunk_size):
-            yield self.conditioned(min(chunk_size, n_samples - start), parsed)
+            yield self.user_rows(min(chunk_size, n_samples - start), parsed)
+
+    def user_rows(self, n: int, parsed: Conditions) -> pd.DataFrame:
+        """``n`` rows meeting ``parsed`` in the user's columns, every Predicate constraint met."""
+        cs = self.vae.constraints_
+        if cs is None:
+            return self.conditioned(n, parsed)
+        draw = lambda m: cs.inverse_transform(self.conditioned(m, parsed))  # noqa: E731
+        if not cs.predicates:
+            return draw(n)
+        names = [p.name for p in cs.predicates]
+        return self.reject(n, draw, cs.accepts, f"the predicates {names}", "Relax the predicate or raise max_tries.")
 
     def conditioned(self, n: int, parsed: Conditions) -> pd.DataFrame:
         """``n`` rows meeting ``parsed``: conditional columns in the network, the rest by rejection."""
         vae = self.vae
-        in_net = {c: v for c, v in parsed.items() if c in vae.conditional_columns_ and not isinstance(v, tuple)}
+        in_net = {
+            c: v for c, v in parsed.items() if c in vae.conditional_columns_ and not isinstance(v, (tuple, frozenset))
+        }
         rest = {c: v for c, v in parsed.items() if c not in in_net}
         fixed = {c: vae.encoder_[c].code_of(v) for c, v in in_net.items()}
-        out = self.reject(n, rest, fixed) if rest else self.generate(n, fixed)
+        hint = (
+            "Relax the condition, raise max_tries, or name categorical columns in conditional_columns at fit "
+            "for exact conditioning."
+        )
+        draw, meets = (lambda m: self.generate(m, fixed)), (lambda rows: satisfied(rows, rest))
+        out = self.reject(n, draw, meets, str(rest), hint) if rest else self.generate(n, fixed)
         for c, v in in_net.items():  # the network was told; make the value exact (e.g. rare levels)
             out[c] = vae.schema_[c].restore_dtype(pd.Series([v] * len(out), dtype=object))
         return out
@@ -272,36 +301,49 @@ class Sampler:
         vae, rng = self.vae, self.rng
         z = vae.prior_.sample(n, rng) if vae.prior_ is not None else rng.standard_normal((n, vae.latent_dim))
         cond = draw_conditions(vae, n, rng, fixed)
-        return decode(vae, z, cond, rng, self.generator, self.temperature)
+        return decode(vae, z, cond, rng, self.generator, self.temperature, modelled=True)
 
-    def reject(self, n: int, rest: Conditions, fixed: dict[str, int]) -> pd.DataFrame:
-        """``n`` rows meeting ``rest``, kept from candidates; a ValueError when the budget runs out."""
+    def reject(
+        self,
+        n: int,
+        draw: Callable[[int], pd.DataFrame],
+        meets: Callable[[pd.DataFrame], np.ndarray],
+        what: str,
+        hint: str,
+    ) -> pd.DataFrame:
+        """``n`` rows of ``draw(m)`` that ``meets``; a ValueError naming ``what`` when the budget runs out."""
         kept, n_kept, drawn, budget = [], 0, 0, self.max_tries * max(n, 100)
         while n_kept < n and drawn < budget:
             m = int(min(SAMPLE_CHUNK, max(2 * (n - n_kept), 1024)))
-            cand = self.generate(m, fixed)
+            cand = draw(m)
             drawn += m
-            good = cand[satisfied(cand, rest)]
+            good = cand[meets(cand)]
             kept.append(good)
             n_kept += len(good)
         if n_kept < n:
             raise ValueError(
-                f"Could only generate {n_kept} of {n} rows meeting {rest} after drawing {drawn} "
-                f"candidates (acceptance rate {n_kept / drawn:.2g}). Relax the condition, raise "
-                "max_tries, or name categorical columns in conditional_columns at fit for exact "
-                "conditioning."
+                f"Could only generate {n_kept} of {n} rows meeting {what} after drawing {drawn} "
+                f"candidates (acceptance rate {n_kept / drawn:.2g}). {hint}"
             )
         return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
 
-    def per_row(self, conditions: pd.DataFrame) -> pd.DataFrame:
-        """One output row per condition row; rows with equal conditions are generated together."""
+    def per_row(self, conditions: pd.DataFrame, n_samples: int | None = None) -> pd.DataFrame:
+        """One output row per condition row; rows with equal conditions are generated together.
+
+        ``n_samples``, if given, must be the number of condition rows.
+        """
+        if n_samples is not None and check_n(n_samples) != len(conditions):
+            raise ValueError(
+                f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
+                "pass n_samples=None or a matching number."
+            )
         keys = conditions.astype(object).where(conditions.notna(), None)
         groups = keys.groupby(list(keys.columns), dropna=False, sort=False).indices
         parts, order = [], []
         for key, rows in groups.items():
             key = key if isinstance(key, tuple) else (key,)
             cond = {c: v for c, v in zip(keys.columns, key) if v is not None and not pd.isna(v)}
-            parts.append(self.conditioned(len(rows), parse(self.vae, cond) if cond else {}))
+            parts.append(self.user_rows(len(rows), parse(self.vae, cond) if cond else {}))
             order.append(rows)
         out = pd.concat(parts, ignore_index=True)
         out.index = np.concatenate(order)

@@ -8,16 +8,20 @@ Only the estimator's parameters and public fitted attributes go in.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
 from .config import TrainingConfig
+from .constraints import ConstraintSet, constraint_from_dict
 from .encoders import TableEncoder
 from .model import VAEConfig, build_vae
 from .prior import GaussianMixturePrior
 from .sampling import ConditionTable
+from .state_check import RNG_KEYS, check_decodes, check_layout, check_tensors
 from .training import resolve_device
 
 RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what the "auto" settings became
@@ -29,6 +33,9 @@ def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     if not isinstance(params["random_state"], (int, type(None))):
         params["random_state"] = None  # a RandomState object; its effect is already in the weights
     params["config"] = _config_state(params["config"])
+    constraints = None if vae.constraints_ is None else vae.constraints_.get_state()  # a Predicate refuses
+    if params["constraints"] is not None:
+        params["constraints"] = [c if isinstance(c, dict) else c.to_dict() for c in params["constraints"]]
     keys, pos, has_gauss, cached = vae.sample_rng_.get_state()[1:]
     state = {
         "params": params,
@@ -40,6 +47,7 @@ def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         "feature_names_in": list(vae.feature_names_in_) if hasattr(vae, "feature_names_in_") else None,
         "conditional_columns": vae.conditional_columns_,
         "condition_table": None if vae.condition_table_ is None else vae.condition_table_.to_dict(),
+        "constraints": constraints,
         "resolved": {name: getattr(vae, name) for name in RESOLVED},
         "sample_rng": {"pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)},
     }
@@ -50,7 +58,9 @@ def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
 
 def parameters(state: dict[str, Any]) -> dict[str, Any]:
     """The estimator parameters recorded in ``state``."""
-    return dict(state["params"], config=_config_from_state(state["params"]["config"]))
+    rules = state["params"].get("constraints")
+    constraints = None if rules is None else rules_from_state(lambda: [constraint_from_dict(d) for d in rules])
+    return dict(state["params"], config=_config_from_state(state["params"]["config"]), constraints=constraints)
 
 
 def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Tensor], device: str) -> None:
@@ -58,9 +68,13 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.device_ = dev = resolve_device(device)
     vae.encoder_ = TableEncoder.from_state(state["encoder"])
     vae.schema_ = vae.encoder_.schema
+    check_layout(vae.encoder_.layout_, state["network"])
+    check_decodes(vae.encoder_)
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in state["network"].items()}
     net = VAEConfig(**fields)
     vae.model_ = build_vae(net, dev, torch.Generator(device=dev).manual_seed(0))
+    shapes = {f"model.{k}": v.shape for k, v in vae.model_.state_dict().items()}
+    check_tensors({**shapes, "sample_rng.keys": (RNG_KEYS,)}, tensors)
     vae.model_.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     vae.model_.eval()
     vae.prior_ = None if state["prior"] is None else GaussianMixturePrior.from_dict(state["prior"])
@@ -71,6 +85,8 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.conditional_columns_ = state["conditional_columns"]
     table = state["condition_table"]
     vae.condition_table_ = None if table is None else ConditionTable.from_dict(table)
+    fitted = state.get("constraints")
+    vae.constraints_ = None if fitted is None else rules_from_state(partial(ConstraintSet.from_state, fitted))
     for name, value in state["resolved"].items():
         setattr(vae, name, value)
     r = state["sample_rng"]
@@ -78,6 +94,14 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.sample_rng_.set_state(
         ("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32), r["pos"], r["has_gauss"], r["cached"])
     )
+
+
+def rules_from_state(build: Callable[[], Any]) -> Any:
+    """``build()``, the constraints of a state; what their readers raise for a malformed one is a ValueError."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        raise ValueError(f"invalid model state: its constraints cannot be read: {type(e).__name__}: {e}") from None
 
 
 def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, Any] | None:

@@ -175,15 +175,13 @@ def test_range_clips_and_validates(table):
         ConstraintSet([Range("lo", 10, 20)]).fit(table)
 
 
-def test_predicate_rejection_and_no_save(table):
-    cs = ConstraintSet([Predicate(lambda d: d["lo"] % 2 == 0, name="even lo")]).fit(table[table["lo"] % 2 == 0])
-    rng = np.random.RandomState(0)
-    rows = cs.sample(
-        lambda m: pd.DataFrame({c: table[c].iloc[rng.randint(0, len(table), m)].to_numpy() for c in table.columns}), 50
-    )
-    assert len(rows) == 50 and (rows["lo"] % 2 == 0).all()
-    with pytest.raises(ValueError, match=r"even lo.*acceptance rate 0"):
-        cs.sample(lambda m: table.iloc[np.zeros(m, int)].assign(lo=1), 10, max_tries=2)
+def test_predicate_accepts_and_cannot_be_saved(table):
+    even = Predicate(lambda d: d["lo"] % 2 == 0, name="even lo")
+    cs = ConstraintSet([even]).fit(table[table["lo"] % 2 == 0])
+    assert cs.accepts(table).tolist() == (table["lo"] % 2 == 0).tolist()
+    assert cs.check(table) == {"Predicate(name='even lo')": int((table["lo"] % 2).sum())}
+    with pytest.raises(ValueError, match="does not hold in the training data"):
+        ConstraintSet([even]).fit(table.assign(lo=1))
     with pytest.raises(ValueError, match="Predicate 'even lo' cannot be saved"):
         cs.get_state()
 
@@ -352,3 +350,93 @@ def test_discovery_on_adult_holds_on_held_out_rows():
     assert set(cs.check(df.drop(train.index)).values()) == {0}
     assert set(cs.check(df).values()) == {0}
     round_trip(df, rules)
+
+
+# --------------------------------------------------------------------------- TabularVAE(constraints=...)
+
+
+@pytest.fixture(scope="module")
+def adult_rules_model():
+    from conftest import load_slice
+
+    from tabvae import TabularVAE
+
+    df = load_slice("adult")
+    rules = discover_constraints(df, min_rows_per_level=3)  # Preschool has 3 rows in the 1,500-row slice
+    model = TabularVAE(epochs=2, constraints=rules, conditional_columns=["education"], random_state=0).fit(df)
+    return df, rules, model
+
+
+def test_adult_slice_discovered_rules_hold_in_100k_sampled_rows(adult_rules_model):
+    df, rules, model = adult_rules_model
+    assert FunctionalDependency("education", "education-num") in rules
+    rows = model.sample(100_000, random_state=0)
+    assert list(rows.columns) == list(df.columns) and (rows.dtypes == df.dtypes).all()
+    assert set(model.constraints_.check(rows).values()) == {0}
+    assert "education-num" not in model.schema_.names  # modelled through education
+
+
+def test_constraints_with_conditions(adult_rules_model):
+    _, _, model = adult_rules_model
+    rows = model.sample(200, conditions={"education-num": 13, "age": (30, 40)}, random_state=0)
+    assert (rows["education"] == "Bachelors").all() and (rows["education-num"] == 13).all()
+    assert rows["age"].between(30, 40).all()
+    per_row = model.sample(conditions=pd.DataFrame({"education-num": [9, 14, 9]}), n_samples=None, random_state=0)
+    assert per_row["education-num"].tolist() == [9, 14, 9]
+    assert set(model.constraints_.check(per_row).values()) == {0}
+
+
+def test_constraints_saved_and_loaded(adult_rules_model, tmp_path):
+    from tabvae import load
+
+    df, _, model = adult_rules_model
+    model.save(tmp_path / "m.tabvae")
+    loaded = load(tmp_path / "m.tabvae")
+    assert loaded.get_params()["constraints"] == model.constraints
+    pd.testing.assert_frame_equal(loaded.sample(500, random_state=3), model.sample(500, random_state=3))
+    np.testing.assert_allclose(loaded.score_samples(df.head(20)), model.score_samples(df.head(20)))
+
+
+def test_weather_rules_and_predicate_in_the_model(weather):
+    from tabvae import TabularVAE
+
+    rules = [
+        *discover_constraints(weather),
+        Predicate(lambda d: d["TEMP"] + d["DEWP"] >= -42, name="not too cold and dry"),
+    ]
+    model = TabularVAE(epochs=2, constraints=rules, random_state=0).fit(weather)
+    rows = model.sample(5_000, random_state=0)
+    assert set(model.constraints_.check(rows).values()) == {0}
+    assert rows["precipitation_since"].isna().any() and rows["precipitation_since"].notna().any()
+    with pytest.raises(ValueError, match="Predicate 'not too cold and dry' cannot be saved"):
+        model.get_state()
+    never = TabularVAE(epochs=1, constraints=[Predicate(lambda d: d["TEMP"] > -100, name="x")], random_state=0)
+    never.fit(weather).constraints_.rules_[0].fn = lambda d: d["TEMP"] > 1e9
+    with pytest.raises(ValueError, match=r"meeting the predicates \['x'\].*acceptance rate 0"):
+        never.sample(10, max_tries=1)
+
+
+def test_cli_fit_with_constraints(tmp_path, capsys):
+    from tabvae import load
+    from tabvae.cli import main
+
+    data = tmp_path / "weather.csv"
+    pd.read_csv(WEATHER).to_csv(data, index=False)
+    rules = tmp_path / "rules.json"
+    rules.write_text('[{"type": "Inequality", "low": "DEWP", "high": "TEMP"}]')
+    assert (
+        main(["fit", str(data), "-o", str(tmp_path / "a.tabvae"), "--epochs", "1", "-q", "--constraints", str(rules)])
+        == 0
+    )
+    assert load(tmp_path / "a.tabvae").constraints == [Inequality("DEWP", "TEMP")]
+    assert (
+        main(["fit", str(data), "-o", str(tmp_path / "b.tabvae"), "--epochs", "1", "-q", "--constraints", "discovered"])
+        == 0
+    )
+    assert "discovered 2 constraint(s):\n  StructuralLevel(column='wind'" in capsys.readouterr().out
+    rules.write_text('{"type": "Inequality"}')
+    assert main(["fit", str(data), "-o", str(tmp_path / "c.tabvae"), "--constraints", str(rules)]) == 2
+    assert "must hold a list of rules" in capsys.readouterr().err
+    rules.write_text('[{"type": "Inequality", "low": "DEWP", "high": "nope"}]')
+    assert main(["fit", str(data), "-o", str(tmp_path / "c.tabvae"), "--constraints", str(rules)]) == 2
+    assert "not in X" in capsys.readouterr().err

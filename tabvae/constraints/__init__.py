@@ -9,7 +9,7 @@ rules that hold in every row of a table.
 
 from .base import Constraint, Predicate, constraint_from_dict
 from .categorical import FixedCombinations, FunctionalDependency, StructuralLevel
-from .constraint_set import ConstraintSet
+from .constraint_set import ConstraintSet, fit_constraints
 from .discovery import discover_constraints
 from .order import Inequality, Range
 
@@ -24,4 +24,5 @@ __all__ = [
     "StructuralLevel",
     "constraint_from_dict",
     "discover_constraints",
+    "fit_constraints",
 ]

@@ -72,7 +72,7 @@ class Constraint:
         bad = np.flatnonzero(self.violations(df))
         if len(bad):
             row = df.iloc[bad[0]]
-            example = ", ".join(f"{c}={row[c]!r}" for c in self.column_names())
+            example = ", ".join(f"{c}={row[c]!r}" for c in self.column_names() or df.columns[:8])
             raise ValueError(
                 f"{self!r} does not hold in the training data: {len(bad)} row(s) break it, "
                 f"e.g. row {df.index[bad[0]]!r} ({example}). Fix the data or drop the constraint."
@@ -123,7 +123,7 @@ class Constraint:
         return f"{self!r}  # support: " + ", ".join(f"{v} {k}" for k, v in self.support.items())
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
         return hash(repr(self))

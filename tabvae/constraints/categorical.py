@@ -48,6 +48,7 @@ class FunctionalDependency(Constraint):
     """
 
     params = ("determinant", "dependent")
+    implied_ = False  # set by ConstraintSet when the reverse dependency is enforced (then this one holds too)
 
     def __init__(self, determinant: str | list[str], dependent: str):
         self.determinant = determinant
@@ -65,7 +66,7 @@ class FunctionalDependency(Constraint):
         return [*self._det(), self.dependent]
 
     def _enforced(self) -> bool:
-        return not getattr(self, "implied_", False)
+        return not self.implied_
 
     def reads(self) -> list[str]:
         return self._det() if self._enforced() else []

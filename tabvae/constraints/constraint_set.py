@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ class ConstraintSet:
     (dependents dropped, inequalities as gaps, fixed combinations as one
     key column...); ``inverse_transform`` turns modelled rows back into user
     rows that obey every rule.  :class:`Predicate` rules are not part of the
-    transform: :meth:`sample` keeps the rows that meet them.
+    transform: sampling keeps the rows that :meth:`accepts` (bounded rejection).
 
     Parameters
     ----------
@@ -119,30 +118,12 @@ class ConstraintSet:
         self._check_fitted()
         return [r for r in self.rules_ if isinstance(r, Predicate)]
 
-    def sample(self, draw: Callable[[int], pd.DataFrame], n: int, max_tries: int = 100) -> pd.DataFrame:
-        """``n`` user rows from ``draw(m)`` (which returns ``m`` user rows) that meet every Predicate.
-
-        Draws at most ``max_tries * max(n, 100)`` candidates; a ValueError names
-        the predicates and the acceptance rate when too few of them pass.
-        """
-        if not self.predicates:
-            return draw(n)
-        kept, n_kept, drawn, budget = [], 0, 0, max_tries * max(n, 100)
-        while n_kept < n and drawn < budget:
-            m = int(min(budget - drawn, max(2 * (n - n_kept), 1024)))
-            cand = draw(m)
-            drawn += m
-            ok = np.logical_and.reduce([~p.violations(cand) for p in self.predicates])
-            kept.append(cand[ok])
-            n_kept += int(ok.sum())
-        if n_kept < n:
-            names = [p.name for p in self.predicates]
-            raise ValueError(
-                f"Only {n_kept} of {n} rows meet the predicates {names} after drawing {drawn} "
-                f"candidates (acceptance rate {n_kept / drawn:.2g}). Relax the predicate or raise "
-                "max_tries."
-            )
-        return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
+    def accepts(self, X: pd.DataFrame) -> np.ndarray:
+        """Boolean mask of the rows of the user frame ``X`` that meet every :class:`Predicate`."""
+        ok = np.ones(len(X), dtype=bool)
+        for p in self.predicates:
+            ok &= ~p.violations(X)
+        return ok
 
     def translate_conditions(self, conditions: Conditions) -> Conditions:
         """Conditions on user columns as conditions on the modelled columns.
@@ -194,6 +175,14 @@ class ConstraintSet:
         return "ConstraintSet([" + ", ".join(map(repr, rules)) + "])"
 
 
+def fit_constraints(constraints: Any, X: pd.DataFrame) -> tuple[ConstraintSet | None, pd.DataFrame]:
+    """A model's ``constraints`` parameter fitted on ``X`` (None for None), and the frame the model learns."""
+    if constraints is None:
+        return None, X
+    cs = ConstraintSet(constraints)
+    return cs, cs.fit_transform(X)
+
+
 def prepare(constraints: Any) -> list[Constraint]:
     """Copies of the rules, checked one by one and against each other (before seeing data)."""
     if isinstance(constraints, (str, dict, Constraint)) or not isinstance(constraints, (list, tuple)):
@@ -209,7 +198,8 @@ def prepare(constraints: Any) -> list[Constraint]:
         r.column_names()  # checks the parameters
         if r in rules[:i]:
             raise ValueError(f"{r!r} is given twice.")
-        r.implied_ = _reverse_given(r, rules[:i])
+        if isinstance(r, FunctionalDependency):
+            r.implied_ = _reverse_given(r, rules[:i])
     _check_owners(rules)
     return rules
 

@@ -237,9 +237,10 @@ class Range(Constraint):
                     None if bounds[0] is None else np.ceil(bounds[0]),
                     None if bounds[1] is None else np.floor(bounds[1]),
                 ]
-        if None not in bounds and bounds[0] > bounds[1]:
+        low, high = bounds
+        if low is not None and high is not None and low > high:
             raise ValueError(f"{self!r}: low is above high.")
-        return bounds[0], bounds[1]
+        return low, high
 
     def violations(self, df: pd.DataFrame) -> np.ndarray:
         low, high = self._bounds(df[self.column])
