@@ -124,6 +124,50 @@ def test_foreign_safetensors_file(tmp_path):
         load(p)
 
 
+def test_save_to_a_bad_path_names_it(saved, tmp_path, monkeypatch):
+    _, model, _ = saved
+    with pytest.raises(FileNotFoundError, match=r"nodir.*does not exist"):
+        model.save(tmp_path / "nodir" / "m.tabvae")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        model.save(tmp_path)
+    monkeypatch.setattr(os, "access", lambda *a, **k: False)  # a read-only directory (the tests may run as root)
+    with pytest.raises(PermissionError, match="is not writable"):
+        model.save(tmp_path / "m.tabvae")
+    monkeypatch.undo()
+    model.save(tmp_path / "m.tabvae")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tabvae"]  # no temporary file left behind
+
+
+def test_unreadable_file_is_reported_as_such(saved, monkeypatch):
+    import builtins
+
+    _, _, path = saved
+    real_open = builtins.open
+
+    def no_permission(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_permission)
+    with pytest.raises(PermissionError, match="permission denied"):
+        load(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_directory_is_not_a_missing_file(saved, tmp_path):
+    _, _, path = saved
+    d = tmp_path / "locked"
+    d.mkdir()
+    (d / "m.tabvae").write_bytes(Path(path).read_bytes())
+    d.chmod(0)
+    try:
+        with pytest.raises(PermissionError, match="permission denied"):
+            load(d / "m.tabvae")
+    finally:
+        d.chmod(0o700)
+
+
 # ---------------------------------------------------------------- command line (run as a subprocess)
 
 
