@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import python_scalar
+from ..schema import pandas_dtype, python_scalar
 from .base import ColumnEncoder, is_missing
 
 
@@ -24,14 +24,11 @@ class ConstantEncoder(ColumnEncoder):
 
     def inverse_transform(self, continuous, codes, rng):
         n = len(continuous)
-        if self.value_ is None:
-            values = pd.Series([None] * n, dtype=object)
-        elif self.spec.kind == "constant" and "datetime" in self.spec.dtype:
-            values = pd.Series([pd.Timestamp(self.value_)] * n)
-        else:
-            values = pd.Series([self.value_] * n, dtype=object)
-        if "datetime" in self.spec.dtype and self.value_ is None:
-            values = pd.Series(pd.NaT, index=range(n))
+        values = pd.Series([self.value_] * n, dtype=object)
+        if "datetime" in self.spec.dtype:  # tz-aware: the ISO text carries the offset; all-missing: NaT
+            tz = getattr(pandas_dtype(self.spec.dtype), "tz", None)
+            values = pd.to_datetime(values, utc=tz is not None)
+            values = values if tz is None else values.dt.tz_convert(tz)
         return self.spec.restore_dtype(values)
 
     def get_state(self):
