@@ -312,6 +312,10 @@ def test_discovery_thresholds():
     rare = df.assign(a=np.where(np.arange(n) < 3, "rare", df["a"]), b=np.where(np.arange(n) < 3, "R", df["b"]))
     assert FunctionalDependency("a", "b") not in discover_constraints(rare)
     assert FunctionalDependency("a", "b") not in discover_constraints(df, min_levels=6)
+    # an ordering that chance alone keeps (columns on different scales) is not proposed
+    scales = pd.DataFrame({"hours": np.arange(n) % 24, "pressure": 20 + np.arange(n) * 5.0})
+    assert discover_constraints(scales) == []
+    assert discover_constraints(scales, min_chance=0) == [Inequality("hours", "pressure", strict=True)]
     with pytest.raises(ValueError, match="min_support must be a positive int"):
         discover_constraints(df, min_support=0)
 

@@ -18,7 +18,7 @@ from .values import lookup_index
 
 
 def discover_constraints(
-    X: Any, *, min_support: int = 30, min_rows_per_level: int = 5, min_levels: int = 3
+    X: Any, *, min_support: int = 30, min_rows_per_level: int = 5, min_levels: int = 3, min_chance: float = 0.01
 ) -> list[Constraint]:
     """Rules that hold in every row of ``X`` and are backed by enough rows to be more than chance.
 
@@ -27,8 +27,9 @@ def discover_constraints(
     - :class:`FunctionalDependency` between categorical columns (strings,
       categories, booleans, integers with at most 20 levels): every level of
       the determinant comes with one value of the dependent;
-    - :class:`Inequality` between two numeric or two datetime columns: one is
-      at most (or below) the other on every row where both are present;
+    - :class:`Inequality` between two numeric or two datetime columns (not
+      integer codes modelled as categories): one is at most (or below) the
+      other on every row where both are present;
     - :class:`StructuralLevel`: a level of one categorical column appears
       exactly in the rows where another column has a given level (e.g.
       "No internet service" iff ``InternetService == "No"``).
@@ -55,6 +56,13 @@ def discover_constraints(
         A dependency is proposed only if its determinant has at least this
         many levels (a two-level determinant matches a two-level dependent by
         coincidence far too often).
+    min_chance : float, default=0.01
+        An ordering is proposed only if at least this share of the pairs of
+        values taken from two different rows would break it: an ordering
+        that chance alone keeps (columns on different scales, such as a count
+        of hours and a pressure) says nothing about how the values of a row
+        go together, and the model's clipping to each column's range
+        already keeps it.
 
     Returns
     -------
@@ -70,9 +78,7 @@ def discover_constraints(
     for enough rows behind each rule (a rule seen in 3 rows is never
     proposed), but they cannot prove a rule: review the list before using it,
     and check it on held-out rows when you have them
-    (:meth:`ConstraintSet.check`).  Orderings between columns whose ranges do
-    not overlap (every ``a`` below every ``b``) are not proposed: they say
-    nothing beyond the columns' ranges, which the model already keeps.
+    (:meth:`ConstraintSet.check`).
 
     Examples
     --------
@@ -91,12 +97,15 @@ def discover_constraints(
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    if isinstance(min_chance, bool) or not isinstance(min_chance, (int, float)) or not 0 <= min_chance <= 1:
+        raise ValueError(f"min_chance must be a number in [0, 1], got {min_chance!r}.")
     schema = infer_schema(df, warn=False)
     cats = [s.name for s in schema if s.kind in ("categorical", "boolean")]
     codes = {c: pd.factorize(lookup_index(df[c]))[0] for c in cats}
     found = [*_dependencies(df, codes, min_support, min_rows_per_level, min_levels)]
     found += _structural_levels(df, cats, min_support)
-    found += _orderings(df, min_support)
+    nums = [s.name for s in schema if s.kind in ("numeric", "integer", "datetime")]
+    found += _orderings(df, nums, min_support, min_chance)
     kept: list[Constraint] = []
     for rule in found:
         if not _implied(rule, kept) and _compatible(kept + [rule]):
@@ -139,45 +148,47 @@ def _structural_levels(df: pd.DataFrame, cats: list[str], min_support: int) -> l
     return rules
 
 
-def _orderings(df: pd.DataFrame, min_support: int) -> list[Constraint]:
+def _orderings(df: pd.DataFrame, cols: list[str], min_support: int, min_chance: float) -> list[Constraint]:
     """``a <= b`` (or ``a < b``) on every row where both are present, most supported first."""
-    cols = [
-        c
-        for c in df.columns
-        if pd.api.types.is_datetime64_any_dtype(df[c].dtype)
-        or (pd.api.types.is_numeric_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c].dtype))
-    ]
     found = []
     for i, a in enumerate(cols):
         for b in cols[i + 1 :]:
-            rule = _ordering(df, a, b, min_support)
+            rule = _ordering(df, a, b, min_support, min_chance)
             if rule is not None:
                 found.append(rule)
     pairs = {(r.low, r.high) for r in found}  # type: ignore[attr-defined]
-    direct = [
-        r
-        for r in found
-        if not any(
-            (r.low, b) in pairs and (b, r.high) in pairs  # type: ignore[attr-defined]
-            for b in cols
-        )
-    ]
+    direct = [r for r in found if not any((r.low, b) in pairs and (b, r.high) in pairs for b in cols)]  # type: ignore[attr-defined]
     return sorted(direct, key=lambda r: -r.support["rows"])  # type: ignore[index]
 
 
-def _ordering(df: pd.DataFrame, a: str, b: str, min_support: int) -> Constraint | None:
+def _ordering(df: pd.DataFrame, a: str, b: str, min_support: int, min_chance: float) -> Constraint | None:
     if pd.api.types.is_datetime64_any_dtype(df[a].dtype) != pd.api.types.is_datetime64_any_dtype(df[b].dtype):
         return None
-    both = df[a].notna() & df[b].notna()
-    if both.sum() < min_support or (getattr(df[a].dtype, "tz", None) is None) != (
-        getattr(df[b].dtype, "tz", None) is None
-    ):
+    if (getattr(df[a].dtype, "tz", None) is None) != (getattr(df[b].dtype, "tz", None) is None):
         return None
-    x, y = df[a][both], df[b][both]
+    both = (df[a].notna() & df[b].notna()).to_numpy()
+    if both.sum() < min_support:
+        return None
+    x, y = _numbers(df[a])[both], _numbers(df[b])[both]
     for low, high, lo, hi in ((a, b, x, y), (b, a, y, x)):
-        if (lo <= hi).all() and lo.max() >= hi.min():  # disjoint ranges say nothing beyond the ranges
-            return _with_support(Inequality(low, high, strict=bool((lo < hi).all())), rows=int(both.sum()))
+        strict = bool((lo < hi).all())
+        if (lo <= hi).all() and _chance_breaks(lo, hi, strict) >= min_chance:
+            return _with_support(Inequality(low, high, strict=strict), rows=int(both.sum()))
     return None
+
+
+def _numbers(s: pd.Series) -> np.ndarray:
+    """Numbers, or datetimes as int64 nanoseconds (UTC), as one comparable array."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        naive = s.dt.tz_convert(None) if getattr(s.dtype, "tz", None) is not None else s
+        return naive.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    return s.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _chance_breaks(low: np.ndarray, high: np.ndarray, strict: bool) -> float:
+    """The share of (low, high) pairs taken from two independent rows that break ``low <= high`` (``<``)."""
+    below = np.searchsorted(np.sort(high), low, side="right" if strict else "left")  # highs under each low
+    return float(below.sum()) / (len(low) * len(high))
 
 
 def _implied(rule: Constraint, kept: list[Constraint]) -> bool:
