@@ -200,6 +200,7 @@ def test_training_config_defaults_are_the_models():
         "n_iter_no_change": 10,
         "precision": "fp32",
         "compile": False,
+        "cuda_graph": True,
     }
     assert TrainingConfig.coerce(None) == cfg and TrainingConfig.coerce({"prior": "standard"}).prior == "standard"
 
