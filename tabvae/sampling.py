@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .config import check_int, check_non_negative
 from .constraints.values import condition_mask
 
 SAMPLE_CHUNK = 65_536  # rows decoded at a time: bounds memory when sampling millions
+FRAME_BYTES_PER_CELL = 16  # estimated memory of a sampled cell, chunks and their concatenation together
 
 Conditions = dict[str, Any]
 
@@ -191,18 +193,62 @@ def _parse_range(col, spec, enc, value):
             f"Condition on {col!r}: a (low, high) range needs a numeric or datetime column and "
             f"two bounds, got {value!r} for a {spec.kind} column."
         )
-    lo, hi = value
-    if spec.kind == "datetime":
-        lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
-        if lo > hi:
-            raise ValueError(f"Condition on {col!r}: low {lo} is after high {hi}.")
-        return (lo, hi)
-    if not (np.isscalar(lo) and np.isscalar(hi)) or lo > hi:
+    lo, hi = _datetime_bounds(col, spec, value) if spec.kind == "datetime" else _number_bounds(col, value)
+    if lo > hi:
         raise ValueError(f"Condition on {col!r}: need low <= high, got {value!r}.")
     tmin, tmax = enc.training_range()
     if hi < tmin or lo > tmax:
         raise ValueError(f"Condition {col} in [{lo}, {hi}] does not overlap the training range [{tmin}, {tmax}].")
     return (lo, hi)
+
+
+def _number_bounds(col: str, value: Any) -> tuple[Any, Any]:
+    """The (low, high) of a numeric range: real numbers, not NaN."""
+    for bound in value:
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or bound != bound:  # NaN
+            raise ValueError(f"Condition on {col!r}: range bounds must be numbers (not NaN), got {value!r}.")
+    return value[0], value[1]
+
+
+def _datetime_bounds(col: str, spec: Any, value: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The (low, high) of a datetime range as Timestamps in the column's time zone (naive bounds are read in
+    it); a ValueError names the column for bounds that are not datetimes, NaT, or aware on a naive column."""
+    tz = getattr(pd.api.types.pandas_dtype(spec.dtype), "tz", None)
+    out = []
+    for bound in value:
+        try:
+            ts = pd.Timestamp(bound)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"Condition on {col!r}: {bound!r} is not a datetime ({err}).") from None
+        if pd.isna(ts):
+            raise ValueError(f"Condition on {col!r}: range bounds must be datetimes (not missing), got {value!r}.")
+        if ts.tz is None and tz is not None:
+            ts = ts.tz_localize(tz)
+        elif ts.tz is not None and tz is None:
+            raise ValueError(f"Condition on {col!r}: the column has no time zone; give bounds without one.")
+        out.append(ts if tz is None else ts.tz_convert(tz))
+    return out[0], out[1]
+
+
+def check_memory(vae: Any, n: int) -> None:
+    """A ValueError when a frame of ``n`` sampled rows would need more memory than is available."""
+    need, have = n * len(vae.schema_) * FRAME_BYTES_PER_CELL, available_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"sample({n}) would need about {need / 2**30:.1f} GiB for the rows, more than the "
+            f"{have / 2**30:.1f} GiB of memory available. Stream them in chunks with iter_samples(n_samples, "
+            "chunk_size=...), or write them to a file with `tabvae sample MODEL -n N -o rows.parquet`."
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable; None where unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            fields = dict(line.split(":", 1) for line in f)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def satisfied(frame: pd.DataFrame, conditions: Conditions) -> np.ndarray:
@@ -250,19 +296,49 @@ class Sampler:
         Draws latent codes, conditions and rare levels; seeds the torch
         generator of the decoder's noise (one draw, at construction).
     temperature : float
-        Scales the decoder's noise and softmax temperature.
+        Scales the decoder's noise and softmax temperature (a finite number >= 0).
     max_tries : int
-        Rejection budget per requested row.
+        Rejection budget per requested row (>= 1).
+
+    Arguments are checked before anything is drawn from ``rng``.
     """
 
     def __init__(self, vae: Any, rng: np.random.RandomState, temperature: float = 1.0, max_tries: int = 100):
+        check_non_negative("temperature", temperature)
+        check_int("max_tries", max_tries)
         self.vae, self.rng = vae, rng
-        self.generator = torch_generator(rng, vae.device_)
-        self.temperature, self.max_tries = temperature, max_tries
+        self.temperature, self.max_tries = float(temperature), max_tries
+        self._generator: torch.Generator | None = None
 
-    def chunks(self, n_samples: int, chunk_size: int, conditions: Conditions | None) -> Iterator[pd.DataFrame]:
-        """``n_samples`` user rows meeting ``conditions``, as frames of at most ``chunk_size`` rows."""
-        n_samples, chunk_size = check_n(n_samples), check_n(chunk_size, "chunk_size")
+    @property
+    def generator(self) -> torch.Generator:
+        """The torch generator of the decoder's noise, seeded from ``rng`` when first needed."""
+        if self._generator is None:
+            self._generator = torch_generator(self.rng, self.vae.device_)
+        return self._generator
+
+    def frame(self, n_samples: int | None, conditions: Conditions | pd.DataFrame | None) -> pd.DataFrame:
+        """:meth:`TabularVAE.sample`'s rows, in one frame; refused when it would not fit in memory."""
+        if isinstance(conditions, pd.DataFrame):
+            return self.per_row(conditions, n_samples)
+        check_memory(self.vae, check_n(n_samples))
+        chunks = list(self.chunks(n_samples, SAMPLE_CHUNK, conditions))
+        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+    def chunks(
+        self, n_samples: int | None, chunk_size: int, conditions: Conditions | pd.DataFrame | None
+    ) -> Iterator[pd.DataFrame]:
+        """``n_samples`` user rows meeting ``conditions``, as frames of at most ``chunk_size`` rows.
+
+        With a DataFrame of per-row conditions, each frame holds the rows of ``chunk_size`` condition rows.
+        """
+        chunk_size = check_n(chunk_size, "chunk_size")
+        if isinstance(conditions, pd.DataFrame):
+            self.check_rows(conditions, n_samples)
+            for start in range(0, len(conditions), chunk_size):
+                yield self.per_row(conditions.iloc[start : start + chunk_size])
+            return
+        n_samples = check_n(n_samples)
         parsed = parse(self.vae, conditions) if conditions is not None else {}
         for start in range(0, n_samples, chunk_size):
             yield self.user_rows(min(chunk_size, n_samples - start), parsed)
@@ -298,10 +374,10 @@ class Sampler:
 
     def generate(self, n: int, fixed: dict[str, int] | None = None) -> pd.DataFrame:
         """``n`` rows, the conditional columns ``fixed`` to the given codes."""
-        vae, rng = self.vae, self.rng
+        vae, rng, generator = self.vae, self.rng, self.generator  # the generator's seed is drawn first
         z = vae.prior_.sample(n, rng) if vae.prior_ is not None else rng.standard_normal((n, vae.latent_dim))
         cond = draw_conditions(vae, n, rng, fixed)
-        return decode(vae, z, cond, rng, self.generator, self.temperature, modelled=True)
+        return decode(vae, z, cond, rng, generator, self.temperature, modelled=True)
 
     def reject(
         self,
@@ -327,16 +403,26 @@ class Sampler:
             )
         return pd.concat(kept, ignore_index=True).iloc[:n].reset_index(drop=True)
 
-    def per_row(self, conditions: pd.DataFrame, n_samples: int | None = None) -> pd.DataFrame:
-        """One output row per condition row; rows with equal conditions are generated together.
-
-        ``n_samples``, if given, must be the number of condition rows.
-        """
+    @staticmethod
+    def check_rows(conditions: pd.DataFrame, n_samples: int | None) -> None:
+        """A ValueError for a conditions frame without rows, or whose rows ``n_samples`` does not match."""
+        if len(conditions) == 0:
+            raise ValueError("conditions is a DataFrame with no rows; give one row per output row, or a dict.")
         if n_samples is not None and check_n(n_samples) != len(conditions):
             raise ValueError(
                 f"n_samples={n_samples} but conditions has {len(conditions)} rows; "
                 "pass n_samples=None or a matching number."
             )
+
+    def per_row(self, conditions: pd.DataFrame, n_samples: int | None = None) -> pd.DataFrame:
+        """One output row per condition row; rows with equal conditions are generated together.
+
+        ``n_samples``, if given, must be the number of condition rows.  Cells that are NaN, and a frame
+        without columns, leave rows unconstrained.
+        """
+        self.check_rows(conditions, n_samples)
+        if conditions.shape[1] == 0:
+            return self.user_rows(len(conditions), {})
         keys = conditions.astype(object).where(conditions.notna(), None)
         groups = keys.groupby(list(keys.columns), dropna=False, sort=False).indices
         parts, order = [], []

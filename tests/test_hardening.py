@@ -204,3 +204,109 @@ def test_interpolate_series_rows_of_every_column_kind():
     pd.testing.assert_frame_equal(
         model.interpolate(df.iloc[3], df.iloc[4], n_steps=3), model.interpolate(df.iloc[[3]], df.iloc[[4]], n_steps=3)
     )
+
+
+# --------------------------------------------------------------------------- 4, 9, 10, 22, 23: sampling
+
+
+@pytest.fixture(scope="module")
+def mt(b) -> TabularVAE:
+    """``m`` with a tz-aware datetime column, conditioned on ``cat``."""
+    when = pd.Series(pd.date_range("2021-01-01", periods=len(b), freq="D")).dt.tz_localize("Europe/Paris")
+    return TabularVAE(epochs=2, conditional_columns=["cat"], random_state=0).fit(b.assign(when=when))
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "hot", None])
+def test_4_temperature_must_be_a_finite_number_at_least_0(m, bad):
+    state = m.sample_rng_.get_state()[1].copy()
+    with pytest.raises(ValueError, match=r"^temperature must be"):
+        m.sample(5, temperature=bad)
+    with pytest.raises(ValueError, match=r"^temperature must be"):
+        next(m.iter_samples(5, temperature=bad))
+    np.testing.assert_array_equal(m.sample_rng_.get_state()[1], state)  # nothing drawn
+
+
+def test_4_temperature_0_is_allowed(m):
+    assert len(m.sample(5, temperature=0, random_state=0)) == 5
+
+
+def test_9_max_tries_must_be_positive(m):
+    with pytest.raises(ValueError, match=r"^max_tries must be a positive int, got 0"):
+        m.sample(5, conditions={"num": (0, 1)}, max_tries=0)
+
+
+def test_9_an_empty_conditions_frame_is_refused_clearly(m):
+    with pytest.raises(ValueError, match=r"^conditions is a DataFrame with no rows"):
+        m.sample(None, conditions=pd.DataFrame({"cat": []}))
+
+
+def test_9_a_conditions_frame_without_columns_leaves_rows_free(m):
+    assert len(m.sample(None, conditions=pd.DataFrame(index=range(3)), random_state=0)) == 3
+
+
+def test_9_text_bounds_on_a_tz_aware_column_are_read_in_its_zone(mt):
+    rows = mt.sample(20, conditions={"when": ("2021-02-01", "2021-03-01")}, random_state=0)
+    assert (
+        rows["when"]
+        .between(pd.Timestamp("2021-02-01", tz="Europe/Paris"), pd.Timestamp("2021-03-01", tz="Europe/Paris"))
+        .all()
+    )
+    utc = (pd.Timestamp("2021-02-01", tz="UTC"), pd.Timestamp("2021-03-01", tz="UTC"))
+    assert len(mt.sample(5, conditions={"when": utc}, random_state=0)) == 5
+
+
+@pytest.mark.parametrize(
+    ("conditions", "message"),
+    [
+        ({"num": ("0", "1")}, r"^Condition on 'num': range bounds must be numbers"),
+        ({"num": (np.nan, 1.0)}, r"^Condition on 'num': range bounds must be numbers \(not NaN\)"),
+        ({"num": (1.0, 0.0)}, r"^Condition on 'num': need low <= high"),
+        ({"num": (100.0, 200.0)}, r"^Condition num in \[100.0, 200.0\] does not overlap the training range"),
+        ({"when": (np.nan, "2021-03-01")}, r"^Condition on 'when': range bounds must be datetimes"),
+        ({"when": ("2030-01-01", "2031-01-01")}, r"^Condition when in .* does not overlap the training range"),
+        ({"when": ("soon", "later")}, r"^Condition on 'when': 'soon' is not a datetime"),
+    ],
+)
+def test_9_bad_ranges_are_refused_up_front(mt, conditions, message):
+    with pytest.raises(ValueError, match=message):
+        mt.sample(5, conditions=conditions, max_tries=1)
+
+
+def test_10_iter_samples_takes_a_frame_of_conditions(mt):
+    conditions = pd.DataFrame({"cat": ["a", "b", None, "c", "a"]})
+    chunks = list(mt.iter_samples(None, chunk_size=2, conditions=conditions, random_state=0))
+    assert [len(c) for c in chunks] == [2, 2, 1]
+    rows = pd.concat(chunks, ignore_index=True)
+    assert rows["cat"].iloc[[0, 1, 3, 4]].tolist() == ["a", "b", "c", "a"]
+    with pytest.raises(ValueError, match=r"^n_samples=4 but conditions has 5 rows"):
+        next(mt.iter_samples(4, conditions=conditions))
+
+
+def test_22_sampling_more_rows_than_memory_holds_is_refused(m):
+    state = m.sample_rng_.get_state()[1].copy()
+    with pytest.raises(ValueError, match=r"GiB of memory available\. Stream them in chunks with iter_samples"):
+        m.sample(10**13)
+    np.testing.assert_array_equal(m.sample_rng_.get_state()[1], state)
+
+
+def test_22_the_estimate_compares_with_the_memory_available(m, monkeypatch):
+    import tabvae.sampling
+
+    monkeypatch.setattr(tabvae.sampling, "available_memory", lambda: 10_000)
+    with pytest.raises(ValueError, match=r"tabvae sample MODEL -n N -o rows\.parquet"):
+        m.sample(1000)
+    monkeypatch.setattr(tabvae.sampling, "available_memory", lambda: None)  # unknown: no refusal
+    assert len(m.sample(1000)) == 1000
+
+
+def test_23_iter_samples_rows_follow_the_seed_and_chunk_size_as_documented(m, monkeypatch):
+    import tabvae.sampling
+
+    def chunked(size: int) -> pd.DataFrame:
+        return pd.concat(list(m.iter_samples(50, chunk_size=size, random_state=4)), ignore_index=True)
+
+    pd.testing.assert_frame_equal(pd.concat(list(m.iter_samples(50, random_state=4))), m.sample(50, random_state=4))
+    pd.testing.assert_frame_equal(chunked(7), chunked(7))  # same seed and chunk size: same rows
+    monkeypatch.setattr(tabvae.sampling, "SAMPLE_CHUNK", 7)
+    pd.testing.assert_frame_equal(m.sample(50, random_state=4), chunked(7))  # sample uses the default chunk size
+    assert not chunked(7).equals(chunked(50))  # another chunk size: other rows

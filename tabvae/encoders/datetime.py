@@ -77,7 +77,15 @@ class DatetimeEncoder(ColumnEncoder):
         return self._numeric.log_jacobian(self._as_numeric(column))
 
     def inverse_transform(self, continuous, codes, rng):
-        steps = self._numeric.inverse_transform(continuous, codes, rng).to_numpy(float)
+        return self._from_steps(self._numeric.inverse_transform(continuous, codes, rng).to_numpy(float))
+
+    def training_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Earliest and latest value seen in training, in the column's time zone."""
+        values = self._from_steps(np.asarray(self._numeric.training_range(), float))
+        return values.iloc[0], values.iloc[1]
+
+    def _from_steps(self, steps: np.ndarray) -> pd.Series:
+        """Values in units of the resolution (NaN: missing) as the column's datetimes."""
         missing = np.isnan(steps)
         ns = np.where(missing, 0, np.round(steps)).astype(np.int64) * self.resolution_ns_
         values = pd.Series(pd.to_datetime(ns, unit="ns"))
