@@ -41,6 +41,7 @@ from .sampling import (
 from .schema import as_rows, check_dataframe, infer_schema
 from .state import fitted_state, parameters, restore_fitted
 from .state_check import check_state
+from .threads import limit_threads, limit_threads_iter
 from .training import TrainConfig, resolve_device, split_rows, train
 
 
@@ -86,6 +87,9 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         (best weights kept).
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
+    n_threads : int or "auto", default="auto"
+        torch and BLAS threads while this model fits, samples, transforms or
+        scores (restored after); ``"auto"`` is 1 (``docs/decisions/threads.md``).
     verbose : bool, default=False
         Show a progress bar with the epoch and loss.
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
@@ -145,6 +149,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         constraints: list[Any] | None = None,
         early_stopping: bool = False,
         device: str = "auto",
+        n_threads: int | str = "auto",
         verbose: bool = False,
         random_state: int | np.random.RandomState | None = None,
         config: TrainingConfig | dict[str, Any] | None = None,
@@ -160,6 +165,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         self.constraints = constraints
         self.early_stopping = early_stopping
         self.device = device
+        self.n_threads = n_threads
         self.verbose = verbose
         self.random_state = random_state
         self.config = config
@@ -173,6 +179,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
+    @limit_threads
     def fit(
         self, X: Any, y: None = None, *, encoder: TableEncoder | None = None, device: str | None = None
     ) -> TabularVAE:
@@ -246,6 +253,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
             return None
         return codes[:, [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]]
 
+    @limit_threads
     def sample(
         self,
         n_samples: int | None = 1,
@@ -261,9 +269,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         ----------
         n_samples : int, default=1
             Number of rows.  With a DataFrame of ``conditions`` it may be
-            ``None`` (one row per condition row).  A ValueError refuses a
-            number of rows that would not fit in the memory available (stream
-            them with :meth:`iter_samples` instead).
+            ``None`` (one row per condition row).
         conditions : dict or DataFrame, optional
             Values every row must have: ``{"income": ">50K", "sex": "Female"}``,
             numeric or datetime ranges ``{"age": (30, 40)}`` (inclusive), or a
@@ -276,10 +282,10 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
             Seed for this call.  ``None`` continues the model's own stream
             (seeded at fit from ``random_state``), so successive calls give
             new rows.
-        temperature : float >= 0, default=1.0
+        temperature : float, default=1.0
             Scales the decoder's noise and softmax temperature; below 1 gives
             more typical rows, 0 gives the decoder's modes.
-        max_tries : int >= 1, default=100
+        max_tries : int, default=100
             Rejection budget: at most ``max_tries * max(n_samples, 100)``
             candidate rows.
 
@@ -299,14 +305,26 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        return Sampler(self, self._rng(random_state), temperature, max_tries).frame(n_samples, conditions)
+        if isinstance(conditions, pd.DataFrame):
+            return Sampler(self, self._rng(random_state), temperature, max_tries).per_row(conditions, n_samples)
+        chunks = list(
+            self.iter_samples(
+                check_n(n_samples),
+                conditions=conditions,
+                random_state=random_state,
+                temperature=temperature,
+                max_tries=max_tries,
+            )
+        )
+        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
+    @limit_threads_iter
     def iter_samples(
         self,
-        n_samples: int | None,
+        n_samples: int,
         *,
         chunk_size: int = SAMPLE_CHUNK,
-        conditions: dict[str, Any] | pd.DataFrame | None = None,
+        conditions: dict[str, Any] | None = None,
         random_state: int | np.random.RandomState | None = None,
         temperature: float = 1.0,
         max_tries: int = 100,
@@ -314,12 +332,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         """Yield ``n_samples`` synthetic rows as DataFrames of at most ``chunk_size`` rows.
 
         Only one chunk of network outputs is alive at a time, so any number of
-        rows can be written with bounded memory.  Arguments as in :meth:`sample`;
-        with a DataFrame of ``conditions``, each chunk holds the rows of
-        ``chunk_size`` condition rows.  The chunks are drawn one after the other
-        from one seeded stream, so the rows depend on ``chunk_size`` as well as
-        on the seed: the same seed and ``chunk_size`` give the same rows, and
-        ``chunk_size=65536`` (the default) gives the rows of :meth:`sample`.
+        rows can be written with bounded memory.  Arguments as in :meth:`sample`.
         """
         check_is_fitted(self)
         sampler = Sampler(self, self._rng(random_state), temperature, max_tries)
@@ -338,6 +351,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         X = X if self.constraints_ is None else self.constraints_.transform(check_dataframe(X, what=what))
         return self.encoder_.transform_known(self.match_columns(X, what=what), what=what)
 
+    @limit_threads
     def transform(self, X: Any) -> np.ndarray:
         """Embed rows: the mean of q(z|x) for each row.
 
@@ -358,6 +372,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray([f"z{i}" for i in range(self.latent_dim)], dtype=object)
 
+    @limit_threads
     def inverse_transform(self, Z: Any, *, random_state: int | np.random.RandomState | None = None) -> pd.DataFrame:
         """Decode latent codes into rows of the original table.
 
@@ -380,6 +395,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         rng = check_seed(0 if random_state is None else random_state)
         return decode(self, Z, draw_conditions(self, len(Z), rng), rng, temperature=0)
 
+    @limit_threads
     def reconstruct(self, X: Any) -> pd.DataFrame:
         """Encode rows to their latent means and decode them back (deterministic)."""
         check_is_fitted(self)
@@ -388,6 +404,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         z = posterior(self.model_, cont, codes, cond, self.device_)[0]
         return decode(self, z, cond, np.random.RandomState(0), temperature=0)
 
+    @limit_threads
     def interpolate(
         self, a: pd.DataFrame | pd.Series, b: pd.DataFrame | pd.Series, n_steps: int = 10, *, method: str = "slerp"
     ) -> pd.DataFrame:
@@ -444,6 +461,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         cont, codes = self._encode_input(X)
         return self.likelihood_bounds(cont, codes, n_importance_samples=n_importance_samples)[1]
 
+    @limit_threads
     def likelihood_bounds(
         self, cont: np.ndarray, codes: np.ndarray, *, n_importance_samples: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
