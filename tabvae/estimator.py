@@ -269,7 +269,9 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         ----------
         n_samples : int, default=1
             Number of rows.  With a DataFrame of ``conditions`` it may be
-            ``None`` (one row per condition row).
+            ``None`` (one row per condition row).  A ValueError refuses a
+            number of rows that would not fit in the memory available (stream
+            them with :meth:`iter_samples` instead).
         conditions : dict or DataFrame, optional
             Values every row must have: ``{"income": ">50K", "sex": "Female"}``,
             numeric or datetime ranges ``{"age": (30, 40)}`` (inclusive), or a
@@ -282,10 +284,10 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
             Seed for this call.  ``None`` continues the model's own stream
             (seeded at fit from ``random_state``), so successive calls give
             new rows.
-        temperature : float, default=1.0
+        temperature : float >= 0, default=1.0
             Scales the decoder's noise and softmax temperature; below 1 gives
             more typical rows, 0 gives the decoder's modes.
-        max_tries : int, default=100
+        max_tries : int >= 1, default=100
             Rejection budget: at most ``max_tries * max(n_samples, 100)``
             candidate rows.
 
@@ -305,26 +307,15 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        if isinstance(conditions, pd.DataFrame):
-            return Sampler(self, self._rng(random_state), temperature, max_tries).per_row(conditions, n_samples)
-        chunks = list(
-            self.iter_samples(
-                check_n(n_samples),
-                conditions=conditions,
-                random_state=random_state,
-                temperature=temperature,
-                max_tries=max_tries,
-            )
-        )
-        return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+        return Sampler(self, self._rng(random_state), temperature, max_tries).frame(n_samples, conditions)
 
     @limit_threads_iter
     def iter_samples(
         self,
-        n_samples: int,
+        n_samples: int | None,
         *,
         chunk_size: int = SAMPLE_CHUNK,
-        conditions: dict[str, Any] | None = None,
+        conditions: dict[str, Any] | pd.DataFrame | None = None,
         random_state: int | np.random.RandomState | None = None,
         temperature: float = 1.0,
         max_tries: int = 100,
@@ -332,7 +323,12 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         """Yield ``n_samples`` synthetic rows as DataFrames of at most ``chunk_size`` rows.
 
         Only one chunk of network outputs is alive at a time, so any number of
-        rows can be written with bounded memory.  Arguments as in :meth:`sample`.
+        rows can be written with bounded memory.  Arguments as in :meth:`sample`;
+        with a DataFrame of ``conditions``, each chunk holds the rows of
+        ``chunk_size`` condition rows.  The chunks are drawn one after the other
+        from one seeded stream, so the rows depend on ``chunk_size`` as well as
+        on the seed: the same seed and ``chunk_size`` give the same rows, and
+        ``chunk_size=65536`` (the default) gives the rows of :meth:`sample`.
         """
         check_is_fitted(self)
         sampler = Sampler(self, self._rng(random_state), temperature, max_tries)
