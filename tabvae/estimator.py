@@ -53,12 +53,9 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
     latent_dim : int, default=32
         Size of the latent code of a row.
     epochs : int or "auto", default="auto"
-        Passes over the training data.  ``"auto"`` gives about 2,000
-        optimisation steps (at least 10 and at most 300 epochs): 39 epochs on
-        26k rows, 300 on 1,500 rows, 10 on a million rows.  On small,
-        sensitive tables, fewer epochs or ``early_stopping=True`` keep
-        synthetic rows further from the training rows, at some cost in
-        fidelity (``docs/decisions/epochs-auto.md``).
+        Passes over the data.  ``"auto"``: about 2,000 optimisation steps, 10 to
+        300 epochs.  On small, sensitive tables fewer epochs or ``early_stopping``
+        keep samples further from training rows (``docs/decisions/epochs-auto.md``).
     batch_size : int, default=500
         Rows per optimisation step.
     kl_weight : float or "auto", default="auto"
@@ -73,9 +70,9 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         conditional VAE), so that ``sample(n, conditions={col: value})`` on
         them is exact and needs no rejection.
     categorical_columns, numeric_columns : list of str, optional
-        Override type inference for these columns (e.g. integer-coded
-        categories).  By default integers with at most 20 distinct values,
-        strings, objects, categories and booleans are categorical.
+        Override type inference (e.g. integer-coded categories).  By default
+        integers with at most 20 distinct values, strings, objects, categories
+        and booleans are categorical.
     clip : bool, default=True
         Keep sampled numbers and datetimes within the training min/max.
     constraints : list of Constraint or dict, optional
@@ -103,14 +100,10 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    schema_ : Schema
-        Inferred column kinds and dtypes.
-    encoder_ : TableEncoder
-    model_ : torch.nn.Module
-    prior_ : GaussianMixturePrior or None
-    conditional_columns_ : list of str
-    condition_table_ : ConditionTable or None
-        The training joint distribution of the conditional columns.
+    schema_, encoder_, model_, prior_ : Schema, TableEncoder, VAE, GaussianMixturePrior or None
+        Column kinds and dtypes, column encoders, the network, the latent sampler.
+    conditional_columns_, condition_table_ : list of str, ConditionTable or None
+        The conditional columns and their training joint distribution.
     constraints_ : ConstraintSet or None
         The fitted rules; the network models the table they transform.
     numeric_frequencies_, kl_weight_, kl_warmup_ : int, float, float
@@ -119,10 +112,8 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
     history_ : dict of list of float
         Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and
         ``val_loss`` with early stopping).
-    device_ : torch.device
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when fitted on a DataFrame.
+    device_, n_features_in_, feature_names_in_ : torch.device, int, ndarray of str
+        ``feature_names_in_`` only when fitted on a DataFrame.
 
     Examples
     --------

@@ -363,11 +363,16 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
 def init_weights(model: VAE, generator: torch.Generator) -> None:
     """Initialise every Linear from ``generator`` (PyTorch's default scheme), never the global RNG."""
     for m in model.modules():
-        if isinstance(m, nn.Linear) and m.weight.numel():  # a table of constants has 0 inputs
-            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(m.in_features)
+        if not isinstance(m, nn.Linear):
+            continue
+        if not m.weight.numel():  # a table of constants has 0 inputs: PyTorch's scheme gives bound 0
             if m.bias is not None:
-                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+                nn.init.zeros_(m.bias)  # memory from torch.empty otherwise
+            continue
+        nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+        if m.bias is not None:
+            bound = 1 / math.sqrt(m.in_features)
+            nn.init.uniform_(m.bias, -bound, bound, generator=generator)
     with torch.no_grad():
         model.log_sigma.zero_()
         if model.ar is not None:

@@ -206,3 +206,13 @@ def test_missing_and_spike_rows_add_nothing_to_the_gaussian_likelihood():
     assert (nll[state > 0, 0] == 0).all() and (nll[state == 0, 0] != 0).all()
     moved = vae.reconstruction_nll(cont + 5.0, codes, mean, logits)
     assert torch.equal(moved[state > 0, 0], nll[state > 0, 0])
+
+
+def test_a_table_of_constants_fits_every_time():
+    # Linear layers with no inputs keep a zero bias (PyTorch's scheme), not uninitialised memory.
+    from tabvae import TabularVAE
+
+    df = pd.DataFrame({"a": [np.nan] * 25, "b": ["x"] * 25})
+    for seed in range(6):
+        model = TabularVAE(epochs=1, random_state=seed).fit(df)
+        assert np.isfinite(model.history_["loss"]).all()
