@@ -473,10 +473,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
 
     @classmethod
     def from_state(cls, state: dict[str, Any], tensors: dict[str, torch.Tensor], *, device: str = "auto") -> TabularVAE:
-        """A fitted model from :meth:`get_state`'s output, its network on ``device``.
-
-        The state is validated first: a malformed one is a ValueError naming what is wrong.
-        """
+        """A fitted model from :meth:`get_state`'s output (validated first: ValueError), on ``device``."""
         check_state(state, {k: tuple(v.shape) for k, v in tensors.items()}, cls._get_param_names())
         model = cls(**parameters(state))
         model._validate_params()
@@ -484,18 +481,13 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         return model
 
     def save(self, path: str | os.PathLike) -> None:
-        """Save the fitted model to one file (weights + JSON; no pickle).
-
-        Load it back with :func:`tabvae.load`.  A loaded model samples exactly
-        what this one would for the same ``random_state``.
-        """
+        """Save to one file (weights + JSON, no pickle); :func:`tabvae.load` gives back a model that
+        samples exactly what this one would for the same ``random_state``."""
         write_model_file(path, *self.get_state())
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = tags.input_tags.string = tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
 
