@@ -5,16 +5,34 @@ Public API: :class:`TabularVAE` (fit / sample / transform / score) and its
 :func:`augment` / :class:`TabVAEResampler`,
 :class:`TabularVAEAnomalyDetector`, and :func:`discover_constraints` (the
 constraint classes are in :mod:`tabvae.constraints`).
+
+The names are imported on first use, so ``import tabvae`` (and the command
+line's ``--help``) does not import torch.
 """
 
-from .anomaly import TabularVAEAnomalyDetector
-from .augment import TabVAEResampler, augment
-from .config import TrainingConfig
-from .constraints import discover_constraints
-from .estimator import TabularVAE, load
-from .evaluation import EvaluationReport, evaluate
-from .schema import ColumnSpec, Schema, infer_schema
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from .version import __version__
+
+_EXPORTS = {
+    "TabularVAE": "estimator",
+    "load": "estimator",
+    "TrainingConfig": "config",
+    "evaluate": "evaluation",
+    "EvaluationReport": "evaluation",
+    "augment": "augmentation",
+    "TabVAEResampler": "augmentation",
+    "TabularVAEAnomalyDetector": "anomaly",
+    "discover_constraints": "constraints",
+    "Schema": "schema",
+    "ColumnSpec": "schema",
+    "infer_schema": "schema",
+}
 
 __all__ = [
     "TabularVAE",
@@ -31,3 +49,36 @@ __all__ = [
     "infer_schema",
     "__version__",
 ]
+
+if TYPE_CHECKING:
+    from .anomaly import TabularVAEAnomalyDetector
+    from .augmentation import TabVAEResampler, augment
+    from .config import TrainingConfig
+    from .constraints import discover_constraints
+    from .estimator import TabularVAE, load
+    from .evaluation import EvaluationReport, evaluate
+    from .schema import ColumnSpec, Schema, infer_schema
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tabvae' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """Keeps an exported name (``augment``) from being replaced by the submodule of the same name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

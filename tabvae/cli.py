@@ -1,8 +1,13 @@
 """The ``tabvae`` command line: fit, sample, evaluate, score, demo.
 
 User mistakes (a missing file, an unreadable table, an unknown column, a bad
-number) print one ``tabvae: error: ...`` line and exit with status 2; only
-bugs print a traceback.
+number, an output that exists or cannot be written) print one
+``tabvae: error: ...`` line and exit with status 2; only bugs print a
+traceback.  Arguments and output paths are checked before any work starts,
+and torch is imported only by the commands that use it, so ``--help``,
+``--version`` and such mistakes answer at once.  Outputs are written under a
+temporary name and renamed when complete, so an interrupted command leaves
+no partial file.
 """
 
 from __future__ import annotations
@@ -11,63 +16,14 @@ import argparse
 import importlib
 import os
 import sys
+import tempfile
 import time
 from typing import Any
 
+from .cli_io import TABLE_SUFFIXES, TableWriter, UserError, atomic_output, check_output, read_table
+from .version import __version__
+
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for, reported in one line."""
-
-
-# --------------------------------------------------------------------------- I/O
-
-
-def read_table(path: str):
-    """Read CSV (also gzip), TSV or Parquet; ``-`` reads CSV from standard input."""
-    import pandas as pd
-
-    if path == "-":
-        return pd.read_csv(sys.stdin)
-    if not os.path.exists(path):
-        raise UserError(f"no such file: {path}")
-    lower = path.lower()
-    try:
-        if lower.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
-        sep = "\t" if lower.endswith((".tsv", ".tsv.gz")) else ","
-        return pd.read_csv(path, sep=sep)
-    except (ValueError, UnicodeDecodeError, OSError, pd.errors.ParserError) as e:
-        raise UserError(f"cannot read {path} as a table: {str(e).splitlines()[0]}") from None
-
-
-class TableWriter:
-    """Append DataFrame chunks to a CSV or Parquet file, so memory stays bounded."""
-
-    def __init__(self, path: str):
-        lower = path.lower()
-        if not lower.endswith((".csv", ".csv.gz", ".parquet", ".pq")):
-            raise UserError(f"output must end in .csv, .csv.gz or .parquet, got {path}")
-        self.path, self.parquet, self._first = path, lower.endswith((".parquet", ".pq")), True
-        self._writer: Any = None  # a pyarrow ParquetWriter once the first chunk is written
-
-    def write(self, chunk) -> None:
-        if self.parquet:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.path, table.schema)
-            self._writer.write_table(table)
-        else:
-            chunk.to_csv(self.path, mode="w" if self._first else "a", header=self._first, index=False)
-        self._first = False
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
 
 
 def _columns(value: str | None) -> list[str] | None:
@@ -97,6 +53,10 @@ def _fraction(value: str) -> float:
     return _number(value, float, lambda x: 0 <= x < 1, "a number in [0, 1)")
 
 
+def _threads(value: str) -> int | str:
+    return "auto" if value == "auto" else _number(value, int, lambda n: n >= 1, 'a positive integer or "auto"')
+
+
 def _condition(value: str) -> tuple[str, str]:
     if "=" not in value:
         raise argparse.ArgumentTypeError(f"a condition is COLUMN=VALUE, got {value!r}")
@@ -112,7 +72,7 @@ def _model_options(args) -> dict:
 
     ``--decoder``, ``--kl-warmup`` and ``--numeric-frequencies`` are fields of the ``config``.
     """
-    given = {"epochs": args.epochs, "kl_weight": args.kl_weight}
+    given = {"epochs": args.epochs, "kl_weight": args.kl_weight, "n_threads": args.threads}
     config = {"decoder": args.decoder, "kl_warmup": args.kl_warmup, "numeric_frequencies": args.numeric_frequencies}
     options = {k: v for k, v in given.items() if v is not None}
     config = {k: v for k, v in config.items() if v is not None}
@@ -190,9 +150,10 @@ def _parse_rules(text: str, yaml: bool, where: str) -> Any:
 
 
 def cmd_fit(args) -> None:
+    check_output(args.output, args.force)
+    df = read_table(args.data)
     from . import TabularVAE
 
-    df = read_table(args.data)
     params = dict(
         constraints=_constraints(args.constraints, df),
         verbose=not args.quiet,
@@ -224,39 +185,76 @@ def cmd_fit(args) -> None:
 
 
 def cmd_sample(args) -> None:
-    model = _load(args.model, args.device)
+    check_output(args.output, args.force, TABLE_SUFFIXES)
+    model = _load(args.model, args.device).set_params(n_threads=args.threads)
     conditions = _typed_conditions(model, args.condition) if args.condition else None
-    writer = TableWriter(args.output)
     start, written = time.perf_counter(), 0
-    try:
-        for chunk in model.iter_samples(
-            args.n, chunk_size=args.chunk_size, random_state=args.seed, conditions=conditions
-        ):
-            writer.write(chunk)
-            written += len(chunk)
-    finally:
-        writer.close()
+    chunks = model.iter_samples(args.n, chunk_size=args.chunk_size, random_state=args.seed, conditions=conditions)
+    with atomic_output(args.output) as tmp:
+        writer = TableWriter(tmp)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+                written += len(chunk)
+        finally:
+            writer.close()
     print(f"wrote {written:,} rows to {args.output} in {time.perf_counter() - start:.1f}s")
 
 
 def _typed_conditions(model, pairs) -> dict:
-    """Turn COLUMN=VALUE strings into values of each column's type."""
+    """Turn COLUMN=VALUE strings into values of each column's kind."""
     out: dict[str, Any] = {}
     for col, raw in pairs:
         if col not in model.schema_.names:
             raise UserError(f"unknown column in --condition: {col!r}; columns are {model.schema_.names}")
-        spec = model.schema_[col]
-        if spec.kind in ("numeric", "integer") and ":" in raw:
-            lo, hi = raw.split(":", 1)
-            out[col] = (float(lo) if lo else -float("inf"), float(hi) if hi else float("inf"))
-        elif spec.kind in ("numeric", "integer"):
-            out[col] = float(raw)
-        elif spec.kind == "boolean":
-            out[col] = raw.strip().lower() in ("1", "true", "yes")
-        else:
-            match = [v for v in model.encoder_[col].seen_values() if str(v) == raw]
-            out[col] = match[0] if match else raw
+        out[col] = _condition_value(col, model.schema_[col], model.encoder_[col], raw)
     return out
+
+
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _condition_value(col: str, spec, enc, raw: str) -> Any:
+    where = f"--condition {col}={raw}"
+    if spec.kind in ("numeric", "integer"):
+        lo, sep, hi = raw.partition(":")
+        try:
+            return (float(lo or "-inf"), float(hi or "inf")) if sep else float(raw)
+        except ValueError:
+            raise UserError(f"{where}: {col!r} is a {spec.kind} column; give a number or a range LOW:HIGH") from None
+    if spec.kind == "boolean":
+        if raw.strip().lower() in TRUE + FALSE:
+            return raw.strip().lower() in TRUE
+        raise UserError(f"{where}: {col!r} is a boolean column; give true or false (1/0, yes/no)")
+    if spec.kind == "datetime":
+        lo, sep, hi = raw.partition("..")
+        if not sep:
+            raise UserError(
+                f"{where}: {col!r} is a datetime column; give a range LOW..HIGH, e.g. 2021-01-01..2021-01-31"
+            )
+        return (_timestamp(where, lo, spec.dtype), _timestamp(where, hi, spec.dtype))
+    if spec.kind == "constant":
+        if str(enc.value_) != raw:
+            raise UserError(
+                f"{where}: {col!r} holds only {enc.value_!r} in training, so no other value can be asked for"
+            )
+        return enc.value_
+    match = [v for v in enc.seen_values() if str(v) == raw]
+    return match[0] if match else raw
+
+
+def _timestamp(where: str, text: str, dtype: str):
+    """``text`` as a Timestamp in the time zone of a column of ``dtype`` (naive text is local time there)."""
+    import pandas as pd
+
+    from .schema import pandas_dtype
+
+    try:
+        t = pd.Timestamp(text.strip())
+    except ValueError:
+        raise UserError(f"{where}: {text!r} is not a date or time (e.g. 2021-01-05 or 2021-01-05T10:30)") from None
+    tz = getattr(pandas_dtype(dtype), "tz", None)
+    return t.tz_localize(tz) if tz is not None and t.tzinfo is None else t
 
 
 def cmd_evaluate(args) -> None:
@@ -267,6 +265,9 @@ def cmd_evaluate(args) -> None:
     task = None if args.task == "auto" else args.task
     if task is not None and not args.target:
         raise UserError(f"--task {task} needs --target COLUMN (the column to predict)")
+    for out in (args.report, args.json):
+        if out:
+            check_output(out, args.force)
     real, synthetic = read_table(args.real), read_table(args.synthetic)
     holdout = read_table(args.holdout) if args.holdout else None
     model = _load(args.model, "cpu") if args.model else None
@@ -285,16 +286,25 @@ def cmd_evaluate(args) -> None:
 def cmd_score(args) -> None:
     import pandas as pd
 
-    model = _load(args.model, args.device)
+    check_output(args.output, args.force, (".csv", ".csv.gz"))
     df = read_table(args.data)
+    model = _load(args.model, args.device).set_params(n_threads=args.threads)
     scores = pd.DataFrame({"score": model.score_samples(df)})
     if hasattr(model, "decision_function") and getattr(model, "offset_", None) is not None:
         scores["anomaly"] = model.predict(df) == -1
-    scores.to_csv(args.output, index=False)
+    with atomic_output(args.output) as tmp:
+        scores.to_csv(tmp, index=False)
     print(f"scored {len(df):,} rows; wrote {args.output} (higher score = more typical)")
 
 
+DEMO_OUTPUT = os.path.join(tempfile.gettempdir(), "tabvae-demo", "adult_synthetic.csv")
+
+
 def cmd_demo(args) -> None:
+    output = args.output or DEMO_OUTPUT
+    if args.output is None:
+        os.makedirs(os.path.dirname(DEMO_OUTPUT), exist_ok=True)
+    check_output(output, args.force or args.output is None)  # the default path is the demo's own
     from . import TabularVAE
     from .datasets import load_adult
 
@@ -308,8 +318,9 @@ def cmd_demo(args) -> None:
     model = TabularVAE(**params).fit(train)
     fit_s = time.perf_counter() - start
     synthetic = model.sample(len(train), random_state=0)
-    synthetic.to_csv(args.output, index=False)
-    print(f"fit in {fit_s:.1f}s on {model.device_}; wrote {len(synthetic):,} synthetic rows to {args.output}")
+    with atomic_output(output) as tmp:
+        synthetic.to_csv(tmp, index=False)
+    print(f"fit in {fit_s:.1f}s on {model.device_}; wrote {len(synthetic):,} synthetic rows to {output}")
     try:
         from .evaluation import evaluate
     except ImportError:
@@ -322,17 +333,33 @@ def cmd_demo(args) -> None:
 def _load(path, device):
     from . import load
 
-    try:
-        return load(path, device=device)
-    except FileNotFoundError as e:
-        raise UserError(str(e)) from None
+    return load(path, device=device)
 
 
 # --------------------------------------------------------------------------- parser
 
 
+def _add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--force", action="store_true", help="overwrite output files that exist")
+
+
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        type=_threads,
+        default="auto",
+        metavar="N|auto",
+        help="CPU threads of torch and BLAS (default: auto, one thread, the fastest for tabvae's small "
+        "networks and far faster on a busy machine)",
+    )
+
+
+DEVICE_HELP = "auto (default: CUDA when available, else the CPU), cpu, cuda or cuda:N"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tabvae", description="Learn a table and write new, realistic rows of it.")
+    p.add_argument("--version", action="version", version=f"tabvae {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("fit", help="fit a model on a CSV/Parquet table and save it")
@@ -347,24 +374,34 @@ def build_parser() -> argparse.ArgumentParser:
         help='rules every sampled row obeys: a JSON (or YAML) list such as [{"type": "Inequality", '
         '"low": "start", "high": "end"}], or "discovered" to find them in the data, print them and use them',
     )
-    f.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    f.add_argument("--device", default="auto", help=DEVICE_HELP)
     f.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     f.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_threads(f)
+    _add_force(f)
     f.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("sample", help="write synthetic rows from a saved model")
     s.add_argument("model", help="model file written by 'tabvae fit'")
     s.add_argument("-n", type=_positive_int, required=True, help="number of rows")
     s.add_argument("-o", "--output", required=True, help="output .csv, .csv.gz or .parquet")
-    s.add_argument("--seed", type=int, default=None, help="random seed")
+    s.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="random seed (default: none, the model's own stream, which continues from where "
+        "the saved model left it, so each run from the same file writes the same rows)",
+    )
     s.add_argument(
         "--condition",
         type=_condition,
         action="append",
-        help="COLUMN=VALUE (or COLUMN=LOW:HIGH for numbers); repeatable",
+        help="COLUMN=VALUE, COLUMN=LOW:HIGH for numbers, COLUMN=LOW..HIGH for dates and times; repeatable",
     )
     s.add_argument("--chunk-size", type=_positive_int, default=100_000, help="rows per chunk written")
-    s.add_argument("--device", default="auto")
+    s.add_argument("--device", default="auto", help=DEVICE_HELP + " to sample on")
+    _add_threads(s)
+    _add_force(s)
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("evaluate", help="score a synthetic table against the real one")
@@ -382,19 +419,26 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", help="model file, to show its training curve in the report")
     e.add_argument("--report", help="write a self-contained HTML report here")
     e.add_argument("--json", help="write all scores as JSON here")
+    _add_force(e)
     e.set_defaults(func=cmd_evaluate)
 
     c = sub.add_parser("score", help="anomaly scores of rows (higher = more typical)")
-    c.add_argument("model")
-    c.add_argument("data")
-    c.add_argument("-o", "--output", required=True, help="CSV of scores")
-    c.add_argument("--device", default="auto")
+    c.add_argument("model", help="model file written by 'tabvae fit'")
+    c.add_argument(
+        "data", help="rows to score, with the model's columns (CSV, TSV or Parquet; '-' reads CSV from stdin)"
+    )
+    c.add_argument("-o", "--output", required=True, help="CSV of scores, one row per input row")
+    c.add_argument("--device", default="auto", help=DEVICE_HELP + " to score on")
+    _add_threads(c)
+    _add_force(c)
     c.set_defaults(func=cmd_score)
 
     d = sub.add_parser("demo", help="fit on the bundled UCI Adult table, sample, and summarise fidelity")
-    d.add_argument("-o", "--output", default="adult_synthetic.csv", help="synthetic CSV to write")
+    d.add_argument("-o", "--output", help=f"synthetic CSV to write (default: {DEMO_OUTPUT}, printed when written)")
     _add_model_options(d)
     d.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_threads(d)
+    _add_force(d)
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -404,9 +448,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (UserError, ValueError, TypeError, KeyError, FileNotFoundError) as e:
-        msg = str(e).strip("'\"") or type(e).__name__
-        print(f"tabvae: error: {msg}", file=sys.stderr)
+    except (UserError, ValueError, TypeError, OSError) as e:  # what tabvae raises for bad input; bugs show a traceback
+        print(f"tabvae: error: {str(e) or type(e).__name__}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("tabvae: interrupted", file=sys.stderr)

@@ -41,7 +41,7 @@ from .sampling import (
 from .schema import as_rows, check_dataframe, infer_schema
 from .state import fitted_state, parameters, restore_fitted
 from .state_check import check_state
-from .threads import limit_threads, limit_threads_iter
+from .threads import limit_threads, limit_threads_iter, resolve_threads
 from .training import TrainConfig, resolve_device, split_rows, train
 
 
@@ -167,6 +167,7 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
         check_int("batch_size", self.batch_size)
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
+        resolve_threads(self.n_threads)
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
