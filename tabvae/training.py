@@ -223,9 +223,10 @@ class CapturedEpochs:
             step.optimizer.zero_grad,
             data.cont.device,
         )
-        step.objective.train()
+        self.objective = step.objective
 
     def __call__(self, kl_weight: float, gen: torch.Generator) -> torch.Tensor:
+        self.objective.train()  # as run_epoch: early stopping's evaluation switches the model to eval
         data, b, size = self.data, self.batch, self.batch_size
         perm = torch.randperm(len(data), generator=gen, device=data.cont.device)
         b.kl_weight.fill_(kl_weight)
