@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 ACTIVE_KL = 0.05  # nats; latent dimensions whose mean KL is below this carry no information
 
@@ -81,6 +82,20 @@ class GaussianMixturePrior:
         comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
         eps = z[:, self.active]
         z[:, self.active] = self.means[comp] + np.einsum("nij,nj->ni", self.chol[comp], eps)
+        return z
+
+    def sample_on(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """:meth:`sample`'s distribution drawn with ``generator`` on its device: (n, L) float32."""
+        device = generator.device
+        z = torch.randn((n, len(self.active)), generator=generator, device=device)
+        if not self.active.any():
+            return z
+        weights = torch.as_tensor(self.weights / self.weights.sum(), device=device)
+        comp = torch.multinomial(weights, n, replacement=True, generator=generator)  # (n,)
+        active = torch.as_tensor(np.flatnonzero(self.active), device=device)
+        means = torch.as_tensor(self.means, dtype=torch.float32, device=device)  # (K, A)
+        chol = torch.as_tensor(self.chol, dtype=torch.float32, device=device)  # (K, A, A)
+        z[:, active] = means[comp] + (chol[comp] @ z[:, active, None]).squeeze(-1)
         return z
 
     def to_dict(self) -> dict:

@@ -216,3 +216,19 @@ def test_a_table_of_constants_fits_every_time():
     for seed in range(6):
         model = TabularVAE(epochs=1, random_state=seed).fit(df)
         assert np.isfinite(model.history_["loss"]).all()
+
+
+def test_latent_mixture_draws_on_a_device_follow_the_numpy_draws():
+    # On a GPU the mixture is sampled with torch; the distribution is the numpy one's.
+    from tabvae.prior import GaussianMixturePrior
+
+    rng = np.random.RandomState(0)
+    scale = np.array([3, 1, 0, 2, 0, 1])
+    mu, std = rng.normal(size=(2000, 6)) * scale, np.where(scale > 0, 0.3, 1.0) * np.ones((2000, 6))
+    prior = GaussianMixturePrior.fit(mu, std, 4, random_state=0)
+    assert prior.active.sum() == 4
+    host = prior.sample(100_000, np.random.RandomState(1))
+    device = prior.sample_on(100_000, torch.Generator().manual_seed(1)).numpy()
+    assert device.shape == host.shape and device.dtype == np.float32
+    np.testing.assert_allclose(device.mean(0), host.mean(0), atol=0.05)
+    np.testing.assert_allclose(np.cov(device.T), np.cov(host.T), atol=0.1)

@@ -73,18 +73,20 @@ class CategoricalEncoder(ColumnEncoder):
         return list(self.levels_) + list(self.rare_levels_)
 
     def inverse_transform(self, continuous, codes, rng):
-        codes = codes[:, 0]
-        table = np.empty(len(self.levels_) + 2, dtype=object)
-        table[: len(self.levels_)] = self.levels_
-        table[len(self.levels_) :] = np.nan
-        values = table[np.clip(codes, 0, len(self.levels_))]
-        values[codes >= len(self.levels_)] = np.nan
+        # The few distinct values are cast to the column's dtype once, then taken row by row:
+        # casting a million decoded objects (to Arrow strings, say) cost far more than the take.
+        codes, n_levels = codes[:, 0], len(self.levels_)
+        table = [*self.levels_, np.nan, *self.rare_levels_]  # level codes, the missing slot, rare levels
+        rows = np.clip(codes, 0, n_levels)  # the missing code and "other" point at the missing slot
         if self.other_code_ is not None:
             is_other = codes == self.other_code_
             if is_other.any():
                 picks = rng.choice(len(self.rare_levels_), size=int(is_other.sum()), p=self.rare_probs_)
-                values[is_other] = np.asarray(self.rare_levels_, dtype=object)[picks]
-        return self.spec.restore_dtype(pd.Series(values, dtype=object))
+                rows[is_other] = n_levels + 1 + picks
+        if not (rows == n_levels).any():  # no missing value drawn: keep NaN out of the cast
+            table[n_levels] = self.levels_[0] if n_levels else table[n_levels]
+        typed = self.spec.restore_dtype(pd.Series(table, dtype=object))
+        return typed.take(rows).reset_index(drop=True)
 
     def get_state(self):
         return {
