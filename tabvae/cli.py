@@ -20,7 +20,8 @@ import tempfile
 import time
 from typing import Any
 
-from .cli_io import TABLE_SUFFIXES, TableWriter, UserError, atomic_output, check_output, read_table
+from .cli_io import TABLE_SUFFIXES, TableWriter, UserError, check_output, read_table
+from .persistence import atomic_output
 from .version import __version__
 
 EXIT_USAGE = 2

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from .persistence import check_output_path
@@ -43,19 +40,6 @@ def check_output(path: str, force: bool, suffixes: tuple[str, ...] = ()) -> str:
         raise UserError(f"output must end in {', '.join(suffixes)}; got {path}")
     check_output_path(path, force=force)
     return path
-
-
-@contextmanager
-def atomic_output(path: str) -> Iterator[str]:
-    """A temporary file next to ``path`` (same suffix) that replaces ``path`` only when the block completes."""
-    fd, tmp = tempfile.mkstemp(prefix=".tabvae-", suffix="-" + os.path.basename(path), dir=os.path.dirname(path) or ".")
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 class TableWriter:

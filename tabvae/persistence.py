@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .version import __version__
@@ -63,13 +65,22 @@ def write_model_file(path: str | os.PathLike, state: dict[str, Any], tensors: di
     path = check_output_path(path)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tabvae_version": __version__, "state": state}
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    fd, tmp = tempfile.mkstemp(prefix=".tabvae-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
     try:
-        save_file(tensors, tmp, metadata={"tabvae": json.dumps(meta)})
-        os.replace(tmp, path)
+        with atomic_output(path) as tmp:
+            save_file(tensors, tmp, metadata={"tabvae": json.dumps(meta)})
     except SafetensorError as e:
         raise OSError(f"Cannot write the model file {path!r}: {e}") from None
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[str]:
+    """A temporary file beside ``path`` (ending in its name) that replaces ``path`` only when the block completes."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tabvae-", suffix="-" + os.path.basename(path), dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
