@@ -3,7 +3,7 @@
 Public API: :class:`TabularVAE` (fit / sample / transform / score) and its
 :class:`TrainingConfig`, :func:`load`, :func:`evaluate` (needs the ``eval`` extra),
 :func:`augment` / :class:`TabVAEResampler`,
-:class:`TabularVAEAnomalyDetector`, and :func:`discover_constraints` (the
+:class:`TabularVAEAnomalyDetector`, :class:`TabVAEImputer`, and :func:`discover_constraints` (the
 constraint classes are in :mod:`tabvae.constraints`).
 
 The names are imported on first use, so ``import tabvae`` (and the command
@@ -26,6 +26,7 @@ _EXPORTS = {
     "augment": "augmentation",
     "TabVAEResampler": "augmentation",
     "TabularVAEAnomalyDetector": "anomaly",
+    "TabVAEImputer": "imputer",
     "discover_constraints": "constraints",
     "Schema": "schema",
     "ColumnSpec": "schema",
@@ -41,6 +42,7 @@ __all__ = [
     "augment",
     "TabVAEResampler",
     "TabularVAEAnomalyDetector",
+    "TabVAEImputer",
     "discover_constraints",
     "Schema",
     "ColumnSpec",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from .constraints import discover_constraints
     from .estimator import TabularVAE, load
     from .evaluation import EvaluationReport, evaluate
+    from .imputer import TabVAEImputer
     from .schema import ColumnSpec, Schema, infer_schema
 
 

@@ -24,6 +24,7 @@ from .config import (
 )
 from .constraints import fit_constraints
 from .encoders import TableEncoder
+from .imputation import ImputationMixin
 from .inference import check_latents, latent_path, path_positions, posterior, row_bounds
 from .model import VAEConfig, build_vae
 from .persistence import read_model_file, write_model_file
@@ -45,7 +46,7 @@ from .threads import limit_threads, limit_threads_iter, resolve_threads
 from .training import TrainConfig, resolve_device, split_rows, train
 
 
-class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
+class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstimator):
     """A variational autoencoder that learns a mixed-type table and writes new rows.
 
     Parameters
@@ -489,7 +490,6 @@ class TabularVAE(ConfigParamsMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = tags.input_tags.string = tags.input_tags.categorical = True
-        tags.non_deterministic = False
         return tags
 
 
