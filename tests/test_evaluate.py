@@ -129,6 +129,7 @@ def test_same_random_state_gives_identical_results(real, holdout):
     a = evaluate(real, synth, target="y", holdout=holdout, random_state=7, max_rows=300)
     b = evaluate(real, synth, target="y", holdout=holdout, random_state=7, max_rows=300)
     assert a.to_dict() == b.to_dict()
+    assert np.isfinite(a.scores["membership_attack_auc"])
     pd.testing.assert_frame_equal(a.pair_trends, b.pair_trends)
 
 
@@ -200,6 +201,9 @@ def test_privacy_detects_copies_of_training_rows():
     assert s["dcr_synthetic_median"] == 0.0 and s["dcr_median_ratio"] == 0.0
     assert s["dcr_holdout_median"] > 0
     assert any("partly memorised its training rows" in n for n in report.notes)
+    assert s["membership_attack_auc"] > 0.9  # identity generator: every member is found
+    assert s["membership_attack_auc_low"] > 0.5
+    assert any("membership-inference attack" in n for n in report.notes)
 
 
 def test_privacy_honest_generator_looks_like_holdout(real, holdout):
@@ -209,6 +213,35 @@ def test_privacy_honest_generator_looks_like_holdout(real, holdout):
     assert 0.35 < s["closer_to_train_share"] < 0.65
     assert 0.7 < s["dcr_median_ratio"] < 1.4
     assert not any("memorised" in n for n in report.notes)
+    assert 0.4 < s["membership_attack_auc"] < 0.6
+    assert s["membership_attack_auc_low"] < s["membership_attack_auc"] < s["membership_attack_auc_high"]
+    assert not any("membership-inference attack" in n for n in report.notes)
+
+
+def test_membership_attack_on_independent_data_is_chance():
+    from tabvae.evaluation.encoding import DistanceEncoding
+    from tabvae.evaluation.privacy import membership_attack
+
+    train, hold, synth = make_frame(2000, 20), make_frame(2000, 21), make_frame(2000, 22)
+    enc = DistanceEncoding.fit(infer_schema(train), train, 0)
+    T, H, S = enc.transform(train), enc.transform(hold), enc.transform(synth)
+    result = membership_attack(T, S, H, seed=3)
+    assert 0.45 < result["membership_attack_auc"] < 0.55
+    low, high = result["membership_attack_auc_low"], result["membership_attack_auc_high"]
+    assert low < result["membership_attack_auc"] < high and high - low < 0.1
+    assert membership_attack(T, S, H, seed=3) == result
+    assert membership_attack(T, S, H, seed=4) != result
+    assert membership_attack(T, T, H, seed=3)["membership_attack_auc"] == 1.0
+
+
+def test_membership_attack_note_needs_its_interval_above_chance():
+    from tabvae.evaluation.privacy import privacy_notes
+
+    base = {"closer_to_train_share": 0.5}
+    high = {"membership_attack_auc": 0.6, "membership_attack_auc_low": 0.56, "membership_attack_auc_high": 0.64}
+    assert privacy_notes({**base, **high}, 10_000, 10_000)
+    assert not privacy_notes({**base, **high, "membership_attack_auc_low": 0.49}, 10_000, 10_000)
+    assert not privacy_notes({**base, **high, "membership_attack_auc": 0.54}, 10_000, 10_000)
 
 
 def test_memorisation_note_needs_more_than_chance():
@@ -226,6 +259,7 @@ def test_memorisation_note_needs_more_than_chance():
 
 def test_privacy_skipped_without_holdout(independent):
     assert "exact_copy_share" not in independent.scores
+    assert "membership_attack_auc" not in independent.scores
     assert any("Privacy metrics skipped" in n for n in independent.notes)
     assert independent.to_dict()["privacy_evaluated"] is False
 
@@ -256,10 +290,14 @@ def test_to_dict_is_json_serialisable(identical):
         "closer_to_train_share",
         "exact_copy_share",
         "holdout_exact_copy_share",
+        "membership_attack_auc",
+        "membership_attack_auc_low",
+        "membership_attack_auc_high",
     }
     assert set(d["scores"]) == expected
     assert all(isinstance(v, float) for v in d["scores"].values())
     assert d["groups"]["detection_auc"] == "detection"
+    assert d["groups"]["membership_attack_auc"] == "privacy"
     assert d["history"]["loss"] == FakeModel.history_["loss"]
 
 
@@ -272,7 +310,7 @@ def test_to_frame_is_tidy(identical):
 
 def test_summary_mentions_each_part(identical):
     text = identical.summary()
-    for word in ("Fidelity", "Detection", "Utility", "Privacy"):
+    for word in ("Fidelity", "Detection", "Utility", "Privacy", "membership attack AUC"):
         assert word in text
 
 
@@ -304,12 +342,14 @@ def test_to_html_is_self_contained(identical, tmp_path):
     for heading in ("Column shapes", "Column pair trends", "Privacy", "utility", "Training curve"):
         assert heading in text
     assert "how to read it" in text
+    assert "Membership-inference attack" in text and "0.5 = it cannot tell them apart" in text
 
 
 def test_html_without_model_or_holdout(independent, tmp_path):
     text = Path(independent.to_html(tmp_path / "r.html")).read_text(encoding="utf-8")
     assert "Training curve" not in text
     assert "Not evaluated" in text
+    assert "Membership-inference attack" not in text
     with pytest.raises(ValueError, match="history"):
         independent.plot_training_curve()
 

@@ -9,7 +9,8 @@
 * **utility** -- does a model trained on synthetic data predict real data as
   well as one trained on real data (TSTR vs TRTR)?
 * **privacy** -- are synthetic rows closer to the training rows than fresh
-  real rows are (distance to closest record, exact copies)?
+  real rows are (distance to closest record, exact copies), and can a
+  membership-inference attack tell training rows from unseen ones?
 
 Everything is deterministic for a given ``random_state``; no global random
 state is consumed (see :func:`evaluate` for the one sdmetrics call that needs

@@ -79,7 +79,9 @@ def evaluate(
         * privacy (with ``holdout``): ``dcr_synthetic_median``,
           ``dcr_holdout_median``, ``dcr_median_ratio``, ``dcr_synthetic_p05``,
           ``dcr_holdout_p05``, ``dcr_p05_ratio``, ``closer_to_train_share``,
-          ``exact_copy_share``, ``holdout_exact_copy_share``.
+          ``exact_copy_share``, ``holdout_exact_copy_share``, and
+          ``membership_attack_auc`` (0.5 = no leak) with its 95% bootstrap
+          interval ``membership_attack_auc_low`` / ``membership_attack_auc_high``.
 
     Raises
     ------
@@ -121,7 +123,12 @@ def evaluate(
     values placed at -1), categorical and boolean columns one-hot with weight
     1/sqrt(2) so a differing category adds 1 to the squared Euclidean distance.
     Nearest neighbours come from ``sklearn.neighbors.NearestNeighbors``.
-    Exact copies compare whole rows by hashing.
+    Exact copies compare whole rows by hashing. The membership-inference attack
+    scores up to 2,000 training rows and as many holdout rows by
+    ``r / (r + d)``, with ``d`` the distance to the nearest synthetic row and
+    ``r`` the mean distance to the five nearest rows of the rest of the
+    holdout (the attacker's reference sample), and reports the ROC-AUC of
+    telling the two apart.
 
     The input frames are never modified.
     """

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .formatting import fmt
-from .metrics import GROUP_ORDER, GUIDANCE, PRIVACY_KEYS, explain, group_of
+from .metrics import DISTANCE_KEYS, GROUP_ORDER, GUIDANCE, explain, group_of
 from .plots import plot_columns
 
 _HTML_MAX_COLUMNS = 60
@@ -117,8 +117,16 @@ def _html_privacy(report) -> str:
         ("share closer to train than to holdout (ideal 0.5)", s["closer_to_train_share"], np.nan, np.nan),
     ]
     frame = pd.DataFrame(rows, columns=["measure", "synthetic", "holdout baseline", "ratio"])
-    guide = "".join(f"<li><code>{k}</code>: {html.escape(GUIDANCE[k])}</li>" for k in PRIVACY_KEYS)
-    return f"<h2>Privacy</h2>{_table(frame)}<ul>{guide}</ul>"
+    guide = "".join(f"<li><code>{k}</code>: {html.escape(GUIDANCE[k])}</li>" for k in DISTANCE_KEYS)
+    return f"<h2>Privacy</h2>{_table(frame)}<ul>{guide}</ul>{_html_attack(s)}"
+
+
+def _html_attack(s: dict) -> str:
+    result = (
+        f"Here: ROC-AUC <b>{fmt(s['membership_attack_auc'])}</b> (95% interval "
+        f"{fmt(s['membership_attack_auc_low'])} to {fmt(s['membership_attack_auc_high'])})."
+    )
+    return f"<h3>Membership-inference attack</h3><p>{html.escape(GUIDANCE['membership_attack_auc'])} {result}</p>"
 
 
 def _html_history(report) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 GROUP_ORDER = ("fidelity", "detection", "utility", "privacy")
 _FIDELITY_KEYS = ("quality_score", "column_shapes", "column_pair_trends")
 _DETECTION_KEYS = ("logistic_detection", "detection_auc")
-PRIVACY_KEYS = (
+DISTANCE_KEYS = (
     "dcr_synthetic_median",
     "dcr_holdout_median",
     "dcr_median_ratio",
@@ -16,6 +16,8 @@ PRIVACY_KEYS = (
     "exact_copy_share",
     "holdout_exact_copy_share",
 )
+ATTACK_KEYS = ("membership_attack_auc", "membership_attack_auc_low", "membership_attack_auc_high")
+PRIVACY_KEYS = DISTANCE_KEYS + ATTACK_KEYS
 
 GUIDANCE = {
     "quality_score": (
@@ -88,6 +90,17 @@ GUIDANCE = {
         "Share of real holdout rows identical to some training row: the natural level "
         "of duplicates in this kind of data."
     ),
+    "membership_attack_auc": (
+        "A membership-inference attack: an attacker who holds the synthetic table and some real rows "
+        "from the same population tries to tell which real rows were used for training. It scores a "
+        "row high when a synthetic row lies closer to it than its typical real neighbours do, and is "
+        "tested on equal numbers of training rows and holdout rows the generator never saw. The value "
+        "is its ROC-AUC: 0.5 = it cannot tell them apart (no leak), 1 = it identifies every training "
+        "row. Read it with its 95% interval: an interval above 0.5 means a real, if small, leak; above "
+        "about 0.55 the synthetic rows give away who was in the training data."
+    ),
+    "membership_attack_auc_low": "Lower end of the 95% bootstrap interval of membership_attack_auc.",
+    "membership_attack_auc_high": "Upper end of the 95% bootstrap interval of membership_attack_auc.",
 }
 
 

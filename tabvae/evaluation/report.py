@@ -36,9 +36,11 @@ class EvaluationReport:
         Rows ``TSTR`` and ``TRTR``, one column per utility metric; ``None``
         without a target.
     notes : list of str
-        Caveats collected during the evaluation (skipped parts, fallbacks), and a
+        Caveats collected during the evaluation (skipped parts, fallbacks), a
         warning when the closer-to-train share says the generator memorised
-        training rows (above 0.53, or two standard errors above 0.5 on few rows).
+        training rows (above 0.53, or two standard errors above 0.5 on few rows),
+        and one when the membership attack's ROC-AUC is above 0.55 with its 95%
+        interval above 0.5.
     schema : Schema
         Column kinds used for the evaluation.
     target, task : str or None
@@ -134,7 +136,8 @@ class EvaluationReport:
                 f"Privacy: DCR median ratio {fmt(s['dcr_median_ratio'])} (>= 1 good), "
                 f"closer-to-train share {fmt(s['closer_to_train_share'])} (0.5 ideal), "
                 f"exact copies {pct(s['exact_copy_share'])} "
-                f"(holdout baseline {pct(s['holdout_exact_copy_share'])})"
+                f"(holdout baseline {pct(s['holdout_exact_copy_share'])}), "
+                f"membership attack AUC {fmt(s['membership_attack_auc'])} (0.5 = no leak)"
             )
         else:
             lines.append("Privacy: not evaluated (no holdout given)")
