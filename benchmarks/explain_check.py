@@ -15,6 +15,7 @@ from tabvae.datasets import load_adult
 
 
 def corrupt(rows, reference, rng):
+    """One corrupted cell per row in a random column; returns the rows and the columns hit."""
     bad, hit = rows.reset_index(drop=True).copy(), []
     for i in range(len(bad)):
         col = bad.columns[rng.randint(bad.shape[1])]

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from benchmarks.explain_check import corrupt
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
 
 # ---------------------------------------------------------------- anomaly detection
@@ -88,24 +89,8 @@ def test_bad_contamination(adult_slice):
         TabularVAEAnomalyDetector(contamination=0.9).fit(adult_slice)
 
 
-def inject_single_column(rows, reference, seed=0):
-    """One corrupted cell per row, in a random column: a number three times past the training
-    maximum, or the rarest training level of a category. Returns the rows and the columns hit."""
-    rng = np.random.RandomState(seed)
-    bad, hit = rows.reset_index(drop=True).copy(), []
-    for i in range(len(bad)):
-        col = bad.columns[rng.randint(bad.shape[1])]
-        if reference[col].dtype.kind in "if":
-            bad.loc[i, col] = reference[col].max() * 3 + 1
-        else:
-            counts = reference[col].value_counts()
-            bad.loc[i, col] = counts.index[-1] if counts.index[-1] != bad.loc[i, col] else counts.index[-2]
-        hit.append(col)
-    return bad, np.asarray(hit)
-
-
 def test_explain_names_the_single_injected_column_first(adult_slice):
     train, rows = adult_slice.iloc[:1200], adult_slice.iloc[1200:1400]
     detector = TabularVAEAnomalyDetector(random_state=0).fit(train)  # the default template
-    bad, hit = inject_single_column(rows, train)
+    bad, hit = corrupt(rows, train, np.random.RandomState(0))
     assert (detector.explain(bad).idxmax(axis=1).to_numpy() == hit).mean() >= 0.8
