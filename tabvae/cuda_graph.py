@@ -72,8 +72,7 @@ class GraphedStep:
 
     def __init__(self, step: Callable[[], None], zero_grad: Callable[[], None], device: torch.device):
         self.step, self.zero_grad = step, zero_grad
-        self.cuda = device.type == "cuda"
-        self.calls, self.failed = 0, not self.cuda  # off the GPU every step is eager
+        self.calls, self.failed = 0, device.type != "cuda"  # off the GPU every step is eager
         self.graph: torch.cuda.CUDAGraph | None = None
 
     @property
@@ -90,10 +89,10 @@ class GraphedStep:
             self._capture()
 
     def _eager(self) -> None:
-        if not self.cuda:
+        if self.failed:  # no capture to come: plain steps on the current stream
             self.step()
             return
-        side = torch.cuda.Stream()
+        side = torch.cuda.Stream()  # warm-up before capture runs on a side stream
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             self.step()
