@@ -4,27 +4,34 @@ The method is importance-weighted pseudo-Gibbs sampling in the fitted VAE
 (Rezende et al., 2014; Mattei & Frellsen, 2018 and 2019, "MIWAE").  A row's
 missing cells start empty and the steps alternate:
 
-1. propose ``N_PROPOSALS`` latent codes: from the prior N(0, I) at the first
-   step, then from the encoder's q(z | completed row), with the current code
-   kept as one candidate (iterated sampling importance resampling);
-2. weight each by p(observed cells | z) p(z) / q(z), the likelihood of the
-   *observed* cells only, so the filled cells never vouch for themselves, and
-   pick one code by its weight;
+1. propose ``N_PROPOSALS`` latent codes from the encoder's q(z | observed
+   cells), the missing cells left out of its input (not marked "missing": a
+   code that says "this cell is missing" makes the decoder's other levels of
+   it uninformative), with the current code kept as one candidate (iterated
+   sampling importance resampling, a valid MCMC move for p(z | observed cells));
+2. weight each by p(observed cells, the missing cells hold values | z) p(z) / q(z):
+   the likelihood of the *observed* cells only, so the filled cells never vouch
+   for themselves, times the probability that the missing cells are not
+   "missing" (in a column that had missing values in fit, a z that predicts
+   "missing" leaves its other levels untrained); pick one code by its weight;
 3. draw the missing cells from the decoder at that code (a missing cell
    always gets a value: the "missing" state is excluded) and put them in the
    row; observed cells never change.
 
 The weights make the choice of z follow p(z | observed cells) rather than the
-encoder's guess, which the empty cells of the first steps would bias.  With an
+encoder's guess.  Filled cells never reach the encoder: fed back, they were
+encoded into z and decoded again, and the chain kept its first guesses.  With an
 autoregressive decoder each column's distribution also sees the preceding
-columns of the completed row.  Columns named in ``conditional_columns`` that
+columns of the completed row.  An observed category level never seen in fit is
+kept; the network reads it as no information (as when scoring rows).  Columns named in ``conditional_columns`` that
 are missing are proposed from their training joint distribution along with z.
 
 ``method="sample"`` returns the last step's draw (one draw of
 p(missing | observed): the right input for multiple imputation);
-``method="mean"`` returns, per cell, the weighted average over
-``N_PROPOSALS`` final draws for numbers and datetimes and their weighted most
-frequent value for categories (a best single guess).  The choice is recorded in
+``method="mean"`` runs ``N_MEAN_DRAWS`` more steps and returns, per cell, the
+average of their draws for numbers and datetimes and their most frequent value
+for categories (a best single guess: the Monte Carlo estimate of the
+conditional mean or mode).  The choice is recorded in
 ``docs/decisions/imputation.md``.
 
 With constraints, rows are imputed in the table the network models and turned
@@ -48,7 +55,8 @@ from .sampling import check_n, draw_conditions, torch_generator
 from .threads import limit_threads
 
 N_PROPOSALS = 16  # latent codes weighed per row and step
-N_STEPS = 6  # pseudo-Gibbs steps after the start from the prior
+N_STEPS = 6  # pseudo-Gibbs steps before the kept draw(s)
+N_MEAN_DRAWS = 10  # further steps whose draws method="mean" averages
 IMPUTE_BATCH = 4096  # rows imputed at a time
 METHODS = ("sample", "mean")
 
@@ -163,9 +171,13 @@ class Imputer:
         self.cond_parts = [layout.codes[c].start for c in vae.conditional_columns_]
         self.gates = [(u, g) for u, g in enumerate(layout.value_gates) if g >= 0]
         offsets = np.concatenate([[0], np.cumsum(layout.cardinalities)[:-1]]).astype(np.int64)
-        self.forbidden = [  # flat logit index of each part's "missing" code
-            int(offsets[layout.codes[name].start]) + code for name, code in missing_codes(vae.encoder_).items()
-        ]
+        # (part, its logits' slice, the flat index of its "missing" code) of the columns with missing values in fit
+        self.missing = []
+        for name, code in missing_codes(vae.encoder_).items():
+            part = layout.codes[name].start
+            start = int(offsets[part])
+            self.missing.append((part, slice(start, start + layout.cardinalities[part]), start + code))
+        self.forbidden = [index for _, _, index in self.missing]
 
     def rows(self, modelled: pd.DataFrame) -> pd.DataFrame:
         """User rows of the modelled rows ``modelled`` (index 0..n-1), their missing cells imputed."""
@@ -173,19 +185,26 @@ class Imputer:
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def batch(self, modelled: pd.DataFrame) -> pd.DataFrame:
+        """Imputed user rows of one batch: the last step's draw, or the average of the last steps' draws."""
         self.model.eval()
         cells = self.encode(modelled)
+        empty = (cells.cont.clone(), cells.codes.clone())  # what the encoder sees at every step
+        n_kept = 1 if self.method == "sample" else N_MEAN_DRAWS
+        z = cond = None
+        draws = []
         with torch.no_grad():
-            z = cond = None
-            for _ in range(N_STEPS + 1):
-                z, cond, mean, logits = self.choose(cells, self.propose(cells, z, cond))
+            for step in range(N_STEPS + n_kept):
+                z, cond, mean, logits = self.choose(cells, self.propose(cells, empty, z, cond))
                 self.update(cells, mean, logits, cond)
-            if self.method == "sample":
-                return self.decode(cells)
-            return self.weighted_mean(cells, self.propose(cells, z, cond))
+                if step >= N_STEPS:
+                    draws.append(self.decode(cells))
+        if n_kept == 1:
+            return draws[0]
+        return pd.DataFrame({c: average_column([d[c] for d in draws]) for c in draws[0].columns})
 
     def encode(self, modelled: pd.DataFrame) -> Cells:
-        """The rows' blocks with missing cells emptied; a ValueError for category levels never seen in fit."""
+        """The rows' blocks with missing cells emptied (an observed level never seen in fit stays code -1,
+        which the network reads as no information)."""
         enc, layout = self.vae.encoder_, self.vae.encoder_.layout_
         cont, codes = enc.transform(modelled.reset_index(drop=True))
         missing = modelled.isna().to_numpy()
@@ -193,13 +212,6 @@ class Imputer:
         for name in enc.schema.names:
             cont_free[:, layout.continuous[name]] = missing[:, modelled.columns.get_loc(name), None]
             code_free[:, layout.codes[name]] = missing[:, modelled.columns.get_loc(name), None]
-        unseen = (codes < 0) & ~code_free
-        if unseen.any():
-            names = [n for n in enc.schema.names if unseen[:, layout.codes[n]].any()]
-            raise ValueError(
-                f"X holds category values never seen in fit in columns {names}. "
-                "Map them to known levels, set them missing to impute them, or refit on data that includes them."
-            )
         dev = self.vae.device_
         return Cells(
             torch.as_tensor(np.where(cont_free, 0.0, cont), dtype=torch.float32, device=dev),
@@ -218,11 +230,15 @@ class Imputer:
         drawn = torch.as_tensor(draw_conditions(self.vae, len(own), self.rng), device=own.device)
         return torch.where(free, drawn, own)
 
-    def propose(self, cells: Cells, z_prev: torch.Tensor | None, cond_prev: torch.Tensor | None) -> tuple:
+    def propose(
+        self, cells: Cells, empty: tuple[torch.Tensor, torch.Tensor], z_prev: torch.Tensor | None, cond_prev: Any
+    ) -> tuple:
         """``N_PROPOSALS`` candidate (z, cond) per row with their log-weights and decoder outputs.
 
-        Candidates come from the prior while ``z_prev`` is None, else from q(z | completed row), the
-        current (``z_prev``, ``cond_prev``) being the first.  Each is stacked along a first axis of size S.
+        Candidates come from q(z | observed cells), the encoder reading the ``empty`` blocks (missing
+        cells left out), the current (``z_prev``, ``cond_prev``) being the first when given.  The
+        likelihood of the observed cells reads the completed row ``cells`` (an autoregressive decoder
+        conditions on it).  Each is stacked along a first axis of size S.
         """
         model, obs = self.model, cells.observed()
         x = model.inputs(cells.cont, cells.codes)
@@ -230,10 +246,7 @@ class Imputer:
         for k in range(N_PROPOSALS):
             keep = z_prev is not None and k == 0
             cond = cond_prev if keep else self.conditions(cells)
-            if z_prev is None:
-                mu = logvar = torch.zeros((len(x), model.cfg.latent_dim), device=x.device)
-            else:
-                mu, logvar = model.encode(cells.cont, self.with_conditions(cells, cond), cond)
+            mu, logvar = model.encode(empty[0], self.with_codes(empty[1], cond), cond)
             noise = torch.randn(mu.shape, generator=self.generator, device=mu.device)
             z = z_prev if keep else mu + (0.5 * logvar).exp() * noise
             assert z is not None
@@ -241,16 +254,34 @@ class Imputer:
             nll = model.reconstruction_nll(cells.cont, self.with_conditions(cells, cond), mean, logits)
             log_q = -0.5 * (((z - mu) ** 2) / logvar.exp() + logvar + LOG_2PI).sum(-1)
             log_p = -0.5 * (z**2 + LOG_2PI).sum(-1)
-            log_w = -(nll * obs).sum(-1) + log_p - log_q
+            log_w = -(nll * obs).sum(-1) + self.log_value_probability(cells, logits) + log_p - log_q
             for store, value in zip(out, (z, cond if cond is not None else z[:, :0], mean, logits, log_w)):
                 store.append(value)
         return tuple(torch.stack(s) for s in out)
 
+    def log_value_probability(self, cells: Cells, logits: torch.Tensor) -> torch.Tensor:
+        """(B,) log P(every missing cell holds a value | z): what imputation conditions on.
+
+        Where the decoder says a cell is likely missing, its other levels were never trained to mean
+        anything, so such codes must lose weight rather than have their "missing" level struck out.
+        """
+        out = logits.new_zeros(len(logits))
+        for part, sl, index in self.missing:
+            values = logits[:, sl].clone()
+            values[:, index - sl.start] = -torch.inf
+            log_p = torch.logsumexp(values, -1) - torch.logsumexp(logits[:, sl], -1)
+            out = out + torch.where(cells.code_free[:, part], log_p, 0.0)
+        return out
+
     def with_conditions(self, cells: Cells, cond: torch.Tensor | None) -> torch.Tensor:
-        """The codes block with the conditional columns' parts set to ``cond``."""
+        """The rows' codes block with the conditional columns' parts set to ``cond``."""
+        return self.with_codes(cells.codes, cond)
+
+    def with_codes(self, codes: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        """``codes`` with the conditional columns' parts set to ``cond``."""
         if cond is None:
-            return cells.codes
-        codes = cells.codes.clone()
+            return codes
+        codes = codes.clone()
         codes[:, self.cond_parts] = cond
         return codes
 
@@ -284,21 +315,11 @@ class Imputer:
         rows = self.vae.encoder_.inverse_transform(cells.cont.cpu().numpy(), cells.codes.cpu().numpy(), self.rng)
         return rows if self.vae.constraints_ is None else self.vae.constraints_.inverse_transform(rows)
 
-    def weighted_mean(self, cells: Cells, proposals: tuple) -> pd.DataFrame:
-        """Per cell, the weighted mean (numbers, datetimes) or mode (categories) of one draw per candidate."""
-        _, cond, mean, logits, log_w = proposals
-        weights = torch.softmax(log_w, 0).T.cpu().numpy()  # (B, S)
-        frames = []
-        for k in range(len(log_w)):
-            draw = Cells(*self.draw(cells, mean[k], logits[k]), cells.cont_free, cells.code_free)
-            draw.codes = self.with_conditions(draw, cond[k] if self.cond_parts else None)
-            frames.append(self.decode(draw))
-        return pd.DataFrame({c: weighted_column([f[c] for f in frames], weights) for c in frames[0].columns})
 
-
-def weighted_column(draws: list[pd.Series], weights: np.ndarray) -> pd.Series:
-    """Row-wise weighted mean of numeric or datetime ``draws`` (rounded for integers), else weighted mode."""
+def average_column(draws: list[pd.Series]) -> pd.Series:
+    """Row-wise mean of numeric or datetime ``draws`` (rounded for integers), else their most frequent value."""
     first = draws[0]
+    weights = np.full((len(first), len(draws)), 1 / len(draws))
     if pd.api.types.is_datetime64_any_dtype(first.dtype):
         tz = getattr(first.dtype, "tz", None)
         naive = [d if tz is None else d.dt.tz_convert("UTC").dt.tz_localize(None) for d in draws]

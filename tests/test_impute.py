@@ -137,5 +137,10 @@ def test_impute_errors(mixed_model):
             mixed_model.impute(X, n_imputations=bad)
     with pytest.raises(ValueError, match="method"):
         mixed_model.impute(X, method="mode")
-    with pytest.raises(ValueError, match="never seen in fit in columns \\['object'\\]"):
-        mixed_model.impute(X.assign(object="purple").mask(np.eye(10, X.shape[1], dtype=bool)))
+
+
+def test_unseen_level_is_kept_and_the_rest_imputed(mixed_model):
+    X = make_mixed(10, seed=7).assign(object="purple")
+    X.loc[:4, "bimodal"] = np.nan
+    out = mixed_model.impute(X, random_state=0)
+    assert (out["object"] == "purple").all() and not out["bimodal"].isna().any()
