@@ -30,6 +30,9 @@ Figures, on the masked cells of the test rows
     downstream      HistGradientBoosting (200 rounds, lr 0.05) trained on the imputed training rows,
                     scored on the real (unmasked) test rows: ROC-AUC (classification) or R² (regression).
 
+``--report`` also gives, over the data sets, the mean num_rmse, the mean categorical error
+``cat_err`` (1 - cat_acc) and ``mean_error``, the mean of those two.
+
 Results go to ``benchmarks/results/imputation.jsonl``, one line per (data set, seed, rate, imputer);
 a rerun skips the lines already there.  ``--report`` prints the markdown tables.
 """
@@ -263,7 +266,8 @@ def report(path: Path) -> str:
                     continue
                 lines.append(f"| {ds} | {fig} | " + " | ".join("" if pd.isna(v) else f"{v:.3f}" for v in cells) + " |")
         overall = part.groupby("imputer")[["num_rmse", "cat_err", "downstream"]].mean()
-        for fig in ("num_rmse", "cat_err", "downstream"):
+        overall["mean_error"] = overall[["num_rmse", "cat_err"]].mean(axis=1)
+        for fig in ("num_rmse", "cat_err", "mean_error", "downstream"):
             lines.append(f"| **mean** | {fig} | " + " | ".join(f"{overall.loc[i, fig]:.3f}" for i in order) + " |")
         lines.append("")
     return "\n".join(lines)
