@@ -19,12 +19,13 @@ missing cells start empty and the steps alternate:
    row; observed cells never change.
 
 The weights make the choice of z follow p(z | observed cells) rather than the
-encoder's guess.  Filled cells never reach the encoder: fed back, they were
-encoded into z and decoded again, and the chain kept its first guesses.  With an
-autoregressive decoder each column's distribution also sees the preceding
-columns of the completed row.  An observed category level never seen in fit is
-kept; the network reads it as no information (as when scoring rows).  Columns named in ``conditional_columns`` that
-are missing are proposed from their training joint distribution along with z.
+encoder's guess.  Filled cells never reach the encoder, so z is never chosen
+to explain earlier guesses.  With an autoregressive decoder each column's
+distribution also sees the preceding columns of the completed row.  An
+observed category level never seen in fit is kept; the network reads it as no
+information (as when scoring rows).  Columns named in ``conditional_columns``
+that are missing are proposed from their training joint distribution along
+with z.
 
 ``method="sample"`` returns the last step's draw (one draw of
 p(missing | observed): the right input for multiple imputation);
