@@ -22,6 +22,7 @@ from .estimator import TabularVAE
 
 # The parameters of the VAE the detector fits by default: the true ELBO (scores are bounds on log p(x)
 # only without a KL weight), no latent sampler (scoring needs none), a factorized decoder.
+SCORING_EPOCHS = 3  # the scoring model's training: short enough not to learn the anomalies among the rows
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "kl_weight": 1.0,
     "config": {
@@ -46,7 +47,15 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
         "ema_decay": 0.0, "discrete_levels": 0}``.  Scores are ELBO bounds on
         log p(x), which are only that with the unweighted ELBO, and scoring
-        needs no sampler.
+        needs no sampler.  Two models are fitted from it: one trained for
+        ``scoring_epochs`` epochs, one trained as the template says.
+    scoring_epochs : int or None, default=3
+        Epochs of the briefly trained model.  It has learned what most rows
+        share but not yet the anomalies among the training rows, which the
+        fully trained model learns as normal rows; the fully trained one
+        knows how columns depend on each other and explains rows
+        (``docs/decisions/anomaly-detector.md``).  ``None``: only the fully
+        trained model.
     contamination : "auto" or float in (0, 0.5], default="auto"
         Expected share of anomalies; sets ``offset_``.  With ``"auto"`` the
         threshold is a robust outlier fence on the training scores:
@@ -54,23 +63,39 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     n_importance_samples : int, optional
         Score with the importance-weighted bound on log p(x) (tighter)
         instead of the ELBO.
-    units : {"data", "encoded"}, default="data"
+    units : {"both", "data", "encoded"}, default="both"
         ``"data"`` scores the density of each row in the columns' own units:
         the bound on log p(z) of the encoded row plus log |dz/dx| of every
         numeric cell (change of variables through the quantile map), so a value
         in a sparse region or far outside the training range scores low even
         though the quantile map squeezes it near the edge.  ``"encoded"``
         scores the encoded row as :meth:`TabularVAE.score_samples` does.
+        With one of these, rows are scored by the briefly trained model.
+        ``"both"``: a row is as unusual as it is under the most telling of both
+        units and both models; its score is the log of the smallest of its
+        tail shares (the share of training rows scoring no higher, plus one,
+        over ``n_train + 1``), a log-probability in [-log(n_train + 1), 0]
+        rather than a bound on log p(x).  Each unit and each model finds
+        anomalies the others miss.
     random_state : None, int, RandomState or numpy Generator, default=None
 
     Attributes
     ----------
     vae_ : TabularVAE
+        The briefly trained model (the fully trained one if ``scoring_epochs`` is None).
+    explainer_ : TabularVAE
+        The fully trained model, behind :meth:`explain`.
+    reference_bounds_ : dict of ndarray or None
+        With ``units="both"``, the training rows' sorted bounds per model and unit.
     offset_ : float
         ``decision_function = score_samples - offset_``; negative is an anomaly.
 
     Notes
     -----
+    The detector and ``TabularVAE.score_samples`` answer different questions
+    and can rank rows differently: a generator is trained to learn every row,
+    anomalies included; the detector's scoring model is not.
+
     A category never seen in training scores as if it had been seen once:
     ``log(n_train + 1)`` nats are added to that cell's negative log-likelihood.
     Columns are matched by name, in any order.
@@ -95,12 +120,14 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         vae: TabularVAE | None = None,
         contamination: float | str = "auto",
         n_importance_samples: int | None = None,
-        units: str = "data",
+        scoring_epochs: int | None = SCORING_EPOCHS,
+        units: str = "both",
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.vae = vae
         self.contamination = contamination
         self.n_importance_samples = n_importance_samples
+        self.scoring_epochs = scoring_epochs
         self.units = units
         self.random_state = random_state
 
@@ -109,15 +136,23 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         c = self.contamination
         if not (c == "auto" or (isinstance(c, numbers.Real) and not isinstance(c, bool) and 0 < c <= 0.5)):
             raise ValueError(f"contamination must be 'auto' or a float in (0, 0.5], got {c!r}.")
-        if self.units not in ("data", "encoded"):
-            raise ValueError(f"units must be 'data' or 'encoded', got {self.units!r}.")
+        if self.units not in ("both", "data", "encoded"):
+            raise ValueError(f"units must be 'both', 'data' or 'encoded', got {self.units!r}.")
+        e = self.scoring_epochs
+        if e is not None and (isinstance(e, bool) or not isinstance(e, numbers.Integral) or e < 1):
+            raise ValueError(f"scoring_epochs must be a positive int or None, got {e!r}.")
         rng = check_seed(self.random_state)
-        vae = clone(self.vae) if self.vae is not None else TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE))
-        self.vae_ = vae.set_params(random_state=rng.randint(2**31 - 1)).fit(X)
+        template = clone(self.vae) if self.vae is not None else TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE))
+        seed = rng.randint(2**31 - 1)
+        self.explainer_ = clone(template).set_params(random_state=seed).fit(X)
+        self.vae_ = self.explainer_ if e is None else template.set_params(epochs=e, random_state=seed).fit(X)
         self.n_features_in_ = self.vae_.n_features_in_
         if hasattr(self.vae_, "feature_names_in_"):
             self.feature_names_in_ = self.vae_.feature_names_in_
         self._n_train = len(X)
+        self.reference_bounds_ = None
+        if self.units == "both":
+            self.reference_bounds_ = {k: np.sort(b) for k, b in self._all_bounds(X).items()}
         scores = self.score_samples(X)
         if c == "auto":
             med = np.median(scores)
@@ -127,9 +162,8 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             self.offset_ = float(np.percentile(scores, 100 * float(c)))
         return self
 
-    def _cell_nll(self, X: Any) -> tuple[pd.DataFrame, np.ndarray]:
-        """Per-row, per-column reconstruction NLL (averaged over draws) and the row bound."""
-        vae = self.vae_
+    def _likelihoods(self, vae: TabularVAE, X: Any) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Per-row, per-column NLL of ``vae`` (averaged over draws) and the rows' bounds in both units."""
         df = vae.match_columns(X)
         vae.encoder_.check_missing(df)
         cont, codes = vae.encoder_.transform(df, extrapolate=True)
@@ -139,18 +173,28 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         penalty = np.log(self._n_train + 1)
         dims[:, n_cont:][unknown] += penalty  # unseen category: as rare as one training occurrence
         bound -= penalty * unknown.sum(1)
-        if self.units == "data":
-            bound += vae.encoder_.log_jacobian(df).to_numpy().sum(1)
+        bounds = {"encoded": bound, "data": bound + vae.encoder_.log_jacobian(df).to_numpy().sum(1)}
         per_col = {}
         for name in vae.schema_.names:
             sc, sk = lay.continuous[name], lay.codes[name]
             per_col[name] = dims[:, sc].sum(1) + dims[:, n_cont + sk.start : n_cont + sk.stop].sum(1)
-        return pd.DataFrame(per_col, index=df.index), bound
+        return pd.DataFrame(per_col, index=df.index), bounds
+
+    def _all_bounds(self, X: Any) -> dict[str, np.ndarray]:
+        """The rows' bounds under each model (the brief one and the full one) in each unit."""
+        models = {"brief": self.vae_, "full": self.explainer_}
+        if self.vae_ is self.explainer_:  # scoring_epochs=None: one model
+            del models["brief"]
+        return {f"{m}/{u}": b for m, vae in models.items() for u, b in self._likelihoods(vae, X)[1].items()}
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Log-likelihood bound of each row (higher = more normal); see ``TabularVAE.score_samples``."""
+        """Each row's score, higher = more normal (see ``units``)."""
         check_is_fitted(self, "vae_")
-        return self._cell_nll(X)[1]
+        if self.units != "both":
+            return self._likelihoods(self.vae_, X)[1][self.units]
+        reference = self.reference_bounds_ or {}  # set by fit
+        shares = [np.searchsorted(reference[k], b, side="right") for k, b in self._all_bounds(X).items()]
+        return np.log((np.minimum.reduce(shares) + 1) / (self._n_train + 1))
 
     def decision_function(self, X: Any) -> np.ndarray:
         """``score_samples(X) - offset_``: negative for anomalies."""
@@ -178,4 +222,4 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             ELBO.
         """
         check_is_fitted(self)
-        return self._cell_nll(X)[0]
+        return self._likelihoods(self.explainer_, X)[0]

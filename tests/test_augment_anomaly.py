@@ -1,5 +1,7 @@
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from benchmarks.explain_check import corrupt
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
@@ -10,7 +12,11 @@ from tabvae import TabularVAE, TabularVAEAnomalyDetector
 @pytest.fixture(scope="module")
 def detector(adult_slice):
     return TabularVAEAnomalyDetector(
-        vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard"}), contamination=0.05, random_state=0
+        vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard"}),
+        contamination=0.05,
+        scoring_epochs=None,  # one fully trained model: these tests check its likelihood and explanations
+        units="data",
+        random_state=0,
     ).fit(adult_slice)
 
 
@@ -94,3 +100,39 @@ def test_explain_names_the_single_injected_column_first(adult_slice):
     detector = TabularVAEAnomalyDetector(random_state=0).fit(train)  # the default template
     bad, hit = corrupt(rows, train, np.random.RandomState(0))
     assert (detector.explain(bad).idxmax(axis=1).to_numpy() == hit).mean() >= 0.8
+
+
+def test_default_detector_scores_are_log_tail_shares(adult_slice):
+    train = adult_slice.iloc[:1000]
+    detector = TabularVAEAnomalyDetector(random_state=0).fit(train)
+    scores = detector.score_samples(adult_slice)
+    assert scores.max() <= 0 and scores.min() >= -np.log(len(train) + 1) - 1e-12
+    assert set(detector.reference_bounds_) == {"brief/data", "brief/encoded", "full/data", "full/encoded"}
+    assert detector.explainer_ is not detector.vae_ and len(detector.vae_.history_["loss"]) == 3
+    np.testing.assert_array_equal(detector.predict(adult_slice), np.where(scores < detector.offset_, -1, 1))
+
+
+def test_default_detector_finds_anomalies_among_its_training_rows():
+    # Unsupervised: 5 % of the training rows are anomalies scattered around the normal ones, and
+    # they are the rows to find (IsolationForest: 0.994 on this table).
+    rng = np.random.RandomState(0)
+    normal = rng.multivariate_normal([0, 0, 0], [[1, 0.8, 0], [0.8, 1, 0], [0, 0, 1]], size=950)
+    odd = rng.uniform(-6, 6, size=(50, 3))
+    X = pd.DataFrame(np.vstack([normal, odd]), columns=["a", "b", "c"])
+    y = np.r_[np.zeros(950), np.ones(50)]
+    detector = TabularVAEAnomalyDetector(random_state=0).fit(X)
+    assert roc_auc_score(y, -detector.score_samples(X)) > 0.97
+
+
+def test_default_detector_finds_contextual_anomalies(adult_slice):
+    # Values each seen in training, in combinations that are not: the fully trained model's part.
+    detector = TabularVAEAnomalyDetector(random_state=0).fit(adult_slice)
+    normal = detector.score_samples(adult_slice.sample(300, random_state=2))
+    bad = detector.score_samples(_corrupt(adult_slice))
+    assert roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(bad))], -np.r_[normal, bad]) > 0.9
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_scoring_epochs_is_checked(adult_slice, bad):
+    with pytest.raises(ValueError, match="scoring_epochs"):
+        TabularVAEAnomalyDetector(scoring_epochs=bad).fit(adult_slice.head(50))
