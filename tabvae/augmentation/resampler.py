@@ -176,7 +176,7 @@ class TabVAEResampler(BaseEstimator):
     Examples
     --------
     >>> from tabvae import TabularVAE
-    >>> from tabvae.augment import TabVAEResampler
+    >>> from tabvae import TabVAEResampler
     >>> from tabvae.datasets import load_adult
     >>> df = load_adult().head(600)
     >>> X, y = df.drop(columns="income"), df["income"]
