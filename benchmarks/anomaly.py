@@ -522,8 +522,9 @@ def summarize(payload: dict) -> str:
     tv_note = (
         "a VARIANT, not the defaults"
         if vp
-        else "the detector's default template; epochs='auto': about 2,000 steps since commit 6b4662c "
-        "(3,000 before), at most 300 epochs"
+        else "the detector's default template, epochs='auto' (about 2,000 steps, at most 300 epochs), and its "
+        "defaults scoring_epochs=3, units='both': rows scored by their smallest training tail share under "
+        "a 3-epoch and the fully trained model, in data and encoded units"
     )
     lines.append(
         f"- Settings: tabvae = `TabularVAEAnomalyDetector(vae={tv}, contamination='auto', "
