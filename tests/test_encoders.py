@@ -31,7 +31,7 @@ EXACT = [
 
 @pytest.fixture
 def encoded(mixed):
-    enc = TableEncoder(infer_schema(mixed)).fit(mixed)
+    enc = TableEncoder(infer_schema(mixed), value_protection=0).fit(mixed)
     cont, codes = enc.transform(mixed)
     return mixed, enc, cont, codes
 
@@ -73,7 +73,7 @@ def test_decoded_numbers_stay_in_training_range(encoded):
 
 def test_no_clip_extrapolates():
     df = pd.DataFrame({"x": np.linspace(0, 1, 500)})
-    enc = TableEncoder(infer_schema(df), clip=False).fit(df)
+    enc = TableEncoder(infer_schema(df), clip=False, value_protection=0).fit(df)
     out = enc.inverse_transform(
         np.array([[9.0], [-9.0]], np.float32), np.zeros((2, 0), np.int64), np.random.RandomState(0)
     )
@@ -94,7 +94,7 @@ def test_dominant_spike_is_a_state_and_rare_values_come_back():
     gain = np.where(rng.rand(2000) < 0.95, 0, rng.randint(100, 10**5, 2000)).astype(float)
     gain[:40] = np.nan
     df = pd.DataFrame({"gain": gain})
-    enc = TableEncoder(infer_schema(df)).fit(df)
+    enc = TableEncoder(infer_schema(df), value_protection=0).fit(df)
     num = enc["gain"]
     assert num.spike_ == 0.0 and enc.layout_.cardinalities == (3,)  # value, missing, spike
     cont, codes = enc.transform(df)
@@ -209,7 +209,7 @@ def test_high_cardinality_is_capped_and_rare_levels_resampled():
     rng = np.random.RandomState(0)
     values = np.concatenate([rng.choice(["common_a", "common_b"], 5000), [f"id{i}" for i in range(50_000)]])
     df = pd.DataFrame({"id": values})
-    enc = TableEncoder(infer_schema(df), max_categories=16).fit(df)
+    enc = TableEncoder(infer_schema(df), max_categories=16, value_protection=0).fit(df)
     assert enc.layout_.cardinalities == (16,)
     cont, codes = enc.transform(df)
     out = enc.inverse_transform(cont, codes, np.random.RandomState(0))
@@ -251,7 +251,7 @@ def test_state_round_trips_through_json(encoded):
 
 def test_public_column_helpers():
     df = pd.DataFrame({"c": ["a", "b", "a", None, "rare"] * 20, "x": np.arange(100.0)})
-    enc = TableEncoder(infer_schema(df), max_categories=3).fit(df)
+    enc = TableEncoder(infer_schema(df), max_categories=3, value_protection=0).fit(df)
     assert enc["c"].seen_values() == ["a", "b", "rare"]  # frequent levels first, then the rare ones
     assert enc["c"].code_of("b") == 1 and enc["c"].code_of("zzz") == -1
     assert enc["c"].code_of("rare") == enc["c"].other_code_ and enc["c"].code_of(None) == enc["c"].missing_code_

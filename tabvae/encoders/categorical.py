@@ -7,15 +7,25 @@ decoder draws one of the rare levels from their empirical distribution, so rare
 levels still appear at their observed frequencies (without their correlations
 with other columns) while memory and time stay bounded for a column with
 50,000 distinct values.
+
+With value protection (``protection=k``), levels seen in fewer than ``k``
+rows join the "other" bucket before training and are forgotten: the fitted
+state keeps only how often "other" stood for one of them, and the decoder
+emits the replacement (the most frequent level, or a placeholder) in their
+place (``docs/decisions/value-protection.md``).  Under a privacy budget the
+level list comes from noisy counts instead (:mod:`.privacy`).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
 from ..schema import python_scalar
 from .base import ColumnEncoder, code_missing, is_missing
+from .privacy import RARE_PLACEHOLDER, ColumnBudget, holds_text, private_counts, protect_counts
 
 MAX_CATEGORIES = 256
 
@@ -29,64 +39,149 @@ class CategoricalEncoder(ColumnEncoder):
     max_categories : int, default=256
         Most codes the network sees for this column ("other" and "missing"
         included).
+    protection : int, default=0
+        Levels seen in fewer than this many rows are never emitted (0: off).
+        They share the "other" code, which then decodes to the replacement.
+        A level never seen in fit then also takes the "other" code, since the
+        encoder cannot tell it from a protected one.  Under a ``budget`` the
+        noisy threshold protects instead.
+    rare_replacement : {"frequent", "placeholder"}, default="frequent"
+        What a protected level becomes: the column's most frequent level, or
+        ``"_RARE_"`` (added to the categories of a ``category`` dtype).  A
+        column whose dtype cannot hold text (bool, numbers) gets its most
+        frequent level either way; with no level left, the placeholder or a
+        missing value.
+    levels : list or None, default=None
+        Public levels: the codes are these levels (all kept, however rare);
+        other values are protected.
+    budget : ColumnBudget or None, default=None
+        Fit from noisy counts (:func:`~tabvae.encoders.privacy.private_counts`);
+        the levels beyond ``max_categories`` are protected too, and whether
+        the column has missing values is read from the schema.
     """
 
-    def __init__(self, spec, max_categories: int = MAX_CATEGORIES):
+    def __init__(
+        self,
+        spec,
+        max_categories: int = MAX_CATEGORIES,
+        *,
+        protection: int = 0,
+        rare_replacement: str = "frequent",
+        levels: list | None = None,
+        budget: ColumnBudget | None = None,
+    ):
         super().__init__(spec)
         self.max_categories = max_categories
+        self.protection = protection
+        self.rare_replacement = rare_replacement
+        self.levels = levels
+        self.budget = budget
 
     def fit(self, column: pd.Series) -> CategoricalEncoder:
-        counts = level_counts(column)
-        has_missing = bool(is_missing(column).any())
+        observed = level_counts(column)
+        counts, protected, has_missing = observed, 0.0, bool(is_missing(column).any())
+        if self.budget is not None:  # the rows of dropped levels are unknown: "other" is all replacement
+            counts, has_missing = private_counts(observed, self.budget, self.levels), self.spec.null_rate > 0
+        elif self.levels is not None:
+            counts = observed.reindex(pd.Index(self.levels, dtype=object), fill_value=0)
+            protected = float(observed.sum() - counts.sum())
+            counts = counts.iloc[np.argsort(-counts.to_numpy(), kind="stable")]
+        elif self.protection:
+            counts, protected = protect_counts(observed, self.protection)
         budget = max(1, self.max_categories - int(has_missing))
         if len(counts) > budget:
             kept, rare = counts.iloc[: budget - 1], counts.iloc[budget - 1 :]
         else:
             kept, rare = counts, counts.iloc[:0]
+        if self.budget is not None:  # levels beyond the cap are not drawn from their noisy shares
+            rare = rare.iloc[:0]
         self.levels_ = [python_scalar(v) for v in kept.index]
         self.rare_levels_ = [python_scalar(v) for v in rare.index]
         self.rare_probs_ = (rare.to_numpy(float) / rare.sum()).tolist() if len(rare) else []
         self.has_missing_ = has_missing
+        merged = protected > 0 or self.levels is not None or self.budget is not None
+        other_rows = protected + float(rare.sum())
+        self.protected_share_ = float(protected / other_rows if other_rows else 1.0) if merged else 0.0
+        self.replacement_ = self._replacement() if merged else None
+        unseen = [] if self.budget is not None else [c for c in self.spec.categories or [] if c not in observed.index]
+        self.spec = self._protected_spec(unseen)
         self._set_dims()
         return self
 
+    def _replacement(self):
+        """The value a protected level decodes to (None: a missing value)."""
+        if self.levels_ and (self.rare_replacement == "frequent" or not holds_text(self.spec)):
+            return self.levels_[0]
+        return RARE_PLACEHOLDER if holds_text(self.spec) else None
+
+    def _protected_spec(self, unseen: list):
+        """``spec`` with the declared categories of a category dtype cut to those this encoder may emit
+        (and the ``unseen`` ones, declared but absent from the data)."""
+        if self.spec.dtype != "category" or self.protected_share_ == 0:
+            return self.spec
+        allowed = {*self.levels_, *self.rare_levels_, self.replacement_, *unseen}
+        categories = [c for c in self.spec.categories if c in allowed]
+        if self.replacement_ == RARE_PLACEHOLDER and RARE_PLACEHOLDER not in categories:
+            categories.append(RARE_PLACEHOLDER)
+        return dataclasses.replace(self.spec, categories=categories)
+
     def _set_dims(self):
-        self.other_code_ = len(self.levels_) if self.rare_levels_ else None
-        self.missing_code_ = len(self.levels_) + bool(self.rare_levels_) if self.has_missing_ else None
-        n_codes = len(self.levels_) + bool(self.rare_levels_) + bool(self.has_missing_)
+        has_other = bool(self.rare_levels_) or self.protected_share_ > 0
+        self.other_code_ = len(self.levels_) if has_other else None
+        self.missing_code_ = len(self.levels_) + has_other if self.has_missing_ else None
+        n_codes = len(self.levels_) + has_other + bool(self.has_missing_)
         self.n_continuous = 0
         self.cardinalities = (n_codes,)
         self._index = pd.Index(self.levels_, dtype=object)
         self._rare_index = pd.Index(self.rare_levels_, dtype=object)
 
     def transform(self, column: pd.Series, extrapolate: bool = False):
-        """Codes of ``column``; levels never seen in training get code -1."""
+        """Codes of ``column``; levels never seen in training get code -1 (the "other" code where
+        levels are protected)."""
         values = column.astype(object)
         codes = self._index.get_indexer(values).astype(np.int64)
         if self.other_code_ is not None:
-            codes[(codes < 0) & (self._rare_index.get_indexer(values) >= 0)] = self.other_code_
+            other = codes < 0
+            if self.protected_share_ == 0:  # only the rare levels seen in fit
+                other &= self._rare_index.get_indexer(values) >= 0
+            codes[other] = self.other_code_
         code_missing(codes, is_missing(column), self.missing_code_)
         return np.zeros((len(column), 0)), codes[:, None]
 
     def seen_values(self) -> list:
-        """Every level seen in training, the frequent ones first."""
-        return list(self.levels_) + list(self.rare_levels_)
+        """Every level seen in training that may be emitted, the frequent ones first (and the placeholder)."""
+        extra = [self.replacement_] if self.replacement_ == RARE_PLACEHOLDER else []
+        return list(self.levels_) + list(self.rare_levels_) + extra
 
     def inverse_transform(self, continuous, codes, rng):
         # The few distinct values are cast to the column's dtype once, then taken row by row:
         # casting a million decoded objects (to Arrow strings, say) cost far more than the take.
         codes, n_levels = codes[:, 0], len(self.levels_)
-        table = [*self.levels_, np.nan, *self.rare_levels_]  # level codes, the missing slot, rare levels
+        # level codes, the missing slot, rare levels, the replacement of protected levels
+        table = [*self.levels_, np.nan, *self.rare_levels_]
+        if self.replacement_ is not None:
+            table.append(self.replacement_)
         rows = np.clip(codes, 0, n_levels)  # the missing code and "other" point at the missing slot
         if self.other_code_ is not None:
             is_other = codes == self.other_code_
             if is_other.any():
-                picks = rng.choice(len(self.rare_levels_), size=int(is_other.sum()), p=self.rare_probs_)
-                rows[is_other] = n_levels + 1 + picks
+                rows[is_other] = self._draw_other(int(is_other.sum()), rng)
         if not (rows == n_levels).any():  # no missing value drawn: keep NaN out of the cast
             table[n_levels] = self.levels_[0] if n_levels else table[n_levels]
         typed = self.spec.restore_dtype(pd.Series(table, dtype=object))
         return typed.take(rows).reset_index(drop=True)
+
+    def _draw_other(self, n: int, rng) -> np.ndarray:
+        """Rows of the decoding table for ``n`` "other" codes: rare levels by their shares, or the replacement."""
+        first, n_rare = len(self.levels_) + 1, len(self.rare_levels_)
+        if self.protected_share_ == 0:
+            return first + rng.choice(n_rare, size=n, p=self.rare_probs_)
+        fill = first + n_rare if self.replacement_ is not None else first - 1  # else the missing slot
+        if self.protected_share_ == 1:
+            return np.full(n, fill)
+        p = [*(np.asarray(self.rare_probs_) * (1 - self.protected_share_)), self.protected_share_]
+        picks = rng.choice(n_rare + 1, size=n, p=p)
+        return np.where(picks == n_rare, fill, first + picks)
 
     def get_state(self):
         return {
@@ -95,6 +190,11 @@ class CategoricalEncoder(ColumnEncoder):
             "rare_levels": self.rare_levels_,
             "rare_probs": self.rare_probs_,
             "has_missing": self.has_missing_,
+            "protection": self.protection,
+            "rare_replacement": self.rare_replacement,
+            "protected_share": self.protected_share_,
+            "replacement": self.replacement_,
+            "categories": self.spec.categories,
         }
 
     def set_state(self, state):
@@ -103,6 +203,12 @@ class CategoricalEncoder(ColumnEncoder):
         self.rare_levels_ = state["rare_levels"]
         self.rare_probs_ = state["rare_probs"]
         self.has_missing_ = state["has_missing"]
+        self.protection = state.get("protection", 0)
+        self.rare_replacement = state.get("rare_replacement", "frequent")
+        self.protected_share_ = state.get("protected_share", 0.0)
+        self.replacement_ = state.get("replacement")
+        if self.spec.dtype == "category" and "categories" in state:
+            self.spec = dataclasses.replace(self.spec, categories=state["categories"])
         self._set_dims()
         return self
 

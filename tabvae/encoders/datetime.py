@@ -6,6 +6,9 @@ every training value had (day, hour, second...), and returned in the original
 unit and time zone.  A tz-aware column is read in UTC, or in local wall time
 where its resolution is coarser there (midnight dates in Europe/Paris are daily
 in local time, hourly in UTC), so that local dates come back at local midnight.
+Value protection, public bounds and a privacy budget act on those integers
+(see :class:`NumericEncoder`); the resolution is read from the data in every
+case.
 """
 
 from __future__ import annotations
@@ -16,17 +19,43 @@ import pandas as pd
 from ..schema import ColumnSpec
 from .base import ColumnEncoder, is_missing
 from .numeric import NumericEncoder
+from .privacy import ColumnBudget
 
 # Candidate resolutions in nanoseconds, coarsest first.
 _RESOLUTIONS_NS = [86_400 * 10**9, 3_600 * 10**9, 60 * 10**9, 10**9, 10**6, 10**3, 1]
 
 
 class DatetimeEncoder(ColumnEncoder):
-    """Quantile encoding of datetimes, tz and unit preserved."""
+    """Quantile encoding of datetimes, tz and unit preserved.
 
-    def __init__(self, spec, clip: bool = True):
+    Parameters
+    ----------
+    spec : ColumnSpec
+    clip : bool, default=True
+        Keep decoded values within the training range.
+    protection : int, default=0
+        Cut the range to the ``protection``-th earliest and latest training
+        values (0: off).
+    bounds : (low, high) or None, default=None
+        Public bounds (datetimes or their text), used instead.
+    budget : ColumnBudget or None, default=None
+        Fit the map from noisy counts (see :class:`NumericEncoder`).
+    """
+
+    def __init__(
+        self,
+        spec,
+        clip: bool = True,
+        *,
+        protection: int = 0,
+        bounds: tuple | None = None,
+        budget: ColumnBudget | None = None,
+    ):
         super().__init__(spec)
         self.clip = clip
+        self.protection = protection
+        self.bounds = bounds
+        self.budget = budget
 
     def fit(self, column: pd.Series) -> DatetimeEncoder:
         present = ~is_missing(column)
@@ -36,13 +65,15 @@ class DatetimeEncoder(ColumnEncoder):
             local = _resolution(_to_ns(column, local=True)[present])
             self.local_ = local > self.resolution_ns_
             self.resolution_ns_ = max(local, self.resolution_ns_)
-        self._numeric = self._numeric_encoder().fit(self._as_numeric(column))
+        steps = None if self.bounds is None else tuple(self._as_numeric(pd.Series(list(self.bounds))))
+        numeric = self._numeric_encoder(protection=self.protection, bounds=steps, budget=self.budget)
+        self._numeric = numeric.fit(self._as_numeric(column))
         self._set_dims()
         return self
 
-    def _numeric_encoder(self):
+    def _numeric_encoder(self, **privacy) -> NumericEncoder:
         spec = ColumnSpec(self.spec.name, "numeric", "float64", self.spec.null_rate)
-        return NumericEncoder(spec, clip=self.clip)
+        return NumericEncoder(spec, clip=self.clip, **privacy)
 
     def _set_dims(self):
         self.n_continuous = self._numeric.n_continuous

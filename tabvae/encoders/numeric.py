@@ -16,7 +16,12 @@ and it has properties that matter for the model:
 * smaller spikes map to one z-interval and come back exactly, because the
   inverse map is flat over it;
 * the inverse map is bounded by the observed minimum and maximum, so output
-  stays in the training range without clipping artefacts.
+  stays in the training range without clipping artefacts.  With value
+  protection (``protection=k``) the values are first clipped to their
+  ``k``-th smallest and ``k``-th largest, so the raw extremes are neither
+  emitted nor stored (``docs/decisions/value-protection.md``); public
+  ``bounds`` clip them instead, and under a privacy ``budget`` the map is read
+  from a noisy histogram (:mod:`.privacy`).
 
 A column of few, often repeated values on a sparse grid is *discrete*
 instead: one categorical part over its values (a code for each value seen
@@ -39,12 +44,17 @@ that save to JSON.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import numbers
+
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from ..schema import pandas_dtype
 from .base import ColumnEncoder, code_missing, missing_rows
+from .privacy import ColumnBudget, private_bounds, private_quantiles, protected_range
 
 N_QUANTILES = 1000
 _EPS = 1e-7  # keeps the extreme quantiles at a finite z of about +-5.2
@@ -82,16 +92,47 @@ class NumericEncoder(ColumnEncoder):
         Model a column with at most this many distinct values (each seen
         ``DISCRETE_MIN_COUNT`` times on average, on a sparse grid) as codes;
         0: never.
+    protection : int, default=0
+        Clip the training values to their ``protection``-th smallest and
+        largest before fitting (0: off), so the range of decoded values, the
+        map and the saved state hold no rarer extreme.
+    bounds : (low, high) or None, default=None
+        Public bounds: the training values are clipped to them, and they are
+        the range (instead of ``protection``'s).
+    budget : ColumnBudget or None, default=None
+        Fit the map from a noisy histogram between ``bounds`` (or bounds
+        found by a noisy histogram, for half the budget): no spike, no
+        discrete codes, no snapping to observed values, no rounding to the
+        data's decimals, and whether the column has missing values is read
+        from the schema.
     """
 
-    def __init__(self, spec, clip: bool = True, discrete_levels: int = 0):
+    def __init__(
+        self,
+        spec,
+        clip: bool = True,
+        discrete_levels: int = 0,
+        *,
+        protection: int = 0,
+        bounds: tuple | None = None,
+        budget: ColumnBudget | None = None,
+    ):
         super().__init__(spec)
         self.clip = clip
         self.discrete_levels = discrete_levels
+        self.protection = protection
+        self.bounds = bounds
+        self.budget = budget
 
     def fit(self, column: pd.Series) -> NumericEncoder:
+        if self.budget is not None:
+            return self._fit_private(column)
         x = _as_float(column)
         x = x[~np.isnan(x)]
+        present = column.dropna()
+        limits = self._limits(present)
+        if limits is not None:
+            x = np.clip(x, float(limits[0]), float(limits[1]))
         self.discrete_ = _is_discrete(x, self.discrete_levels)
         self.spike_ = None if self.discrete_ else _spike(x)
         if self.spike_ is not None:
@@ -111,9 +152,41 @@ class NumericEncoder(ColumnEncoder):
         self.decimals_ = _decimals(uniq) if self.spec.kind == "numeric" else 0
         self.has_missing_ = bool(np.isnan(_as_float(column)).any())
         self.n_values_ = len(x)
-        present = column.dropna()
         exact = self.spec.kind == "integer" and len(present)
-        self.int_range_ = [int(present.min()), int(present.max())] if exact else None
+        lo, hi = limits if limits is not None else (present.min(), present.max()) if exact else (0, 0)
+        self.int_range_ = _int_range(lo, hi) if exact else None
+        self._set_dims()
+        return self
+
+    def _limits(self, present: pd.Series) -> tuple | None:
+        """The range the training values are clipped to: public bounds, protected ends, or None."""
+        if self.bounds is not None:
+            return tuple(self.bounds)
+        if self.protection and len(present):
+            return protected_range(present, self.protection)
+        return None
+
+    def _fit_private(self, column: pd.Series) -> NumericEncoder:
+        """Fit from a noisy histogram (see ``budget``)."""
+        x, budget = _as_float(column), self.budget
+        assert budget is not None  # only called under a budget
+        x, bounds_budget = x[~np.isnan(x)], dataclasses.replace(budget, epsilon=budget.epsilon / 2)
+        try:
+            lo, hi = self.bounds if self.bounds is not None else private_bounds(x, bounds_budget.epsilon, budget.rng)
+        except ValueError as err:
+            raise ValueError(f"Column {self.spec.name!r}: {err}") from None
+        integer = self.spec.kind == "integer"
+        if integer:
+            lo, hi = _int_range(lo, hi)
+        histogram = budget if self.bounds is not None else bounds_budget
+        self.quantiles_ = private_quantiles(x, (float(lo), float(hi)), histogram, N_QUANTILES)
+        self.references_ = np.linspace(0.0, 1.0, N_QUANTILES)
+        self.discrete_, self.spike_, self.levels_, self.level_probs_ = False, None, None, None
+        self.min_gap_ = (float(hi) - float(lo)) / budget.bins or 1.0
+        self.decimals_ = 0 if integer else None
+        self.has_missing_ = self.spec.null_rate > 0
+        self.n_values_ = 0
+        self.int_range_ = [int(lo), int(hi)] if integer else None
         self._set_dims()
         return self
 
@@ -314,6 +387,7 @@ class NumericEncoder(ColumnEncoder):
             "n_values": self.n_values_,
             "discrete_levels": self.discrete_levels,
             "int_range": self.int_range_,
+            "protection": self.protection,
         }
 
     def set_state(self, state):
@@ -330,6 +404,7 @@ class NumericEncoder(ColumnEncoder):
         self.n_values_ = state["n_values"]
         self.discrete_levels = state["discrete_levels"]
         self.int_range_ = state.get("int_range")
+        self.protection = state.get("protection", 0)
         self._set_dims()
         return self
 
@@ -374,6 +449,13 @@ def _to_int(x: np.ndarray, dtype: np.dtype, limits: list[int] | None) -> np.ndar
     out = np.where(low | high, 0, x).astype(dtype)  # inside (lo, hi): the cast cannot overflow
     out[low], out[high] = lo, hi
     return out
+
+
+def _int_range(lo, hi) -> list[int]:
+    """The integers of [lo, hi], as [first, last] (exact for integers beyond float precision)."""
+    first = int(lo) if isinstance(lo, numbers.Integral) else math.ceil(lo)
+    last = int(hi) if isinstance(hi, numbers.Integral) else math.floor(hi)
+    return [first, max(first, last)]
 
 
 def _log_phi(z: np.ndarray) -> np.ndarray:

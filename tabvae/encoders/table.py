@@ -13,6 +13,15 @@ from .categorical import MAX_CATEGORIES, CategoricalEncoder
 from .constant import ConstantEncoder
 from .datetime import DatetimeEncoder
 from .numeric import NumericEncoder
+from .privacy import (
+    ColumnBudget,
+    PreprocessingBudget,
+    check_protection,
+    check_public,
+    split_budget,
+)
+
+VALUE_PROTECTION = 5  # default k: categories of fewer rows are not emitted, numbers cut to their k-th extremes
 
 
 @dataclass(frozen=True)
@@ -37,15 +46,32 @@ class Layout:
 
 
 def make_encoder(
-    spec: ColumnSpec, *, max_categories: int = MAX_CATEGORIES, clip: bool = True, discrete_levels: int = 0
+    spec: ColumnSpec,
+    *,
+    max_categories: int = MAX_CATEGORIES,
+    clip: bool = True,
+    discrete_levels: int = 0,
+    protection: int = 0,
+    rare_replacement: str = "frequent",
+    public: object = None,
+    budget: ColumnBudget | None = None,
 ) -> ColumnEncoder:
-    """The encoder for one column kind."""
+    """The encoder for one column kind; ``public`` is a column's public bounds or levels."""
     if spec.kind in ("numeric", "integer"):
-        return NumericEncoder(spec, clip=clip, discrete_levels=discrete_levels)
+        return NumericEncoder(
+            spec, clip=clip, discrete_levels=discrete_levels, protection=protection, bounds=public, budget=budget
+        )
     if spec.kind in ("categorical", "boolean"):
-        return CategoricalEncoder(spec, max_categories=max_categories)
+        return CategoricalEncoder(
+            spec,
+            max_categories=max_categories,
+            protection=protection,
+            rare_replacement=rare_replacement,
+            levels=None if public is None else list(public),
+            budget=budget,
+        )
     if spec.kind == "datetime":
-        return DatetimeEncoder(spec, clip=clip)
+        return DatetimeEncoder(spec, clip=clip, protection=protection, bounds=public, budget=budget)
     if spec.kind == "constant":
         return ConstantEncoder(spec)
     raise ValueError(f"Column {spec.name!r}: unknown kind {spec.kind!r}")
@@ -64,25 +90,98 @@ class TableEncoder:
     discrete_levels : int, default=0
         Numeric and integer columns with at most this many distinct, often
         repeated values are modelled as codes (see :class:`NumericEncoder`).
+    value_protection : int, default=5
+        Categories seen in fewer than this many rows are merged into the
+        "other" code before training and never decoded; numbers and datetimes
+        are clipped to their ``value_protection``-th smallest and largest
+        training values, which bound the decoded range.  The fitted state holds
+        neither the protected levels nor the raw extremes.  0 keeps the raw
+        values (``docs/decisions/value-protection.md``).
+    rare_replacement : {"frequent", "placeholder"}, default="frequent"
+        What a protected category decodes to: the column's most frequent
+        level, or the text ``"_RARE_"`` where the dtype holds text.
+    dp : PreprocessingBudget or None, default=None
+        Fit every column from noisy counts and histograms under this budget,
+        so the fitted state is differentially private given the schema
+        (``docs/decisions/differential-privacy-preprocessing.md``).  Value
+        protection then comes from the noise.
+    public_bounds : dict or None, default=None
+        ``{column: (low, high)}`` for numeric and datetime columns: the values
+        are clipped to these bounds, which replace the protected or noisy range.
+    public_levels : dict or None, default=None
+        ``{column: [levels]}`` for categorical columns: the category list
+        (all kept, however rare); other values are treated as protected.
+        Under ``dp``, boolean columns default to ``[False, True]``.
+
+    Notes
+    -----
+    ``fit`` replaces ``schema`` by the schema of what the encoders emit: a
+    ``category`` column loses its protected categories (and gains the
+    placeholder where used).
     """
 
     def __init__(
-        self, schema: Schema, *, max_categories: int = MAX_CATEGORIES, clip: bool = True, discrete_levels: int = 0
+        self,
+        schema: Schema,
+        *,
+        max_categories: int = MAX_CATEGORIES,
+        clip: bool = True,
+        discrete_levels: int = 0,
+        value_protection: int = VALUE_PROTECTION,
+        rare_replacement: str = "frequent",
+        dp: PreprocessingBudget | None = None,
+        public_bounds: dict | None = None,
+        public_levels: dict | None = None,
     ):
         self.schema = schema
         self.max_categories = max_categories
         self.clip = clip
         self.discrete_levels = discrete_levels
+        self.value_protection = value_protection
+        self.rare_replacement = rare_replacement
+        self.dp = dp
+        self.public_bounds = public_bounds
+        self.public_levels = public_levels
 
     def fit(self, df: pd.DataFrame) -> TableEncoder:
+        check_protection(self.value_protection, self.rare_replacement)
+        check_public(self.schema, self.public_bounds, self.public_levels)
+        public = {**(self.public_bounds or {}), **self._public_levels()}
+        budgets = self._budgets(public)
         self.encoders_ = {
             spec.name: make_encoder(
-                spec, max_categories=self.max_categories, clip=self.clip, discrete_levels=self.discrete_levels
+                spec,
+                max_categories=self.max_categories,
+                clip=self.clip,
+                discrete_levels=self.discrete_levels,
+                protection=self.value_protection,
+                rare_replacement=self.rare_replacement,
+                public=public.get(spec.name),
+                budget=budgets.get(spec.name),
             ).fit(df[spec.name])
             for spec in self.schema
         }
+        self.schema = Schema([enc.spec for enc in self.encoders_.values()])
         self.layout_ = self._layout()
         return self
+
+    def _budgets(self, public: dict) -> dict[str, ColumnBudget]:
+        """Each column's share of ``dp`` (none without it)."""
+        if self.dp is None:
+            return {}
+        if not isinstance(self.dp, PreprocessingBudget):
+            raise TypeError(f"dp must be a PreprocessingBudget or None, got {self.dp!r}.")
+        self.dp.check()
+        return split_budget(self.dp, self.schema, public)
+
+    def _public_levels(self) -> dict:
+        """The public levels, with ``[False, True]`` for boolean columns under ``dp``."""
+        levels = dict(self.public_levels or {})
+        if self.dp is not None:
+            for spec in self.schema:
+                if spec.kind == "boolean" and spec.dtype in ("bool", "boolean"):
+                    levels.setdefault(spec.name, [False, True])
+        return levels
 
     def __getitem__(self, name: str) -> ColumnEncoder:
         """The fitted encoder of column ``name``."""
@@ -173,6 +272,9 @@ class TableEncoder:
             "max_categories": self.max_categories,
             "clip": self.clip,
             "discrete_levels": self.discrete_levels,
+            "value_protection": self.value_protection,
+            "rare_replacement": self.rare_replacement,
+            "dp": None if self.dp is None else {"epsilon": self.dp.epsilon, "delta": self.dp.delta},
             "encoders": {name: enc.get_state() for name, enc in self.encoders_.items()},
         }
 
@@ -180,8 +282,15 @@ class TableEncoder:
     def from_state(cls, state: dict) -> TableEncoder:
         schema = Schema.from_dict(state["schema"])
         self = cls(
-            schema, max_categories=state["max_categories"], clip=state["clip"], discrete_levels=state["discrete_levels"]
+            schema,
+            max_categories=state["max_categories"],
+            clip=state["clip"],
+            discrete_levels=state["discrete_levels"],
+            value_protection=state.get("value_protection", 0),  # saved before value protection: off
+            rare_replacement=state.get("rare_replacement", "frequent"),
         )
+        dp = state.get("dp")
+        self.dp = None if dp is None else PreprocessingBudget(epsilon=dp["epsilon"], delta=dp["delta"])
         self.encoders_ = {
             spec.name: make_encoder(spec, max_categories=self.max_categories, clip=self.clip).set_state(
                 state["encoders"][spec.name]
