@@ -17,6 +17,8 @@ Arms:
 - ``conditional`` / ``joint``: as many tabvae rows as real ones, drawn per class in proportion
   (regression: jointly), i.e. ``augment(X, y, n_new=1.0, strategy="conditional")``;
 - ``latent_neighbours``, ``refined``: as many rows as real ones from those strategies (same VAE);
+- ``conditional_balanced``, ``refined_balanced``: those strategies' rows for the classes below the
+  majority count, up to it (as SMOTE-NC adds), i.e. ``augment(X, y, n_new=None, strategy=...)``;
 - ``auto``: ``augment(X, y, n_new="auto", estimator=<model>, scoring=<metric>)``.
 
 Models: ``hgb`` (tabvae's default HistGradientBoosting, text columns as
@@ -59,6 +61,8 @@ CLASSIFICATION_ARMS = (
     "conditional",
     "latent_neighbours",
     "refined",
+    "conditional_balanced",
+    "refined_balanced",
     "auto",
 )
 REGRESSION_ARMS = ("none", "sdv_tvae", "joint", "latent_neighbours", "refined", "auto")
@@ -145,10 +149,13 @@ def _sdv_rows(X, y, seed):
 def tabvae_sets(X, y, arms, seed, classification: bool) -> dict:
     """Training sets of the fixed-amount tabvae arms, all from one VAE fitted on (X, y)."""
     from tabvae import TabVAEResampler
+    from tabvae.augmentation.resampler import class_targets
     from tabvae.augmentation.search import share_counts
     from tabvae.augmentation.strategies import TARGET, make_pools, take
 
     wanted = [a for a in arms if a in TABVAE_STRATEGIES]
+    if not wanted and any(a.endswith("_balanced") for a in arms):
+        wanted = ["conditional"]
     if not wanted:
         return {}
     res = TabVAEResampler(n_new=1.0, strategy=wanted[0], random_state=seed)
@@ -158,12 +165,24 @@ def tabvae_sets(X, y, arms, seed, classification: bool) -> dict:
     counts = share_counts(table[TARGET], classification, 1.0)
     pools = make_pools(res.vae_, table, wanted[1:], counts, seed)
     for arm in wanted[1:]:
-        new = take(pools[arm], counts)
-        sets[arm] = (
-            pd.concat([X, new.drop(columns=TARGET)], ignore_index=True),
-            pd.concat([y, new[TARGET].rename(y.name)], ignore_index=True),
-        )
+        sets[arm] = _with_rows(X, y, take(pools[arm], counts))
+    balanced = [a.removesuffix("_balanced") for a in arms if a.endswith("_balanced")]
+    if balanced and classification:
+        deficit = class_targets(table[TARGET], "auto")
+        pools = make_pools(res.vae_, table, balanced, deficit, seed + 1)
+        for arm in balanced:
+            sets[f"{arm}_balanced"] = _with_rows(X, y, take(pools[arm], deficit))
     return sets
+
+
+def _with_rows(X, y, new):
+    """``(X, y)`` with the synthetic ``new`` rows (features plus TARGET) appended."""
+    from tabvae.augmentation.strategies import TARGET
+
+    return (
+        pd.concat([X, new.drop(columns=TARGET)], ignore_index=True),
+        pd.concat([y, new[TARGET].rename(y.name)], ignore_index=True),
+    )
 
 
 # --------------------------------------------------------------------------- running

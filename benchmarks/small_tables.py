@@ -7,10 +7,12 @@ setting of ``--configs`` and 2,000 rows are sampled.  Each line of the output
 JSONL holds the closer-to-train share and the membership-attack AUC, and
 Column Shapes, Column Pair Trends and LogisticDetection against up to 2,000
 further unseen test rows (fidelity to the table, not to the memorised slice),
-the fit time and the epochs run::
+the fit time and the epochs run.  With ``--control``, a line per slice scores
+2,000 unseen real rows in place of synthetic ones: the chance level of that
+train/holdout pair, about 0.5 on average but not on every slice::
 
     python -m benchmarks.small_tables --sizes 150,500,2000 --seeds 0 \\
-        --configs '[{}, {"early_stopping": true}]' --out benchmarks/results/small_tables.jsonl
+        --configs '[{}, {"early_stopping": true}]' --control --out benchmarks/results/small_tables.jsonl
 
 ``--configs`` holds keyword arguments of :class:`tabvae.TabularVAE` (a ``config``
 key takes a dict of :class:`tabvae.TrainingConfig` fields).  One torch thread.
@@ -62,12 +64,28 @@ def one(name: str, n: int, k: int, params: dict) -> dict:
     return row
 
 
+def control(name: str, n: int, k: int) -> dict:
+    """The closer-to-train share of unseen real rows in place of synthetic ones: this split's chance level."""
+    from tabvae import evaluate
+
+    df, target, task = load_dataset(name)
+    train, test = split(df, target, task, k, max_train=n)
+    holdout = test.sample(n=min(n, len(test) // 2), random_state=k)
+    unseen = test.drop(holdout.index)
+    unseen = unseen.sample(n=min(N_SYNTHETIC, len(unseen)), random_state=k + 1).reset_index(drop=True)
+    scores = evaluate(train, unseen, target=target, task=task, holdout=holdout.reset_index(drop=True), random_state=k)
+    row = {"dataset": name, "n": n, "seed": k, "params": "real rows"}
+    row.update({key: scores.scores.get(key) for key in KEYS[:2]})
+    return row
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", default=",".join(DATASETS))
     p.add_argument("--sizes", default="150,500,2000")
     p.add_argument("--seeds", default="0")
     p.add_argument("--configs", default="[{}]", help="JSON list of TabularVAE keyword arguments")
+    p.add_argument("--control", action="store_true", help="also score unseen real rows (chance level)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "small_tables.jsonl")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -78,6 +96,10 @@ def main(argv=None) -> None:
         for name in args.datasets.split(","):
             for n in (int(s) for s in args.sizes.split(",")):
                 for k in (int(s) for s in args.seeds.split(",")):
+                    if args.control:
+                        row = control(name, n, k)
+                        f.write(json.dumps(row) + "\n")
+                        print(name, n, k, "real rows", round(row["closer_to_train_share"], 3), flush=True)
                     for params in configs:
                         row = one(name, n, k, params)
                         row["machine"] = {key: machine[key] for key in ("cpu_model", "git_commit")}

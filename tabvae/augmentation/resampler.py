@@ -39,7 +39,7 @@ def _is_classification(y: pd.Series) -> bool:
     return True
 
 
-def _class_targets(y: pd.Series, strategy) -> dict:
+def class_targets(y: pd.Series, strategy) -> dict:
     """Rows to add per class for an imbalanced-learn style ``sampling_strategy``."""
     counts = y.value_counts()
     majority = counts.max()
@@ -262,7 +262,7 @@ class TabVAEResampler(BaseEstimator):
         if n_new is None:
             if not classification:
                 raise ValueError("y looks continuous (regression); pass n_new to say how many rows to add.")
-            return _class_targets(y, self.sampling_strategy)
+            return class_targets(y, self.sampling_strategy)
         if isinstance(n_new, bool) or not isinstance(n_new, numbers.Real) or float(n_new) < 0:
             raise ValueError(f"n_new must be 'auto', None, a non-negative int or a float fraction, got {n_new!r}.")
         n = int(n_new) if isinstance(n_new, numbers.Integral) else int(round(float(n_new) * len(y)))
