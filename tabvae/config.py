@@ -24,6 +24,7 @@ AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decis
 AUTO_FREQUENCIES = 6
 AUTO_FREQUENCIES_MIN_SHARE = 0.8  # of the columns, modelled as continuous values
 AUTO_FREQUENCIES_MIN_ROWS = 5_000
+RARE_REPLACEMENTS = ("frequent", "placeholder")  # what a protected category becomes
 
 
 @dataclass
@@ -110,6 +111,29 @@ class TrainingConfig:
         ``batch_size`` rows its shuffle puts last.  Falls back to eager steps
         with ``compile``, ``precision="bf16"``, several processes, fewer rows
         than one batch, or when capture fails.  No effect on the CPU.
+    value_protection : int, default=5
+        Value protection of ``sample``: a category seen in fewer than this
+        many training rows is never emitted (it shares the "other" code in
+        training and decodes to ``rare_replacement``), and numbers and
+        datetimes are clipped to their ``value_protection``-th smallest and
+        largest training values, so the raw extremes are never emitted.  The
+        saved model holds neither the protected levels nor the raw extremes.
+        0 turns protection off and gives the raw values back
+        (``docs/decisions/value-protection.md``).
+    rare_replacement : {"frequent", "placeholder"}, default="frequent"
+        What a protected category becomes: the column's most frequent level
+        (the dtype is kept), or the text ``"_RARE_"`` (added to the categories
+        of a ``category`` column; a column whose dtype cannot hold text gets
+        the most frequent level).
+    public_bounds : dict or None, default=None
+        ``{column: (low, high)}``: public bounds of numeric and datetime
+        columns; training values are clipped to them and they are the
+        sampled range (under differential privacy, no budget is spent on
+        finding a range).
+    public_levels : dict or None, default=None
+        ``{column: [levels]}``: the public category list of categorical
+        columns, all kept however rare; other values are protected (under
+        differential privacy, no level is dropped by the noisy threshold).
 
     Examples
     --------
@@ -137,6 +161,10 @@ class TrainingConfig:
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
     cuda_graph: bool = True
+    value_protection: int = 5
+    rare_replacement: Literal["frequent", "placeholder"] = "frequent"
+    public_bounds: dict[str, tuple[Any, Any]] | None = None
+    public_levels: dict[str, list[Any]] | None = None
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The fields as a dict (scikit-learn's nested-parameter protocol)."""
@@ -331,3 +359,8 @@ def check_config(cfg: TrainingConfig) -> None:
     _check_number(name("validation_fraction"), cfg.validation_fraction, lambda v: 0 < v < 1, "in (0, 1)")
     check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
     check_choice(name("precision"), cfg.precision, ("fp32", "bf16"))
+    check_int(name("value_protection"), cfg.value_protection, 0)
+    check_choice(name("rare_replacement"), cfg.rare_replacement, RARE_REPLACEMENTS)
+    for field in ("public_bounds", "public_levels"):
+        if getattr(cfg, field) is not None and not isinstance(getattr(cfg, field), dict):
+            raise TypeError(f"config.{field} must be a dict of column names or None, got {getattr(cfg, field)!r}.")

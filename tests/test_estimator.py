@@ -201,6 +201,10 @@ def test_training_config_defaults_are_the_models():
         "precision": "fp32",
         "compile": False,
         "cuda_graph": True,
+        "value_protection": 5,
+        "rare_replacement": "frequent",
+        "public_bounds": None,
+        "public_levels": None,
     }
     assert TrainingConfig.coerce(None) == cfg and TrainingConfig.coerce({"prior": "standard"}).prior == "standard"
 

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 RARE_PLACEHOLDER = "_RARE_"
-REPLACEMENTS = ("frequent", "placeholder")
 _BOUND_FAILURE = 0.05  # chance that noise alone lifts an empty power-of-two bin over the bound threshold
 _MAX_EXPONENT = 1024  # log2(1 + |x|) <= 1024 for every finite float64
 
@@ -203,14 +202,6 @@ def private_quantiles(x: np.ndarray, bounds: tuple[float, float], budget: Column
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def check_protection(value_protection: object, rare_replacement: object, name: str = "value_protection") -> None:
-    """A ValueError for a ``value_protection`` that is not an int >= 0 or an unknown ``rare_replacement``."""
-    if not isinstance(value_protection, numbers.Integral) or isinstance(value_protection, bool) or value_protection < 0:
-        raise ValueError(f"{name} must be an int >= 0 (0 turns value protection off), got {value_protection!r}.")
-    if rare_replacement not in REPLACEMENTS:
-        raise ValueError(f'rare_replacement must be "frequent" or "placeholder", got {rare_replacement!r}.')
 
 
 def check_public(schema: Any, public_bounds: dict | None, public_levels: dict | None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config import RARE_REPLACEMENTS, check_choice, check_int
 from ..schema import ColumnSpec, Schema
 from .base import ColumnEncoder
 from .categorical import MAX_CATEGORIES, CategoricalEncoder
@@ -16,7 +17,6 @@ from .numeric import NumericEncoder
 from .privacy import (
     ColumnBudget,
     PreprocessingBudget,
-    check_protection,
     check_public,
     split_budget,
 )
@@ -144,7 +144,8 @@ class TableEncoder:
         self.public_levels = public_levels
 
     def fit(self, df: pd.DataFrame) -> TableEncoder:
-        check_protection(self.value_protection, self.rare_replacement)
+        check_int("value_protection", self.value_protection, 0)
+        check_choice("rare_replacement", self.rare_replacement, RARE_REPLACEMENTS)
         check_public(self.schema, self.public_bounds, self.public_levels)
         public = {**(self.public_bounds or {}), **self._public_levels()}
         budgets = self._budgets(public)
