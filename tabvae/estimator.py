@@ -23,6 +23,7 @@ from .config import (
     resolve_epochs,
 )
 from .constraints import fit_constraints
+from .dp import check_privacy, privacy_plan, spent_budget
 from .encoders import TableEncoder
 from .imputation import ImputationMixin
 from .inference import check_latents, latent_path, path_positions, posterior, row_bounds
@@ -40,7 +41,7 @@ from .sampling import (
     torch_generator,
 )
 from .schema import as_rows, check_dataframe, infer_schema
-from .state import fitted_state, parameters, restore_fitted
+from .state import fitted_state, parameters, restore_fitted, set_input_features
 from .state_check import check_state
 from .threads import limit_threads, limit_threads_iter, resolve_threads
 from .training import TrainConfig, resolve_device, split_rows, train
@@ -54,50 +55,47 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     latent_dim : int, default=32
         Size of the latent code of a row.
     epochs : int or "auto", default="auto"
-        Passes over the data.  ``"auto"``: about 2,000 optimisation steps, 10 to
-        300 epochs.  On small, sensitive tables fewer epochs or ``early_stopping``
-        keep samples further from training rows (``docs/decisions/epochs-auto.md``).
+        Passes over the data.  ``"auto"``: about 2,000 optimisation steps, 10 to 300 epochs.  On small,
+        sensitive tables fewer epochs or ``early_stopping`` keep samples further from training rows
+        (``docs/decisions/epochs-auto.md``).
     batch_size : int, default=500
         Rows per optimisation step.
     kl_weight : float or "auto", default="auto"
-        Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1
-        the latent codes keep more of each row, which the ``"gmm"`` sampler
-        then models.  ``"auto"``: 0.6 when periodic features are in use (see
-        ``TrainingConfig.numeric_frequencies``), else 0.75; the value used is
-        ``kl_weight_`` (``docs/decisions/kl-weight.md``).  Use 1.0 with
-        ``prior="standard"`` and for anomaly scores (a true ELBO).
+        Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1 the latent codes keep more of
+        each row, which the ``"gmm"`` sampler then models.  ``"auto"``: 0.6 when periodic features are in
+        use (see ``TrainingConfig.numeric_frequencies``), else 0.75; the value used is ``kl_weight_``
+        (``docs/decisions/kl-weight.md``).  Use 1.0 with ``prior="standard"`` and for anomaly scores.
     conditional_columns : list of str, optional
-        Categorical or boolean columns the network is conditioned on (a
-        conditional VAE), so that ``sample(n, conditions={col: value})`` on
-        them is exact and needs no rejection.
+        Categorical or boolean columns the network is conditioned on (a conditional VAE), so that
+        ``sample(n, conditions={col: value})`` on them is exact and needs no rejection.
     categorical_columns, numeric_columns : list of str, optional
-        Override type inference (e.g. integer-coded categories).  By default
-        integers with at most 20 distinct values, strings, objects, categories
-        and booleans are categorical.
+        Override type inference (e.g. integer-coded categories).  By default integers with at most 20
+        distinct values, strings, objects, categories and booleans are categorical.
     clip : bool, default=True
         Keep sampled numbers and datetimes within the training min/max.
     constraints : list of Constraint or dict, optional
-        Rules every sampled row obeys (:mod:`tabvae.constraints`): enforced
-        by construction, a ``Predicate`` by rejection.
+        Rules every sampled row obeys (:mod:`tabvae.constraints`): by construction, a ``Predicate`` by rejection.
     early_stopping : bool, default=False
-        Hold out ``config.validation_fraction`` of the rows and stop when
-        their loss has not improved for ``config.n_iter_no_change`` epochs
-        (best weights kept).
+        Hold out ``config.validation_fraction`` of the rows and stop when their loss has not improved
+        for ``config.n_iter_no_change`` epochs (best weights kept).  Not with ``dp_epsilon``.
+    dp_epsilon, dp_delta : float, optional
+        Train the network with DP-SGD (``pip install "tabvae[dp]"``) spending at most this (epsilon, delta);
+        ``dp_delta=None`` is 1 / (10 n_rows), the prior is N(0, I) and ``epochs="auto"`` about 600 steps.
+        What the guarantee covers: ``docs/decisions/differential-privacy.md``.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     n_threads : int or "auto", default="auto"
-        torch and BLAS threads while this model fits, samples, transforms or
-        scores (restored after); ``"auto"`` is 1 (``docs/decisions/threads.md``).
+        torch and BLAS threads while this model fits, samples, transforms or scores (restored after);
+        ``"auto"`` is 1 (``docs/decisions/threads.md``).
     verbose : bool, default=False
         Show a progress bar with the epoch and loss.
     random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
-        Seeds weight initialisation, batching and sampling.  The same seed on
-        the same device gives the same model and the same samples.
+        Seeds weight initialisation, batching, DP noise and sampling.  The same seed on the same device
+        gives the same model and the same samples.
     config : TrainingConfig or dict, optional
-        Network and optimisation settings (widths, learning rate, decoder,
-        prior, ...); ``None`` uses :class:`TrainingConfig`'s defaults and a
-        dict changes the fields it names.  Its fields are nested parameters:
-        ``set_params(config__learning_rate=1e-3)``.
+        Network and optimisation settings (widths, learning rate, decoder, prior, ...); ``None`` uses
+        :class:`TrainingConfig`'s defaults and a dict changes the fields it names.  Its fields are nested
+        parameters: ``set_params(config__learning_rate=1e-3)``.
 
     Attributes
     ----------
@@ -108,11 +106,12 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     constraints_ : ConstraintSet or None
         The fitted rules; the network models the table they transform.
     numeric_frequencies_, kl_weight_, kl_warmup_ : int, float, float
-        The values used for the settings of those names ("auto" resolved
-        for this table).
+        The values used for the settings of those names ("auto" resolved for this table).
     history_ : dict of list of float
-        Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and
-        ``val_loss`` with early stopping).
+        Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and ``val_loss`` with early stopping);
+        empty under DP (the losses of training rows are not private).
+    dp_epsilon_, dp_delta_, dp_noise_multiplier_ : float or None
+        The accountant's epsilon spent by the fit, its delta and noise multiplier (None without DP).
     device_, n_features_in_, feature_names_in_ : torch.device, int, ndarray of str
         ``feature_names_in_`` only when fitted on a DataFrame.
 
@@ -140,6 +139,8 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         clip: bool = True,
         constraints: list[Any] | None = None,
         early_stopping: bool = False,
+        dp_epsilon: float | None = None,
+        dp_delta: float | None = None,
         device: str = "auto",
         n_threads: int | str = "auto",
         verbose: bool = False,
@@ -156,6 +157,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         self.clip = clip
         self.constraints = constraints
         self.early_stopping = early_stopping
+        self.dp_epsilon, self.dp_delta = dp_epsilon, dp_delta
         self.device = device
         self.n_threads = n_threads
         self.verbose = verbose
@@ -169,6 +171,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
         resolve_threads(self.n_threads)
+        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping)
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
@@ -185,12 +188,10 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         y : None
             Ignored; present for scikit-learn compatibility.
         encoder : TableEncoder, optional
-            Column encoders already fitted on ``X`` with this model's settings
-            (see :meth:`fit_encoder`), e.g. shared by the ranks of a
-            distributed fit.
+            Column encoders already fitted on ``X`` with this model's settings (see :meth:`fit_encoder`),
+            e.g. shared by the ranks of a distributed fit.
         device : str, optional
-            Train on this device instead of the ``device`` parameter, which
-            is left as it is (e.g. each rank's own GPU).
+            Train on this device instead of the ``device`` parameter (left as it is), e.g. each rank's GPU.
 
         Returns
         -------
@@ -204,11 +205,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         encoder = self._encoder_for(df, cfg) if encoder is None else encoder
         cont, codes = encoder.transform(df)
         self.device_, self.schema_, self.encoder_ = dev, encoder.schema, encoder
-        self.n_features_in_ = user.shape[1]
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(user.columns, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        set_input_features(self, X, user)
         self.conditional_columns_ = check_conditional_columns(self.conditional_columns, self.schema_)
         cond = self._cond_from_codes(codes)
         self.condition_table_ = None if cond is None else ConditionTable.fit(self.conditional_columns_, cond)
@@ -221,11 +218,13 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, cond_cols, ar, freq)
         self.model_ = build_vae(net, dev, gen)
         data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping else None)
-        n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data))
-        settings = (self.batch_size, self.kl_weight_, self.kl_warmup_, self.early_stopping, self.verbose)
+        dp = privacy_plan(self.dp_epsilon, self.dp_delta, self.epochs, self.batch_size, len(data))  # None: no DP
+        n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data)) if dp is None else dp.epochs
+        settings = (self.batch_size, self.kl_weight_, self.kl_warmup_, self.early_stopping, self.verbose, dp)
         self.history_ = train(self.model_, data, TrainConfig.resolved(cfg, n_epochs, *settings), gen, val)
+        self.dp_epsilon_, self.dp_delta_, self.dp_noise_multiplier_ = spent_budget(dp)
         self.prior_ = None
-        if cfg.prior == "gmm":
+        if cfg.prior == "gmm" and dp is None:  # a mixture fitted on the rows' posteriors is not private
             mu, std = posterior(self.model_, cont, codes, cond, dev)
             self.prior_ = GaussianMixturePrior.fit(mu, std, cfg.prior_components, rng.randint(2**31 - 1))
         self.sample_rng_ = np.random.RandomState(rng.randint(2**31 - 1))

@@ -96,7 +96,8 @@ class CategoricalParts(nn.Module):
         out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=dtype)
         if codes.shape[1]:
             valid = codes >= 0
-            out.scatter_(1, codes.clamp_min(0) + self.offsets, valid.to(dtype))
+            # Out of place: torch.func.vmap (per-row gradients under DP) has no batching rule for scatter_.
+            out = out.scatter(1, codes.clamp_min(0) + self.offsets, valid.to(dtype))
         return out
 
     def _stacked(self, logits: torch.Tensor):

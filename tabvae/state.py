@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .config import TrainingConfig
@@ -25,6 +26,7 @@ from .state_check import RNG_KEYS, check_decodes, check_layout, check_tensors
 from .training import resolve_device
 
 RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what the "auto" settings became
+PRIVACY = ("dp_epsilon_", "dp_delta_", "dp_noise_multiplier_")  # the budget a DP fit spent (None without DP)
 
 
 def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -49,6 +51,7 @@ def fitted_state(vae: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         "condition_table": None if vae.condition_table_ is None else vae.condition_table_.to_dict(),
         "constraints": constraints,
         "resolved": {name: getattr(vae, name) for name in RESOLVED},
+        "privacy": {name: getattr(vae, name) for name in PRIVACY},
         "sample_rng": {"pos": int(pos), "has_gauss": int(has_gauss), "cached": float(cached)},
     }
     tensors = {f"model.{k}": v for k, v in vae.model_.state_dict().items()}
@@ -89,11 +92,22 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.constraints_ = None if fitted is None else rules_from_state(partial(ConstraintSet.from_state, fitted))
     for name, value in state["resolved"].items():
         setattr(vae, name, value)
+    for name in PRIVACY:  # a file written before DP training existed has no "privacy" entry
+        setattr(vae, name, state.get("privacy", {}).get(name))
     r = state["sample_rng"]
     vae.sample_rng_ = np.random.RandomState()
     vae.sample_rng_.set_state(
         ("MT19937", tensors["sample_rng.keys"].numpy().astype(np.uint32), r["pos"], r["has_gauss"], r["cached"])
     )
+
+
+def set_input_features(vae: Any, X: Any, user: pd.DataFrame) -> None:
+    """``n_features_in_`` and, when ``X`` is a DataFrame, ``feature_names_in_`` of ``user`` (the checked ``X``)."""
+    vae.n_features_in_ = user.shape[1]
+    if isinstance(X, pd.DataFrame):
+        vae.feature_names_in_ = np.asarray(user.columns, dtype=object)
+    elif hasattr(vae, "feature_names_in_"):
+        del vae.feature_names_in_
 
 
 def rules_from_state(build: Callable[[], Any]) -> Any:

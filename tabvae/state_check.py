@@ -154,8 +154,9 @@ NUMERIC = record(
         "n_values": integer(0),
         "discrete_levels": integer(0),
         "int_range": optional(list_of(integer(), 2)),
+        "protection": integer(0),
     },
-    optional_keys=("int_range",),  # files written before it was recorded
+    optional_keys=("int_range", "protection"),  # files written before they were recorded
 )
 CATEGORICAL = record(
     {
@@ -164,7 +165,13 @@ CATEGORICAL = record(
         "rare_levels": list_of(scalar),
         "rare_probs": SHARES,
         "has_missing": boolean,
-    }
+        "protection": integer(0),
+        "rare_replacement": one_of("frequent", "placeholder"),
+        "protected_share": number(0, 1),
+        "replacement": optional(scalar),
+        "categories": optional(list_of(scalar)),
+    },
+    optional_keys=("protection", "rare_replacement", "protected_share", "replacement", "categories"),  # older files
 )
 DATETIME = record(
     {"clip": boolean, "resolution_ns": integer(1, 86_400 * 10**9), "local": boolean, "numeric": NUMERIC},
@@ -195,8 +202,12 @@ TABLE_ENCODER = record(
         "max_categories": integer(1),
         "clip": boolean,
         "discrete_levels": integer(0),
+        "value_protection": integer(0),
+        "rare_replacement": one_of("frequent", "placeholder"),
+        "dp": optional(record({"epsilon": number(0), "delta": number(0, 1)})),  # the preprocessing budget
         "encoders": mapping(anything),  # each checked against its column's kind
-    }
+    },
+    optional_keys=("value_protection", "rare_replacement", "dp"),  # files saved before value protection
 )
 NETWORK = record(
     {
@@ -236,8 +247,15 @@ STATE = record(
             {"numeric_frequencies_": integer(0, 16), "kl_weight_": number(0), "kl_warmup_": number(0, 1)}
         ),
         "sample_rng": record({"pos": integer(0, RNG_KEYS), "has_gauss": integer(0, 1), "cached": number()}),
+        "privacy": record(
+            {
+                "dp_epsilon_": optional(number(0)),
+                "dp_delta_": optional(number(0, 1)),
+                "dp_noise_multiplier_": optional(number(0)),
+            }
+        ),
     },
-    optional_keys=("constraints",),
+    optional_keys=("constraints", "privacy"),
 )
 
 

@@ -70,6 +70,7 @@ class TrainConfig:
     ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
     tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
     capture: bool = True  # on a CUDA GPU, replay the training step as a CUDA graph
+    privacy: Any = None  # a tabvae.dp.PrivacyPlan: DP-SGD epochs instead of plain Adam ones
 
     @classmethod
     def resolved(
@@ -81,6 +82,7 @@ class TrainConfig:
         kl_warmup_share: float,
         early_stopping: bool,
         verbose: bool,
+        privacy: Any = None,
     ) -> TrainConfig:
         """The run's settings from a model's config and its resolved epochs and KL settings."""
         return cls(
@@ -96,6 +98,7 @@ class TrainConfig:
             precision=cfg.precision,
             compile=bool(cfg.compile),
             capture=bool(cfg.cuda_graph),
+            privacy=privacy,
         )
 
 
@@ -364,17 +367,23 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     ``n_iter_no_change``, training stops when the validation loss has not
     improved by ``tol`` for that many epochs, and the best weights are kept.
     With ``cfg.ema_decay``, the weights validated and kept are the moving
-    average of the iterates, not the last iterate.
+    average of the iterates, not the last iterate.  With ``cfg.privacy`` the
+    epochs are its DP-SGD epochs (eager, one process) and the history is left
+    empty: the losses of the training rows are not private.
     """
     device = data.cont.device
     world = _world()[1]
-    capture = cfg.capture and world == 1 and not cfg.compile and cfg.precision == "fp32"
+    if cfg.privacy is not None and world > 1:
+        raise ValueError("dp_epsilon cannot be used in a distributed fit; fit in one process.")
+    capture = cfg.capture and world == 1 and not cfg.compile and cfg.precision == "fp32" and cfg.privacy is None
     capture = capture and can_capture(device, len(data), cfg.batch_size)
     optimizer = Adam(model.parameters(), cfg.learning_rate, cfg.weight_decay, capturable=capture)
     averaged = WeightAverage(model, cfg.ema_decay, on_device=capture) if cfg.ema_decay else None
     step = Step(_objective(model, cfg, device, world), optimizer, averaged, cfg.precision, device)
     latent_dim = model.cfg.latent_dim
     captured = CapturedEpochs(step, data, cfg.batch_size, latent_dim) if capture else None
+    private = None if cfg.privacy is None else cfg.privacy.runner(model, data, cfg, averaged)
+    runner = captured if captured is not None else private  # whole epochs in one call, or None: eager steps
     history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
@@ -383,8 +392,8 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     epochs = _progress(range(cfg.epochs), cfg.verbose)
     for epoch in epochs:
         kl_weight = cfg.kl_weight * min(1.0, (epoch + 1) / cfg.kl_warmup) if cfg.kl_warmup else cfg.kl_weight
-        if captured is not None:
-            means = captured(kl_weight, gen)
+        if runner is not None:
+            means = runner(kl_weight, gen)
         else:
             means = run_epoch(step, data, cfg.batch_size, kl_weight, gen, latent_dim)
         loss, rec, kl = means.tolist()  # the epoch's one host synchronisation
@@ -410,7 +419,7 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     elif averaged is not None:
         model.load_state_dict(averaged.model.state_dict())
     model.eval()
-    return history
+    return history if private is None else {k: [] for k in history}
 
 
 def _objective(model: VAE, cfg: TrainConfig, device: torch.device, world: int) -> Any:
