@@ -127,9 +127,9 @@ class TrainingConfig:
         the most frequent level).
     public_bounds : dict or None, default=None
         ``{column: (low, high)}``: public bounds of numeric and datetime
-        columns; training values are clipped to them and they are the
-        sampled range (under differential privacy, no budget is spent on
-        finding a range).
+        columns; training values are clipped to them too, and under
+        differential privacy they are the range (no budget is spent on
+        finding one).
     public_levels : dict or None, default=None
         ``{column: [levels]}``: the public category list of categorical
         columns, all kept however rare; other values are protected (under

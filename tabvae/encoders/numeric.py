@@ -20,8 +20,8 @@ and it has properties that matter for the model:
   protection (``protection=k``) the values are first clipped to their
   ``k``-th smallest and ``k``-th largest, so the raw extremes are neither
   emitted nor stored (``docs/decisions/value-protection.md``); public
-  ``bounds`` clip them instead, and under a privacy ``budget`` the map is read
-  from a noisy histogram (:mod:`.privacy`).
+  ``bounds`` clip them too, and under a privacy ``budget`` the map is read
+  from a noisy histogram between them (:mod:`.privacy`).
 
 A column of few, often repeated values on a sparse grid is *discrete*
 instead: one categorical part over its values (a code for each value seen
@@ -97,8 +97,9 @@ class NumericEncoder(ColumnEncoder):
         largest before fitting (0: off), so the range of decoded values, the
         map and the saved state hold no rarer extreme.
     bounds : (low, high) or None, default=None
-        Public bounds: the training values are clipped to them, and they are
-        the range (instead of ``protection``'s).
+        Public bounds: the training values are clipped to them too (to the
+        protected ends where those lie inside); under a ``budget`` they are
+        the range.
     budget : ColumnBudget or None, default=None
         Fit the map from a noisy histogram between ``bounds`` (or bounds
         found by a noisy histogram, for half the budget): no spike, no
@@ -159,12 +160,14 @@ class NumericEncoder(ColumnEncoder):
         return self
 
     def _limits(self, present: pd.Series) -> tuple | None:
-        """The range the training values are clipped to: public bounds, protected ends, or None."""
-        if self.bounds is not None:
+        """The range the training values are clipped to: the protected ends within the public bounds, or None."""
+        limits = protected_range(present, self.protection) if self.protection and len(present) else None
+        if self.bounds is None:
+            return limits
+        if limits is None:
             return tuple(self.bounds)
-        if self.protection and len(present):
-            return protected_range(present, self.protection)
-        return None
+        lo, hi = max(self.bounds[0], limits[0]), min(self.bounds[1], limits[1])
+        return (lo, hi) if lo <= hi else tuple(self.bounds)
 
     def _fit_private(self, column: pd.Series) -> NumericEncoder:
         """Fit from a noisy histogram (see ``budget``)."""

@@ -107,7 +107,8 @@ class TableEncoder:
         protection then comes from the noise.
     public_bounds : dict or None, default=None
         ``{column: (low, high)}`` for numeric and datetime columns: the values
-        are clipped to these bounds, which replace the protected or noisy range.
+        are clipped to these bounds too; under ``dp`` they are the range (no
+        budget is spent on finding one).
     public_levels : dict or None, default=None
         ``{column: [levels]}`` for categorical columns: the category list
         (all kept, however rare); other values are treated as protected.
