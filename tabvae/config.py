@@ -117,7 +117,9 @@ class TrainingConfig:
         training and decodes to ``rare_replacement``), and numbers and
         datetimes are clipped to their ``value_protection``-th smallest and
         largest training values, so the raw extremes are never emitted.  The
-        saved model holds neither the protected levels nor the raw extremes.
+        saved model holds neither the protected levels nor the raw extremes,
+        except the declared categories of a ``category`` dtype, which its
+        schema keeps so that samples have the same dtype.
         0 turns protection off and gives the raw values back
         (``docs/decisions/value-protection.md``).
     rare_replacement : {"frequent", "placeholder"}, default="frequent"

@@ -49,8 +49,8 @@ class CategoricalEncoder(ColumnEncoder):
         What a protected level becomes: the column's most frequent level, or
         ``"_RARE_"`` (added to the categories of a ``category`` dtype).  A
         column whose dtype cannot hold text (bool, numbers) gets its most
-        frequent level either way; with no level left, the placeholder or a
-        missing value.
+        frequent level either way; with no level of ``protection`` rows left,
+        the placeholder, or where the dtype cannot hold it the median value.
     levels : list or None, default=None
         Public levels: the codes are these levels (all kept, however rare);
         other values are protected.
@@ -102,28 +102,35 @@ class CategoricalEncoder(ColumnEncoder):
         merged = protected > 0 or self.levels is not None or self.budget is not None
         other_rows = protected + float(rare.sum())
         self.protected_share_ = float(protected / other_rows if other_rows else 1.0) if merged else 0.0
-        self.replacement_ = self._replacement() if merged else None
-        unseen = [] if self.budget is not None else [c for c in self.spec.categories or [] if c not in observed.index]
-        self.spec = self._protected_spec(unseen)
+        self.replacement_ = self._replacement(observed) if merged else None
+        self.spec = self._placeholder_spec()
         self._set_dims()
         return self
 
-    def _replacement(self):
-        """The value a protected level decodes to (None: a missing value)."""
+    def _replacement(self, observed: pd.Series):
+        """The value a protected level decodes to.
+
+        With no level left, a column that cannot hold the placeholder takes
+        its median value, as a number column of fewer than ``2 k`` values does.
+        """
         if self.levels_ and (self.rare_replacement == "frequent" or not holds_text(self.spec)):
             return self.levels_[0]
-        return RARE_PLACEHOLDER if holds_text(self.spec) else None
+        if holds_text(self.spec):
+            return RARE_PLACEHOLDER
+        if self.budget is not None:
+            raise ValueError(
+                f"Column {self.spec.name!r}: no level passed the noisy threshold and its dtype "
+                f"{self.spec.dtype} cannot hold the placeholder. Give it public_levels or a larger epsilon."
+            )
+        return _median(observed)
 
-    def _protected_spec(self, unseen: list):
-        """``spec`` with the declared categories of a category dtype cut to those this encoder may emit
-        (and the ``unseen`` ones, declared but absent from the data)."""
-        if self.spec.dtype != "category" or self.protected_share_ == 0:
+    def _placeholder_spec(self):
+        """``spec``, with the placeholder added to the categories of a category dtype that emits it."""
+        if self.spec.dtype != "category" or self.replacement_ != RARE_PLACEHOLDER:
             return self.spec
-        allowed = {*self.levels_, *self.rare_levels_, self.replacement_, *unseen}
-        categories = [c for c in self.spec.categories if c in allowed]
-        if self.replacement_ == RARE_PLACEHOLDER and RARE_PLACEHOLDER not in categories:
-            categories.append(RARE_PLACEHOLDER)
-        return dataclasses.replace(self.spec, categories=categories)
+        if RARE_PLACEHOLDER in self.spec.categories:
+            return self.spec
+        return dataclasses.replace(self.spec, categories=[*self.spec.categories, RARE_PLACEHOLDER])
 
     def _set_dims(self):
         has_other = bool(self.rare_levels_) or self.protected_share_ > 0
@@ -167,7 +174,7 @@ class CategoricalEncoder(ColumnEncoder):
             if is_other.any():
                 rows[is_other] = self._draw_other(int(is_other.sum()), rng)
         if not (rows == n_levels).any():  # no missing value drawn: keep NaN out of the cast
-            table[n_levels] = self.levels_[0] if n_levels else table[n_levels]
+            table[n_levels] = self.levels_[0] if n_levels else table[-1]
         typed = self.spec.restore_dtype(pd.Series(table, dtype=object))
         return typed.take(rows).reset_index(drop=True)
 
@@ -194,7 +201,6 @@ class CategoricalEncoder(ColumnEncoder):
             "rare_replacement": self.rare_replacement,
             "protected_share": self.protected_share_,
             "replacement": self.replacement_,
-            "categories": self.spec.categories,
         }
 
     def set_state(self, state):
@@ -207,8 +213,6 @@ class CategoricalEncoder(ColumnEncoder):
         self.rare_replacement = state.get("rare_replacement", "frequent")
         self.protected_share_ = state.get("protected_share", 0.0)
         self.replacement_ = state.get("replacement")
-        if self.spec.dtype == "category" and "categories" in state:
-            self.spec = dataclasses.replace(self.spec, categories=state["categories"])
         self._set_dims()
         return self
 
@@ -224,3 +228,15 @@ def level_counts(column: pd.Series) -> pd.Series:
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     order = np.argsort(-counts, kind="stable")
     return pd.Series(counts[order], index=pd.Index(uniques, dtype=object)[order])
+
+
+def _median(counts: pd.Series) -> object:
+    """The (lower) median of the levels of ``counts``, each repeated its count times (the most frequent level
+    where the levels do not sort)."""
+    values = pd.Series(np.repeat(counts.index.to_numpy(), counts.to_numpy()))
+    if not len(values):
+        return None
+    try:
+        return python_scalar(values.sort_values(kind="stable").iloc[(len(values) - 1) // 2])
+    except TypeError:
+        return python_scalar(counts.index[0])

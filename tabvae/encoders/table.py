@@ -94,8 +94,9 @@ class TableEncoder:
         Categories seen in fewer than this many rows are merged into the
         "other" code before training and never decoded; numbers and datetimes
         are clipped to their ``value_protection``-th smallest and largest
-        training values, which bound the decoded range.  The fitted state holds
-        neither the protected levels nor the raw extremes.  0 keeps the raw
+        training values, which bound the decoded range.  The fitted encoders
+        hold neither the protected levels nor the raw extremes (the schema
+        keeps a category dtype's declared categories).  0 keeps the raw
         values (``docs/decisions/value-protection.md``).
     rare_replacement : {"frequent", "placeholder"}, default="frequent"
         What a protected category decodes to: the column's most frequent
@@ -116,9 +117,10 @@ class TableEncoder:
 
     Notes
     -----
-    ``fit`` replaces ``schema`` by the schema of what the encoders emit: a
-    ``category`` column loses its protected categories (and gains the
-    placeholder where used).
+    ``fit`` adds the placeholder to the categories of a ``category`` column
+    that emits it (the schema it keeps is that of the decoded table).  The
+    declared categories of a ``category`` dtype stay in the schema, protected
+    ones included, so that sampled columns keep their dtype.
     """
 
     def __init__(
