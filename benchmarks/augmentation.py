@@ -266,13 +266,16 @@ def _auto(X, y, model, metric, seed):
     chosen = {
         "n_new": res.n_new_,
         "strategy": res.strategy_,
-        "share": float(r["param_n_new"][res.best_index_]),
+        "share": r["param_n_new"][res.best_index_],
         "cv_lift": float(r["mean_lift"][res.best_index_]),
         "cv_lift_std": float(r["std_lift"][res.best_index_]),
         "cv_arms": {
             f"{p['strategy']}@{p['n_new']}": [round(float(m), 5), round(float(sd), 5)]
             for p, m, sd in zip(r["params"], r["mean_lift"], r["std_lift"])
         },
+        "cv_fold_scores": [
+            [round(float(r[f"split{k}_test_score"][i]), 5) for k in range(res.cv)] for i in range(len(r["params"]))
+        ],
     }
     return fit_set, chosen
 

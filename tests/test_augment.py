@@ -88,7 +88,8 @@ def test_regression_auto_and_refined_target(small):
     X, y = X.drop(columns="hours-per-week"), X["hours-per-week"].astype(float)
     res = TabVAEResampler(vae=TabularVAE(**FAST), cv=2, random_state=0)
     X_res, y_res = res.fit_resample(X, y)
-    assert set(res.cv_results_["param_strategy"]) == {"none", "joint", "latent_neighbours", "refined"}
+    assert set(res.cv_results_["param_strategy"]) == {"none", "refined"}
+    assert list(res.cv_results_["param_n_new"]) == [0.0, 0.5, 1.0, 2.0]
     assert y_res.dtype == y.dtype and len(X_res) == len(X) + res.n_new_
     _, y_ref = augment(X, y, n_new=50, strategy="refined", vae=TabularVAE(**FAST), random_state=0)
     assert len(y_ref) == len(y) + 50 and y_ref.iloc[len(y) :].nunique() > 5  # predicted, not drawn
@@ -100,8 +101,9 @@ def test_regression_auto_and_refined_target(small):
 def test_cv_results_layout(searched, small):
     res, (X_res, y_res) = searched
     r = res.cv_results_
-    n_arms = 1 + 3 * 3
+    n_arms = 1 + 3
     assert r["params"][0] == {"strategy": "none", "n_new": 0.0} and len(r["params"]) == n_arms
+    assert list(r["param_n_new"]) == [0.0, "balance", 1.0, 2.0] and set(r["param_strategy"][1:]) == {"refined"}
     for key in (
         "split0_test_score",
         "split1_test_score",
@@ -155,14 +157,15 @@ def test_generator_sees_training_folds_only(small):
 
 
 def test_auto_can_choose_none():
-    # The label is a threshold on one column, which a tree learns exactly; rows from a barely
-    # trained VAE only add label noise, so every amount of them scores below none.
+    # The label is a threshold on one column, which a tree learns exactly; conditional rows from a
+    # barely trained VAE only add label noise, so every amount of them scores below none.
     rng = np.random.RandomState(0)
     X = pd.DataFrame({"x": rng.uniform(-1, 1, 120), "noise": rng.normal(size=120)})
-    y = pd.Series(np.where(X["x"] > 0, "pos", "neg"))
+    y = pd.Series(np.where(X["x"] > 0.5, "pos", "neg"))  # 1:3, so "balance" adds many rows
     RecordingVAE.fits.clear()
     res = TabVAEResampler(
         vae=RecordingVAE(epochs=1, latent_dim=2),
+        strategy="conditional",
         estimator=DecisionTreeClassifier(random_state=0),
         scoring="accuracy",
         cv=3,
@@ -246,3 +249,33 @@ def test_regression_needs_n_new(xy):
     X, _ = xy
     with pytest.raises(ValueError, match=r"looks continuous \(regression\); pass n_new"):
         augment(X.drop(columns="fnlwgt"), X["fnlwgt"].astype(float), n_new=None, vae=TabularVAE(epochs=1))
+
+
+# ---------------------------------------------------------------- amounts and the choice rule
+
+
+def test_fill_up_gives_rows_to_the_rarest_classes_first():
+    from tabvae.augmentation.strategies import class_targets, fill_up
+
+    y = pd.Series(["a"] * 60 + ["b"] * 30 + ["c"] * 10)
+    assert fill_up(y, 20) == {"a": 0, "b": 0, "c": 20}
+    assert fill_up(y, 50) == {"a": 0, "b": 15, "c": 35}  # b and c both reach 45
+    deficit = class_targets(y, "auto")
+    assert fill_up(y, sum(deficit.values())) == {"a": 0, **deficit}  # exactly balanced
+    assert fill_up(y, 110) == {"a": 10, "b": 40, "c": 60}  # then equal shares: 70 each
+    assert sum(fill_up(y, 7).values()) == 7
+
+
+def test_auto_keeps_balance_unless_the_folds_disagree():
+    from tabvae.augmentation.search import summarize
+
+    params = [{"strategy": "none", "n_new": 0.0}] + [{"strategy": "refined", "n_new": a} for a in ("balance", 1.0)]
+    # the 1x arm is better on average, but not by more than the standard error of the difference
+    close = np.array([[0.80, 0.70, 0.75], [0.82, 0.72, 0.77], [0.85, 0.71, 0.78]])
+    assert summarize({"params": params, "scores": close}, default=1)[1] == 1
+    # now it is better on every fold by 0.02-0.03
+    clear = np.array([[0.80, 0.70, 0.75], [0.82, 0.72, 0.77], [0.85, 0.74, 0.80]])
+    assert summarize({"params": params, "scores": clear}, default=1)[1] == 2
+    # rows that hurt on every fold: none
+    hurt = np.array([[0.80, 0.70, 0.75], [0.78, 0.69, 0.73], [0.77, 0.68, 0.74]])
+    assert summarize({"params": params, "scores": hurt}, default=1)[1] == 0

@@ -19,16 +19,17 @@ from sklearn.utils import check_random_state
 from ..estimator import TabularVAE
 from ..schema import DISCRETE_INTEGER_LEVELS, check_dataframe
 from .search import (
-    AUTO_AMOUNTS,
+    AUTO_STRATEGY,
+    amount_counts,
+    auto_amounts,
     check_estimator,
     check_scoring,
     check_splitter,
     counts_for,
     cross_validate,
-    share_counts,
     summarize,
 )
-from .strategies import TARGET, default_estimator, make_pools, strategies_for, take
+from .strategies import TARGET, class_targets, default_estimator, make_pools, strategies_for, take
 
 
 def _is_classification(y: pd.Series) -> bool:
@@ -37,39 +38,6 @@ def _is_classification(y: pd.Series) -> bool:
     if pd.api.types.is_integer_dtype(y.dtype) and not pd.api.types.is_bool_dtype(y.dtype):
         return y.nunique() <= DISCRETE_INTEGER_LEVELS
     return True
-
-
-def class_targets(y: pd.Series, strategy) -> dict:
-    """Rows to add per class for an imbalanced-learn style ``sampling_strategy``."""
-    counts = y.value_counts()
-    majority = counts.max()
-    if strategy in ("auto", "not majority"):
-        return {c: int(majority - n) for c, n in counts.items() if n < majority}
-    if strategy == "minority":
-        c = counts.idxmin()
-        return {c: int(majority - counts[c])}
-    if strategy == "all":
-        return {c: int(majority - n) for c, n in counts.items()}
-    if isinstance(strategy, numbers.Real) and not isinstance(strategy, bool):
-        if len(counts) != 2 or not 0 < float(strategy) <= 1:
-            raise ValueError(
-                "A float sampling_strategy is the wanted minority/majority ratio in (0, 1] "
-                f"and needs a binary target; got {strategy!r} with {len(counts)} classes."
-            )
-        c = counts.idxmin()
-        return {c: max(0, int(round(strategy * majority)) - int(counts[c]))}
-    if isinstance(strategy, dict):
-        unknown = [c for c in strategy if c not in counts.index]
-        if unknown:
-            raise ValueError(f"sampling_strategy names classes not in y: {unknown}; classes are {list(counts.index)}.")
-        short = {c: n for c, n in strategy.items() if n < counts[c]}
-        if short:
-            raise ValueError(f"sampling_strategy asks for fewer rows than exist for {short}; it adds rows only.")
-        return {c: int(n - counts[c]) for c, n in strategy.items()}
-    raise ValueError(
-        "sampling_strategy must be 'auto', 'not majority', 'minority', 'all', a float ratio or a "
-        f"dict {{class: count}}, got {strategy!r}."
-    )
 
 
 def _check_xy(X, y) -> tuple[pd.DataFrame, pd.Series]:
@@ -105,17 +73,20 @@ class TabVAEResampler(BaseEstimator):
     Parameters
     ----------
     n_new : "auto", int, float or None, default="auto"
-        How many rows to add.  ``"auto"`` chooses the amount (none, or 0.5, 1
-        or 2 times ``len(X)``) and the strategy by ``cv``-fold
-        cross-validation on ``(X, y)``: in each fold one VAE is fitted on the
-        training fold only, ``estimator`` is fitted on the training fold plus
-        each amount of each strategy's rows and scored with ``scoring`` on the
-        test fold.  The best arm is kept only when its mean lift over no
-        augmentation exceeds the lift's standard error over the folds;
-        otherwise no rows are added and no final VAE is fitted.  This costs
-        ``cv`` VAE fits plus ``1 + 3 * n_strategies`` estimator fits per fold
-        on top of the final fit: on 500 rows of Adult, one thread, 35 s
-        against 3.3 s for one fit (``python -m benchmarks.augmentation --cost``).
+        How many rows to add.  ``"auto"`` chooses between no rows and three
+        amounts of ``"refined"`` rows by ``cv``-fold cross-validation on
+        ``(X, y)``: for classification the rows the classes lack to reach the
+        majority count (``"balance"``, as SMOTE adds), and 1 or 2 times
+        ``len(X)`` given to the rarest classes first; for regression 0.5, 1
+        or 2 times ``len(X)``.  In each fold one VAE is fitted on the
+        training fold only, and ``estimator`` is fitted on the training fold
+        plus each amount and scored with ``scoring`` on the test fold.  The
+        first amount ("balance", or 1 × for regression and balanced classes)
+        is kept unless another beats it by more than the standard error of
+        their difference over the folds; no rows are added (and no final VAE
+        is fitted) when the kept amount's mean lift over none is below minus
+        its standard error.  This costs ``cv`` VAE fits plus four estimator
+        fits per fold on top of the final fit.
         An int adds that many rows, a float that share of ``len(X)``
         (classes in proportion to their counts in ``y``); ``None`` adds the
         rows ``sampling_strategy`` asks for (classification only).
@@ -128,8 +99,10 @@ class TabVAEResampler(BaseEstimator):
         the real rows contradicts with probability >= 0.9 are dropped;
         regression: joint rows with the target predicted by a model of the
         real rows).  ``"latent_neighbours"`` and ``"refined"`` may add fewer
-        rows than asked (``n_new_`` says how many).  ``"auto"`` searches them all when ``n_new="auto"`` and is
-        ``"conditional"`` / ``"joint"`` otherwise.
+        rows than asked (``n_new_`` says how many).  ``"auto"`` is
+        ``"refined"`` with ``n_new="auto"``, else ``"conditional"`` /
+        ``"joint"``; a named strategy with ``n_new="auto"`` has its amounts
+        searched instead.
     sampling_strategy : str, float or dict, default="auto"
         Used when ``n_new=None``, as in imbalanced-learn: ``"auto"`` /
         ``"not majority"`` bring every class up to the majority count,
@@ -164,7 +137,7 @@ class TabVAEResampler(BaseEstimator):
     cv_results_ : dict of arrays
         With ``n_new="auto"``: one entry per arm (the first is no
         augmentation): ``params``, ``param_strategy``, ``param_n_new`` (share
-        of ``len(X)``), ``split<k>_test_score``, ``mean_test_score``,
+        of ``len(X)``, or ``"balance"``), ``split<k>_test_score``, ``mean_test_score``,
         ``std_test_score``, ``rank_test_score``, and ``mean_lift`` /
         ``std_lift``, the score minus the no-augmentation score on the same
         fold, averaged over folds, with its standard deviation.
@@ -248,7 +221,7 @@ class TabVAEResampler(BaseEstimator):
         """The strategies to use: all of the task's for "auto" with n_new="auto", else one."""
         valid = strategies_for(classification)
         if self.strategy == "auto":
-            return list(valid) if isinstance(self.n_new, str) and self.n_new == "auto" else [valid[0]]
+            return [AUTO_STRATEGY] if isinstance(self.n_new, str) and self.n_new == "auto" else [valid[0]]
         if self.strategy not in valid:
             task = "classification" if classification else "regression"
             raise ValueError(
@@ -275,22 +248,23 @@ class TabVAEResampler(BaseEstimator):
         y = table[TARGET]
         scorer = check_scoring(self.scoring, y, classification)
         splitter = check_splitter(self.cv, y, classification, rng.randint(2**31 - 1))
+        amounts, default = auto_amounts(y, classification)
         search = cross_validate(
             table,
             classification,
             lambda rows, seed: self._fit_vae(rows, classification, seed),
             strategies,
-            AUTO_AMOUNTS,
+            amounts,
             estimator,
             scorer,
             splitter,
             rng,
         )
-        self.cv_results_, self.best_index_ = summarize(search)
+        self.cv_results_, self.best_index_ = summarize(search, 1 + default)
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         best = self.cv_results_["params"][self.best_index_]
         self.strategy_ = best["strategy"]
-        return share_counts(y, classification, best["n_new"])
+        return amount_counts(y, classification, best["n_new"])
 
     def _fit_vae(self, table: pd.DataFrame, classification: bool, seed: int) -> TabularVAE:
         """A clone of the template VAE fitted on ``table``, conditioned on the target for classification."""

@@ -1,10 +1,14 @@
-"""Choose the amount of synthetic rows and the strategy by cross-validation on the real rows.
+"""Choose the amount of synthetic rows (and the strategy) by cross-validation on the real rows.
 
 In every fold one VAE is fitted on the training fold only, one pool of rows
 per strategy is drawn from it, and the downstream estimator is fitted on the
 training fold plus each amount of each pool and scored on the test fold.  The
 "no synthetic rows" arm is always scored, so every arm's lift over it is
 measured on the same folds.
+
+An amount is a share of the real rows, or ``"balance"``: the rows the
+classes lack to reach the majority count.  For classification, rows go to the
+rarest classes first (:func:`~tabvae.augmentation.strategies.fill_up`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,14 @@ import pandas as pd
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .strategies import TARGET, allocate, fit_estimator, make_pools, take
+from .strategies import TARGET, allocate, class_targets, fill_up, fit_estimator, make_pools, take
 
-AUTO_AMOUNTS = (0.5, 1.0, 2.0)  # synthetic rows as a share of the real rows, besides none
+# What n_new="auto" searches, and the arm it keeps unless the folds say otherwise
+# (docs/decisions/augmentation-auto.md).
+AUTO_STRATEGY = "refined"
+BALANCE = "balance"  # the rows the classes lack to reach the majority count
+AUTO_AMOUNTS = {"classification": (BALANCE, 1.0, 2.0), "regression": (0.5, 1.0, 2.0)}
+DEFAULT_AMOUNT = {"classification": BALANCE, "regression": 1.0}
 DEFAULT_SCORING = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
 
 
@@ -78,6 +87,26 @@ def share_counts(y: pd.Series, classification: bool, share: float):
     return counts_for(y, classification, int(round(share * len(y))))
 
 
+def auto_amounts(y: pd.Series, classification: bool) -> tuple[list, int]:
+    """The amounts ``n_new="auto"`` scores and the index of the default one.
+
+    ``"balance"`` is left out when the classes are already balanced; the
+    default is then one share of the real rows.
+    """
+    task = "classification" if classification else "regression"
+    amounts = [a for a in AUTO_AMOUNTS[task] if a != BALANCE or sum(class_targets(y, "auto").values())]
+    default = DEFAULT_AMOUNT[task] if DEFAULT_AMOUNT[task] in amounts else 1.0
+    return amounts, amounts.index(default)
+
+
+def amount_counts(y: pd.Series, classification: bool, amount):
+    """New rows for an ``n_new="auto"`` amount: per class (rarest first) for classification, else a count."""
+    if amount == BALANCE:
+        return class_targets(y, "auto")
+    n = int(round(float(amount) * len(y)))
+    return fill_up(y, n) if classification else n
+
+
 def cross_validate(table, classification, fit_vae, strategies, amounts, estimator, scorer, splitter, rng) -> dict:
     """Scores of every (strategy, amount) arm and of no augmentation on each fold.
 
@@ -87,8 +116,9 @@ def cross_validate(table, classification, fit_vae, strategies, amounts, estimato
         Real rows, features plus the :data:`TARGET` column.
     fit_vae : callable ``(rows, seed) -> fitted TabularVAE``
     strategies : sequence of str
-    amounts : sequence of float
-        Synthetic rows as a share of the training fold's rows.
+    amounts : sequence of float or "balance"
+        Synthetic rows as a share of the training fold's rows, or the rows its
+        classes lack (:func:`amount_counts`).
     estimator, scorer, splitter
         Downstream model (cloned per fit), scikit-learn scorer, and K-fold splitter.
     rng : RandomState
@@ -100,7 +130,7 @@ def cross_validate(table, classification, fit_vae, strategies, amounts, estimato
         and ``scores``, an array of shape (n_arms, n_folds).
     """
     params = [{"strategy": "none", "n_new": 0.0}] + [
-        {"strategy": s, "n_new": float(a)} for s in strategies for a in amounts
+        {"strategy": s, "n_new": a if a == BALANCE else float(a)} for s in strategies for a in amounts
     ]
     y = table[TARGET]
     folds = list(splitter.split(table.drop(columns=TARGET), y))
@@ -109,8 +139,8 @@ def cross_validate(table, classification, fit_vae, strategies, amounts, estimato
         real, held = table.iloc[train].reset_index(drop=True), table.iloc[test]
         seed = rng.randint(2**31 - 1)
         vae = fit_vae(real, seed)
-        counts = {a: share_counts(real[TARGET], classification, a) for a in amounts}
-        pools = make_pools(vae, real, strategies, counts[max(amounts)], seed)
+        counts = {a: amount_counts(real[TARGET], classification, a) for a in amounts}
+        pools = make_pools(vae, real, strategies, _most(counts.values()), seed)
         for i, p in enumerate(params):
             synthetic = real.iloc[:0] if i == 0 else take(pools[p["strategy"]], counts[p["n_new"]])
             model = fit_estimator(estimator, real, synthetic)
@@ -118,12 +148,23 @@ def cross_validate(table, classification, fit_vae, strategies, amounts, estimato
     return {"params": params, "scores": scores}
 
 
-def summarize(search: dict) -> tuple[dict, int]:
+def _most(counts):
+    """The largest of several counts: elementwise over classes for dicts."""
+    counts = list(counts)
+    if isinstance(counts[0], dict):
+        classes = dict.fromkeys(c for k in counts for c in k)
+        return {c: max(k.get(c, 0) for k in counts) for c in classes}
+    return max(counts)
+
+
+def summarize(search: dict, default: int) -> tuple[dict, int]:
     """``cv_results_`` (scikit-learn search layout) and the index of the chosen arm.
 
-    The arm with the best mean score is chosen when its mean lift over no
-    augmentation is larger than the standard error of that lift over the
-    folds; otherwise no augmentation is chosen.
+    ``default`` indexes the arm kept unless the folds say otherwise.  Another
+    arm replaces it when its mean score beats the default's by more than the
+    standard error of their paired difference over the folds.  No
+    augmentation is chosen when the kept arm's mean lift over it is below
+    minus its standard error, i.e. when the folds show the rows hurt.
     """
     params, scores = search["params"], search["scores"]
     lift = scores - scores[0]
@@ -131,7 +172,7 @@ def summarize(search: dict) -> tuple[dict, int]:
     results = {
         "params": params,
         "param_strategy": np.array([p["strategy"] for p in params], dtype=object),
-        "param_n_new": np.array([p["n_new"] for p in params]),
+        "param_n_new": np.array([p["n_new"] for p in params], dtype=object),
         **{f"split{k}_test_score": scores[:, k] for k in range(n_folds)},
         "mean_test_score": scores.mean(axis=1),
         "std_test_score": scores.std(axis=1),
@@ -139,8 +180,17 @@ def summarize(search: dict) -> tuple[dict, int]:
         "std_lift": lift.std(axis=1, ddof=1) if n_folds > 1 else np.zeros(len(params)),
     }
     results["rank_test_score"] = pd.Series(-results["mean_test_score"]).rank(method="min").to_numpy().astype(int)
-    best = 1 + int(np.argmax(results["mean_test_score"][1:]))
-    standard_error = results["std_lift"][best] / np.sqrt(n_folds)
-    if not results["mean_lift"][best] > standard_error:
+    best = default
+    rival = 1 + int(np.argmax(results["mean_test_score"][1:]))
+    if rival != best and _mean_minus_error(scores[rival] - scores[best]) > 0:
+        best = rival
+    if _mean_minus_error(-lift[best]) > 0:
         best = 0
     return results, best
+
+
+def _mean_minus_error(diff: np.ndarray) -> float:
+    """Mean of per-fold differences minus its standard error (one fold: the mean)."""
+    if len(diff) < 2:
+        return float(diff.mean())
+    return float(diff.mean() - diff.std(ddof=1) / np.sqrt(len(diff)))

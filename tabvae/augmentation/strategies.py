@@ -23,6 +23,8 @@ amounts.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -80,6 +82,64 @@ def allocate(y: pd.Series, n: int) -> dict:
     k = np.floor(exact).astype(int)
     k[np.argsort(k - exact)[: n - k.sum()]] += 1
     return dict(zip(counts.index, k.tolist()))
+
+
+def fill_up(y: pd.Series, n: int) -> dict:
+    """Split ``n`` new rows over the classes of ``y``, smallest classes first.
+
+    The rarest classes are raised to a common count before any other class
+    gets a row ("water filling"); once every class has the majority count, the
+    rest is shared equally.  With as many rows as the classes lack, this is
+    imbalanced-learn's ``sampling_strategy="auto"``.
+
+    >>> fill_up(pd.Series(["a"] * 6 + ["b"] * 2 + ["c"]), 6)
+    {'a': 0, 'b': 3, 'c': 3}
+    """
+    counts = y.value_counts(sort=False)
+    have = counts.to_numpy().astype(float)
+    order = np.sort(have)
+    level = (n + order.sum()) / len(order)  # past the majority count: equal shares
+    for j in range(1, len(order)):  # the smallest j classes reach order[j] only with more rows than n
+        if j * order[j] - order[:j].sum() >= n:
+            level = (n + order[:j].sum()) / j
+            break
+    exact = np.maximum(level - have, 0.0)
+    k = np.floor(exact).astype(int)
+    k[np.argsort(k - exact, kind="stable")[: n - k.sum()]] += 1
+    return dict(zip(counts.index, k.tolist()))
+
+
+def class_targets(y: pd.Series, strategy) -> dict:
+    """Rows to add per class for an imbalanced-learn style ``sampling_strategy``."""
+    counts = y.value_counts()
+    majority = counts.max()
+    if strategy in ("auto", "not majority"):
+        return {c: int(majority - n) for c, n in counts.items() if n < majority}
+    if strategy == "minority":
+        c = counts.idxmin()
+        return {c: int(majority - counts[c])}
+    if strategy == "all":
+        return {c: int(majority - n) for c, n in counts.items()}
+    if isinstance(strategy, numbers.Real) and not isinstance(strategy, bool):
+        if len(counts) != 2 or not 0 < float(strategy) <= 1:
+            raise ValueError(
+                "A float sampling_strategy is the wanted minority/majority ratio in (0, 1] "
+                f"and needs a binary target; got {strategy!r} with {len(counts)} classes."
+            )
+        c = counts.idxmin()
+        return {c: max(0, int(round(strategy * majority)) - int(counts[c]))}
+    if isinstance(strategy, dict):
+        unknown = [c for c in strategy if c not in counts.index]
+        if unknown:
+            raise ValueError(f"sampling_strategy names classes not in y: {unknown}; classes are {list(counts.index)}.")
+        short = {c: n for c, n in strategy.items() if n < counts[c]}
+        if short:
+            raise ValueError(f"sampling_strategy asks for fewer rows than exist for {short}; it adds rows only.")
+        return {c: int(n - counts[c]) for c, n in strategy.items()}
+    raise ValueError(
+        "sampling_strategy must be 'auto', 'not majority', 'minority', 'all', a float ratio or a "
+        f"dict {{class: count}}, got {strategy!r}."
+    )
 
 
 def take(pool: pd.DataFrame, counts) -> pd.DataFrame:
