@@ -28,7 +28,7 @@ ACCOUNTANT = "prv"  # Opacus's privacy-random-variable accountant (tighter than 
 MAX_GRAD_NORM = 1.0  # each row's gradient is clipped to this L2 norm
 AUTO_STEPS = 600  # optimisation steps of epochs="auto" under DP (docs/decisions/differential-privacy.md)
 MAX_EPOCHS = 100
-GRAD_FLOATS = 2**26  # per-row gradient numbers held at once (256 MB): rows per chunk = this / parameters
+GRAD_FLOATS = 2**23  # per-row gradient numbers held at once (32 MB, cache-friendly): rows per chunk = this / parameters
 
 
 def require_opacus() -> None:
