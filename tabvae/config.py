@@ -19,6 +19,9 @@ from sklearn.utils import check_random_state
 
 AUTO: Final = "auto"
 AUTO_STEPS = 2_000  # optimisation steps that epochs="auto" aims for (docs/decisions/epochs-auto.md)
+# early_stopping="auto" holds out rows and stops early on tables smaller than this
+# (docs/decisions/early-stopping-auto.md)
+AUTO_EARLY_STOPPING_ROWS = 5_000
 # numeric_frequencies="auto": periodic features for tables that are mostly continuous numbers and have
 # enough rows for the sharper network (docs/decisions/periodic-features.md)
 AUTO_FREQUENCIES = 6
@@ -236,6 +239,15 @@ def resolve_epochs(epochs: int | str, batch_size: int, n_rows: int) -> int:
         return int(epochs)
     steps_per_epoch = max(1, round(n_rows / batch_size))
     return int(min(max(math.ceil(AUTO_STEPS / steps_per_epoch), 10), 300))
+
+
+def resolve_early_stopping(early_stopping: bool | str, n_rows: int, private: bool) -> bool:
+    """``early_stopping``, or for "auto": on below ``AUTO_EARLY_STOPPING_ROWS`` rows unless training is private."""
+    if isinstance(early_stopping, bool):
+        return early_stopping
+    if not is_auto(early_stopping):
+        raise ValueError(f'early_stopping must be True, False or "auto", got {early_stopping!r}.')
+    return n_rows < AUTO_EARLY_STOPPING_ROWS and not private
 
 
 def resolve_auto(

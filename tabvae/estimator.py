@@ -20,6 +20,7 @@ from .config import (
     check_positive,
     check_seed,
     resolve_auto,
+    resolve_early_stopping,
     resolve_epochs,
 )
 from .constraints import fit_constraints
@@ -55,16 +56,15 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     latent_dim : int, default=32
         Size of the latent code of a row.
     epochs : int or "auto", default="auto"
-        Passes over the data.  ``"auto"``: about 2,000 optimisation steps, 10 to 300 epochs.  On small,
-        sensitive tables fewer epochs or ``early_stopping`` keep samples further from training rows
-        (``docs/decisions/epochs-auto.md``).
+        Passes over the data.  ``"auto"``: about 2,000 optimisation steps, 10 to 300 epochs
+        (``docs/decisions/epochs-auto.md``); ``early_stopping`` may end the fit sooner.
     batch_size : int, default=500
         Rows per optimisation step.
     kl_weight : float or "auto", default="auto"
-        Weight of the KL term of the ELBO (1.0 is the true ELBO).  Below 1 the latent codes keep more of
-        each row, which the ``"gmm"`` sampler then models.  ``"auto"``: 0.6 when periodic features are in
-        use (see ``TrainingConfig.numeric_frequencies``), else 0.75; the value used is ``kl_weight_``
-        (``docs/decisions/kl-weight.md``).  Use 1.0 with ``prior="standard"`` and for anomaly scores.
+        Weight of the KL term of the ELBO (1.0 is the true ELBO: use it with ``prior="standard"`` and for
+        anomaly scores).  Below 1 the latent codes keep more of each row, which the ``"gmm"`` sampler
+        models.  ``"auto"``: 0.6 with periodic features (``TrainingConfig.numeric_frequencies``), else
+        0.75 (value used: ``kl_weight_``; ``docs/decisions/kl-weight.md``).
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a conditional VAE), so that
         ``sample(n, conditions={col: value})`` on them is exact and needs no rejection.
@@ -75,9 +75,10 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         Keep sampled numbers and datetimes within the training min/max.
     constraints : list of Constraint or dict, optional
         Rules every sampled row obeys (:mod:`tabvae.constraints`): by construction, a ``Predicate`` by rejection.
-    early_stopping : bool, default=False
-        Hold out ``config.validation_fraction`` of the rows and stop when their loss has not improved
-        for ``config.n_iter_no_change`` epochs (best weights kept).  Not with ``dp_epsilon``.
+    early_stopping : bool or "auto", default="auto"
+        Hold out ``config.validation_fraction`` of the rows and stop when their loss has not improved for
+        ``config.n_iter_no_change`` epochs (best weights kept).  ``"auto"``: on below 5,000 rows, where it
+        keeps samples from copying training rows; off under ``dp_epsilon`` (``early-stopping-auto.md``).
     dp_epsilon, dp_delta : float, optional
         Train the network with DP-SGD (``pip install "tabvae[dp]"``) spending at most this (epsilon, delta);
         ``dp_delta=None`` is 1 / (10 n_rows), the prior is N(0, I) and ``epochs="auto"`` about 600 steps.
@@ -105,7 +106,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         The conditional columns and their training joint distribution.
     constraints_ : ConstraintSet or None
         The fitted rules; the network models the table they transform.
-    numeric_frequencies_, kl_weight_, kl_warmup_ : int, float, float
+    numeric_frequencies_, kl_weight_, kl_warmup_, early_stopping_ : int, float, float, bool
         The values used for the settings of those names ("auto" resolved for this table).
     history_ : dict of list of float
         Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and ``val_loss`` with early stopping);
@@ -138,7 +139,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         numeric_columns: list[str] | None = None,
         clip: bool = True,
         constraints: list[Any] | None = None,
-        early_stopping: bool = False,
+        early_stopping: bool | str = "auto",
         dp_epsilon: float | None = None,
         dp_delta: float | None = None,
         device: str = "auto",
@@ -171,7 +172,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
         resolve_threads(self.n_threads)
-        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping)
+        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping is True)
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
@@ -217,10 +218,11 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         ar, cond_cols, freq = cfg.decoder == "autoregressive", self.conditional_columns_, self.numeric_frequencies_
         net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, cond_cols, ar, freq)
         self.model_ = build_vae(net, dev, gen)
-        data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping else None)
+        self.early_stopping_ = resolve_early_stopping(self.early_stopping, len(df), self.dp_epsilon is not None)
+        data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping_ else None)
         dp = privacy_plan(self.dp_epsilon, self.dp_delta, self.epochs, self.batch_size, len(data))  # None: no DP
         n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data)) if dp is None else dp.epochs
-        settings = (self.batch_size, self.kl_weight_, self.kl_warmup_, self.early_stopping, self.verbose, dp)
+        settings = (self.batch_size, self.kl_weight_, self.kl_warmup_, self.early_stopping_, self.verbose, dp)
         self.history_ = train(self.model_, data, TrainConfig.resolved(cfg, n_epochs, *settings), gen, val)
         self.dp_epsilon_, self.dp_delta_, self.dp_noise_multiplier_ = spent_budget(dp)
         self.prior_ = None
@@ -236,8 +238,11 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
 
     def _encoder_for(self, df: pd.DataFrame, cfg: TrainingConfig) -> TableEncoder:
         schema = infer_schema(df, categorical_columns=self.categorical_columns, numeric_columns=self.numeric_columns)
+        protection = {
+            k: getattr(cfg, k) for k in ("value_protection", "rare_replacement", "public_bounds", "public_levels")
+        }
         return TableEncoder(
-            schema, max_categories=cfg.max_categories, clip=self.clip, discrete_levels=cfg.discrete_levels
+            schema, max_categories=cfg.max_categories, clip=self.clip, discrete_levels=cfg.discrete_levels, **protection
         ).fit(df)
 
     def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:

@@ -25,7 +25,7 @@ from .sampling import ConditionTable
 from .state_check import RNG_KEYS, check_decodes, check_layout, check_tensors
 from .training import resolve_device
 
-RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what the "auto" settings became
+RESOLVED = ("numeric_frequencies_", "kl_weight_", "kl_warmup_", "early_stopping_")  # what the "auto" settings became
 PRIVACY = ("dp_epsilon_", "dp_delta_", "dp_noise_multiplier_")  # the budget a DP fit spent (None without DP)
 
 

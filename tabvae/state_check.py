@@ -244,7 +244,12 @@ STATE = record(
         "condition_table": optional(CONDITION_TABLE),
         "constraints": optional(mapping(anything)),  # read by ConstraintSet.from_state
         "resolved": record(
-            {"numeric_frequencies_": integer(0, 16), "kl_weight_": number(0), "kl_warmup_": number(0, 1)}
+            {
+                "numeric_frequencies_": integer(0, 16),
+                "kl_weight_": number(0),
+                "kl_warmup_": number(0, 1),
+                "early_stopping_": boolean,
+            }
         ),
         "sample_rng": record({"pos": integer(0, RNG_KEYS), "has_gauss": integer(0, 1), "cached": number()}),
         "privacy": record(
