@@ -27,6 +27,7 @@ import pandas as pd
 
 RARE_PLACEHOLDER = "_RARE_"
 _BOUND_FAILURE = 0.05  # chance that noise alone lifts an empty power-of-two bin over the bound threshold
+HISTOGRAM_FLOOR = 3.0  # noise scales a noisy histogram count needs to count as mass
 _MAX_EXPONENT = 1024  # log2(1 + |x|) <= 1024 for every finite float64
 
 
@@ -192,13 +193,20 @@ def private_bounds(x: np.ndarray, epsilon: float, rng: np.random.Generator) -> t
 
 def private_quantiles(x: np.ndarray, bounds: tuple[float, float], budget: ColumnBudget, n_q: int) -> np.ndarray:
     """``n_q`` quantiles (at evenly spaced levels from 0 to 1) of ``x`` clipped to ``bounds``, read from a
-    noisy histogram of ``budget.bins`` equal bins; the ends are the bounds themselves."""
+    noisy histogram of ``budget.bins`` equal bins; the ends are the bounds themselves.
+
+    Noisy counts below ``HISTOGRAM_FLOOR`` noise scales count as empty, so that the many empty bins of a
+    wide range do not each get the positive part of their noise as mass.
+    """
     lo, hi = float(bounds[0]), float(bounds[1])
     edges = np.linspace(lo, hi, budget.bins + 1)
     counts = np.histogram(np.clip(x, lo, hi), bins=edges)[0] if hi > lo else np.zeros(budget.bins)
-    mass = np.maximum(laplace(counts, budget.epsilon, budget.rng), 0.0) + 1e-9  # every bin a little mass
+    noisy = laplace(counts, budget.epsilon, budget.rng)
+    mass = np.where(noisy >= HISTOGRAM_FLOOR / budget.epsilon, noisy, 0.0) + 1e-9  # every bin a little mass
     cdf = np.concatenate([[0.0], np.cumsum(mass) / mass.sum()])
-    return np.interp(np.linspace(0.0, 1.0, n_q), cdf, edges)
+    quantiles = np.interp(np.linspace(0.0, 1.0, n_q), cdf, edges)
+    quantiles[0], quantiles[-1] = lo, hi
+    return np.maximum.accumulate(quantiles)
 
 
 # --------------------------------------------------------------------------- checks
