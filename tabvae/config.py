@@ -241,13 +241,18 @@ def resolve_epochs(epochs: int | str, batch_size: int, n_rows: int) -> int:
     return int(min(max(math.ceil(AUTO_STEPS / steps_per_epoch), 10), 300))
 
 
-def resolve_early_stopping(early_stopping: bool | str, n_rows: int, private: bool) -> bool:
-    """``early_stopping``, or for "auto": on below ``AUTO_EARLY_STOPPING_ROWS`` rows unless training is private."""
+def resolve_early_stopping(early_stopping: bool | str, n_rows: int, validation_fraction: float, private: bool) -> bool:
+    """``early_stopping``, or for "auto": on below ``AUTO_EARLY_STOPPING_ROWS`` rows.
+
+    "auto" stays off when training is private and when the table is too small
+    to hold out a row.
+    """
     if isinstance(early_stopping, bool):
         return early_stopping
     if not is_auto(early_stopping):
         raise ValueError(f'early_stopping must be True, False or "auto", got {early_stopping!r}.')
-    return n_rows < AUTO_EARLY_STOPPING_ROWS and not private
+    held_out = int(round(n_rows * validation_fraction))
+    return 1 <= held_out < n_rows < AUTO_EARLY_STOPPING_ROWS and not private
 
 
 def resolve_auto(

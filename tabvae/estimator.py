@@ -218,7 +218,8 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         ar, cond_cols, freq = cfg.decoder == "autoregressive", self.conditional_columns_, self.numeric_frequencies_
         net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, cond_cols, ar, freq)
         self.model_ = build_vae(net, dev, gen)
-        self.early_stopping_ = resolve_early_stopping(self.early_stopping, len(df), self.dp_epsilon is not None)
+        private, n_rows = self.dp_epsilon is not None, len(df)
+        self.early_stopping_ = resolve_early_stopping(self.early_stopping, n_rows, cfg.validation_fraction, private)
         data, val = split_rows(cont, codes, cond, dev, rng, cfg.validation_fraction if self.early_stopping_ else None)
         dp = privacy_plan(self.dp_epsilon, self.dp_delta, self.epochs, self.batch_size, len(data))  # None: no DP
         n_epochs = resolve_epochs(self.epochs, self.batch_size, len(data)) if dp is None else dp.epochs

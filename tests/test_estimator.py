@@ -54,8 +54,9 @@ def test_not_fitted(method, args):
 
 def test_fit_returns_self_and_history(fitted_mixed):
     df, model = fitted_mixed
-    assert set(model.history_) == {"loss", "reconstruction", "kl"}
-    assert len(model.history_["loss"]) == FAST["epochs"]
+    assert model.early_stopping_  # "auto" on a table this small: rows held out, their loss tracked
+    assert set(model.history_) == {"loss", "reconstruction", "kl", "val_loss"}
+    assert len(model.history_["loss"]) == len(model.history_["val_loss"]) <= FAST["epochs"]
     assert all(np.isfinite(v) for v in model.history_["loss"])
     assert list(model.feature_names_in_) == list(df.columns) and model.n_features_in_ == df.shape[1]
 

@@ -189,3 +189,15 @@ def test_graphed_step_is_eager_off_the_gpu():
 def test_a_diverging_fit_stops_with_a_clear_error():
     with pytest.raises((FloatingPointError, ValueError), match="diverged|learning_rate"):
         TabularVAE(epochs=5, config={"learning_rate": 1e30}, random_state=0).fit(_table())
+
+
+def test_early_stopping_auto_follows_the_table_size():
+    from tabvae.config import AUTO_EARLY_STOPPING_ROWS, resolve_early_stopping
+
+    assert resolve_early_stopping("auto", 500, 0.1, private=False)
+    assert not resolve_early_stopping("auto", AUTO_EARLY_STOPPING_ROWS, 0.1, private=False)
+    assert not resolve_early_stopping("auto", 500, 0.1, private=True)  # held-out losses are not private
+    assert not resolve_early_stopping("auto", 4, 0.1, private=False)  # no row to hold out
+    assert resolve_early_stopping(True, 10**6, 0.1, private=False) is True
+    with pytest.raises(ValueError, match='early_stopping must be True, False or "auto"'):
+        resolve_early_stopping("yes", 500, 0.1, private=False)
