@@ -40,6 +40,10 @@ def _is_classification(y: pd.Series) -> bool:
     return True
 
 
+# The template VAE when none is given: trained to the end on every row, raw values kept.
+DEFAULT_VAE: dict[str, Any] = {"early_stopping": False, "config": {"value_protection": 0}}
+
+
 def _check_xy(X, y) -> tuple[pd.DataFrame, pd.Series]:
     """X as a DataFrame and y as a Series named :data:`TARGET`, paired row by row.
 
@@ -123,7 +127,11 @@ class TabVAEResampler(BaseEstimator):
         classification; or a scikit-learn splitter.
     vae : TabularVAE, optional
         Template model (cloned; its parameters are kept).  Default
-        ``TabularVAE()``.
+        ``TabularVAE(early_stopping=False, config={"value_protection": 0})``:
+        rows that train a model in-house need neither the small-table early
+        stop nor rare-value protection of shared samples, and both cost lift
+        (``docs/decisions/augmentation-auto.md``).  Pass a template with
+        those defaults before sharing the augmented rows.
     random_state : None, int or RandomState, default=None
 
     Attributes
@@ -268,7 +276,7 @@ class TabVAEResampler(BaseEstimator):
 
     def _fit_vae(self, table: pd.DataFrame, classification: bool, seed: int) -> TabularVAE:
         """A clone of the template VAE fitted on ``table``, conditioned on the target for classification."""
-        vae = clone(self.vae) if self.vae is not None else TabularVAE()
+        vae = clone(self.vae) if self.vae is not None else TabularVAE(**DEFAULT_VAE)
         params: dict[str, Any] = {"random_state": seed}
         if classification:
             params["conditional_columns"] = [TARGET]
