@@ -129,7 +129,9 @@ class TrainingConfig:
         What a protected category becomes: the column's most frequent level
         (the dtype is kept), or the text ``"_RARE_"`` (added to the categories
         of a ``category`` column; a column whose dtype cannot hold text gets
-        the most frequent level).
+        the most frequent level).  With no level of ``value_protection``
+        rows, ``"frequent"`` gives missing values (the median value for numpy
+        integers and bool).
     public_bounds : dict or None, default=None
         ``{column: (low, high)}``: public bounds of numeric and datetime
         columns; training values are clipped to them too, and under

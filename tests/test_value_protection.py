@@ -153,9 +153,11 @@ def test_bad_settings_are_named(params, match):
         _encoder(df, **params)
 
 
-def test_a_column_without_a_frequent_level_takes_the_placeholder_or_its_median():
+def test_a_column_without_a_frequent_level_gives_missing_values_its_median_or_the_placeholder():
     df = pd.DataFrame({"id": np.arange(20) * 7, "name": [f"n{i}" for i in range(20)]})
-    enc = TableEncoder(infer_schema(df, categorical_columns=["id", "name"])).fit(df)
-    out = _round_trip(enc, df)
-    assert set(out["name"]) == {RARE_PLACEHOLDER} and set(out["id"]) == {63}  # the lower median of 0, 7, ..., 133
+    schema = infer_schema(df, categorical_columns=["id", "name"])
+    out = _round_trip(TableEncoder(schema).fit(df), df)
+    assert out["name"].isna().all() and set(out["id"]) == {63}  # the lower median of 0, 7, ..., 133
     assert list(out.dtypes) == list(df.dtypes)
+    out = _round_trip(TableEncoder(schema, rare_replacement="placeholder").fit(df), df)
+    assert set(out["name"]) == {RARE_PLACEHOLDER} and set(out["id"]) == {63}

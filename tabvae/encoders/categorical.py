@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..schema import python_scalar
 from .base import ColumnEncoder, code_missing, is_missing
-from .privacy import RARE_PLACEHOLDER, ColumnBudget, holds_text, private_counts, protect_counts
+from .privacy import RARE_PLACEHOLDER, ColumnBudget, holds_missing, holds_text, private_counts, protect_counts
 
 MAX_CATEGORIES = 256
 
@@ -49,8 +49,9 @@ class CategoricalEncoder(ColumnEncoder):
         What a protected level becomes: the column's most frequent level, or
         ``"_RARE_"`` (added to the categories of a ``category`` dtype).  A
         column whose dtype cannot hold text (bool, numbers) gets its most
-        frequent level either way; with no level of ``protection`` rows left,
-        the placeholder, or where the dtype cannot hold it the median value.
+        frequent level either way.  With no level of ``protection`` rows left,
+        "frequent" gives a missing value (the median value for numpy integers
+        and bool, which hold none).
     levels : list or None, default=None
         Public levels: the codes are these levels (all kept, however rare);
         other values are protected.
@@ -108,19 +109,24 @@ class CategoricalEncoder(ColumnEncoder):
         return self
 
     def _replacement(self, observed: pd.Series):
-        """The value a protected level decodes to.
+        """The value a protected level decodes to (None: a missing value).
 
-        With no level left, a column that cannot hold the placeholder takes
-        its median value, as a number column of fewer than ``2 k`` values does.
+        With no level left, the column emits missing values where its dtype
+        holds them (so the dtype is kept and no value is made up); a column of
+        numpy integers or bool takes its median value, as a number column of
+        fewer than ``2 k`` values does.
         """
-        if self.levels_ and (self.rare_replacement == "frequent" or not holds_text(self.spec)):
-            return self.levels_[0]
-        if holds_text(self.spec):
+        placeholder = self.rare_replacement == "placeholder" and holds_text(self.spec)
+        if placeholder:
             return RARE_PLACEHOLDER
+        if self.levels_:
+            return self.levels_[0]
+        if holds_missing(self.spec):
+            return None
         if self.budget is not None:
             raise ValueError(
                 f"Column {self.spec.name!r}: no level passed the noisy threshold and its dtype "
-                f"{self.spec.dtype} cannot hold the placeholder. Give it public_levels or a larger epsilon."
+                f"{self.spec.dtype} holds no missing value. Give it public_levels or a larger epsilon."
             )
         return _median(observed)
 

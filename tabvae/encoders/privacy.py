@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..schema import pandas_dtype
+
 RARE_PLACEHOLDER = "_RARE_"
 _BOUND_FAILURE = 0.05  # chance that noise alone lifts an empty power-of-two bin over the bound threshold
 HISTOGRAM_FLOOR = 3.0  # noise scales a noisy histogram count needs to count as mass
@@ -121,6 +123,14 @@ def holds_text(spec: Any) -> bool:
     if spec.dtype == "category":
         return all(isinstance(c, str) for c in spec.categories or [])
     return spec.dtype == "object" or spec.dtype.startswith("str")
+
+
+def holds_missing(spec: Any) -> bool:
+    """Whether a column of ``spec``'s dtype can hold a missing value (not numpy integers or bool)."""
+    if spec.dtype == "category":
+        return True
+    dtype = pandas_dtype(spec.dtype)
+    return not (isinstance(dtype, np.dtype) and dtype.kind in "iub")
 
 
 # --------------------------------------------------------------------------- differential privacy
