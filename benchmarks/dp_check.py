@@ -2,9 +2,10 @@
 Column Shapes and the membership-attack AUC.
 
     OMP_NUM_THREADS=1 python -m benchmarks.dp_check [--epsilon 3] [--batch-size 500] [--epochs auto] [--no-default]
+        [--out benchmarks/results/dp_check.json]
 
 Uses the benchmark's first split (``benchmarks.run.split(df, "income", "classification", 0, None)``),
-one thread, and writes ``benchmarks/results/dp_check.json``.
+one thread, and writes ``--out`` (``benchmarks/results/dp_check.json``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--epochs", default="auto")
     p.add_argument("--no-default", action="store_true", help="skip the default (non-private) fit")
+    p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     df = pd.read_csv(DATA, skipinitialspace=True, na_values="?")
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
         runs["time_ratio"] = round(runs["dp"]["fit_seconds"] / runs["default"]["fit_seconds"], 2)
     runs["rows"] = {"train": len(train), "holdout": len(test)}
     print(json.dumps(runs, indent=2))
-    OUT.write_text(json.dumps(runs, indent=2) + "\n")
+    args.out.write_text(json.dumps(runs, indent=2) + "\n")
     return runs
 
 
