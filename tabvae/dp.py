@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,15 @@ def require_opacus() -> None:
         raise ImportError(
             'Differentially private training (dp_epsilon) needs Opacus: pip install "tabvae[dp]"'
         ) from None
+
+
+@contextmanager
+def quiet_accountant() -> Iterator[None]:
+    """Silence the accountant's numerical warnings (its RDP bound's alpha range; log(1 - q) at q = 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool) -> None:
@@ -84,8 +95,7 @@ class PrivacyPlan:
         if isinstance(epochs, str):  # "auto": about AUTO_STEPS steps
             epochs = min(MAX_EPOCHS, max(1, round(AUTO_STEPS / steps_per_epoch)))
         rate = min(1.0, batch_size / n_rows)
-        with warnings.catch_warnings():  # the PRV accountant's RDP bound warns of its alpha range
-            warnings.simplefilter("ignore", UserWarning)
+        with quiet_accountant():
             noise = get_noise_multiplier(
                 target_epsilon=float(epsilon),
                 target_delta=delta,
@@ -127,8 +137,7 @@ def spent_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta
 
     accountant = create_accountant(ACCOUNTANT)
     accountant.history = [(noise_multiplier, sample_rate, steps)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with quiet_accountant():
         return float(accountant.get_epsilon(delta=delta))
 
 
