@@ -5,6 +5,7 @@ from .categorical import CategoricalEncoder
 from .constant import ConstantEncoder
 from .datetime import DatetimeEncoder
 from .numeric import NumericEncoder
+from .privacy import PreprocessingBudget
 from .table import Layout, TableEncoder, make_encoder
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "ConstantEncoder",
     "DatetimeEncoder",
     "NumericEncoder",
+    "PreprocessingBudget",
     "Layout",
     "TableEncoder",
     "make_encoder",
