@@ -14,6 +14,7 @@ See ``docs/decisions/differential-privacy.md`` for what the guarantee covers.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,7 +56,7 @@ def quiet_accountant() -> Iterator[None]:
 def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool) -> None:
     """A ValueError/TypeError naming ``dp_epsilon`` or ``dp_delta`` when either is not a valid budget."""
     for name, value in (("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{name} must be a number or None, got {value!r}.")
     if dp_epsilon is None:
         if dp_delta is not None:
