@@ -25,7 +25,9 @@ from .estimator import TabularVAE
 SCORING_EPOCHS = 3  # the scoring model's training: short enough not to learn the anomalies among the rows
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "kl_weight": 1.0,
+    "early_stopping": False,  # the benchmark's settings: the brief model is the early stop
     "config": {
+        "value_protection": 0,  # rare levels and extreme values are what the scores must see
         "prior": "standard",
         "decoder": "factorized",
         "hidden_dims": (128, 128),
@@ -43,9 +45,11 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
     ----------
     vae : TabularVAE, optional
         Template model (cloned at fit).  Default ``TabularVAE(**DEFAULT_TEMPLATE)``:
-        ``kl_weight=1.0`` and ``config={"prior": "standard", "decoder":
-        "factorized", "hidden_dims": (128, 128), "learning_rate": 1e-3,
-        "ema_decay": 0.0, "discrete_levels": 0}``.  Scores are ELBO bounds on
+        ``kl_weight=1.0``, ``early_stopping=False`` and ``config={
+        "value_protection": 0, "prior": "standard", "decoder": "factorized",
+        "hidden_dims": (128, 128), "learning_rate": 1e-3, "ema_decay": 0.0,
+        "discrete_levels": 0}`` (rare levels and extremes are kept: they are
+        what the scores must see).  Scores are ELBO bounds on
         log p(x), which are only that with the unweighted ELBO, and scoring
         needs no sampler.  Two models are fitted from it: one trained for
         ``scoring_epochs`` epochs, one trained as the template says.

@@ -18,12 +18,13 @@ import numbers
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 from torch.func import functional_call, grad, vmap
 
+from .encoders import PreprocessingBudget
 from .model import VAE
 from .training import Data, NegativeELBO, WeightAverage
 
@@ -31,6 +32,9 @@ ACCOUNTANT = "prv"  # Opacus's privacy-random-variable accountant (tighter than 
 MAX_GRAD_NORM = 1.0  # each row's gradient is clipped to this L2 norm
 AUTO_STEPS = 600  # optimisation steps of epochs="auto" under DP (docs/decisions/differential-privacy.md)
 MAX_EPOCHS = 100
+# Share of dp_epsilon and dp_delta spent on fitting the encoders (noisy counts and histograms);
+# the rest goes to DP-SGD (docs/decisions/differential-privacy.md).
+PREPROCESSING_SHARE = 0.1
 GRAD_FLOATS = 2**23  # per-row gradient numbers held at once (32 MB, cache-friendly): rows per chunk = this / parameters
 
 
@@ -53,8 +57,9 @@ def quiet_accountant() -> Iterator[None]:
         yield
 
 
-def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool) -> None:
-    """A ValueError/TypeError naming ``dp_epsilon`` or ``dp_delta`` when either is not a valid budget."""
+def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditional_columns: Any = None) -> None:
+    """A ValueError/TypeError naming ``dp_epsilon`` or ``dp_delta`` when either is not a valid budget,
+    or the setting that a DP fit cannot honour."""
     for name, value in (("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{name} must be a number or None, got {value!r}.")
@@ -71,19 +76,27 @@ def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool) -> None:
             "early_stopping=True cannot be used with dp_epsilon: the validation loss of held-out rows is not "
             "private and would steer the fit. Set early_stopping=False (the epochs are fixed in advance under DP)."
         )
+    if conditional_columns:
+        raise ValueError(
+            "conditional_columns cannot be used with dp_epsilon: conditional sampling draws the conditions from "
+            "the raw rows' joint distribution of those columns, which is not private. Leave conditional_columns "
+            "unset; sample(conditions=...) still works, by rejection."
+        )
 
 
 @dataclass(frozen=True)
 class PrivacyPlan:
     """The DP-SGD settings of one fit: the budget, the sampling and the calibrated noise."""
 
-    epsilon: float  # the target budget
+    epsilon: float  # the target budget of the training steps
     delta: float
     sample_rate: float  # Poisson sampling probability of each row per step
     epochs: int
     steps_per_epoch: int
     noise_multiplier: float
     max_grad_norm: float = MAX_GRAD_NORM
+    encoder_epsilon: float = 0.0  # spent by the encoders' fit, before training
+    encoder_delta: float = 0.0
 
     @classmethod
     def for_fit(cls, epsilon: float, delta: float | None, epochs: int | str, batch_size: int, n_rows: int):
@@ -119,16 +132,46 @@ class PrivacyPlan:
         return PrivateEpochs(model, data, self, cfg.learning_rate, cfg.weight_decay, averaged)
 
 
+def split_budget(dp_epsilon: float, dp_delta: float | None, n_rows: int) -> tuple[float, float, float, float]:
+    """(encoder epsilon, encoder delta, training epsilon, training delta) of a fit on ``n_rows`` rows.
+
+    ``dp_delta=None`` is 1 / (10 n_rows).  The encoders get
+    ``PREPROCESSING_SHARE`` of both; the budgets add up (basic composition).
+
+    >>> [round(v, 12) for v in split_budget(3.0, 1e-6, 10_000)]
+    [0.3, 1e-07, 2.7, 9e-07]
+    """
+    delta = 1.0 / (10 * n_rows) if dp_delta is None else float(dp_delta)
+    share = PREPROCESSING_SHARE
+    return share * dp_epsilon, share * delta, (1 - share) * dp_epsilon, (1 - share) * delta
+
+
+def preprocessing_budget(
+    dp_epsilon: float | None, dp_delta: float | None, n_rows: int, seed: int | None
+) -> PreprocessingBudget | None:
+    """The encoders' share of a DP fit's budget; None without ``dp_epsilon``."""
+    if dp_epsilon is None:
+        return None
+    epsilon, delta, _, _ = split_budget(dp_epsilon, dp_delta, n_rows)
+    return PreprocessingBudget(epsilon=epsilon, delta=delta, seed=seed)
+
+
 def privacy_plan(
     dp_epsilon: float | None, dp_delta: float | None, epochs: int | str, batch_size: int, n_rows: int
 ) -> PrivacyPlan | None:
-    """The plan of a fit with these estimator parameters on ``n_rows`` rows; None without ``dp_epsilon``."""
-    return None if dp_epsilon is None else PrivacyPlan.for_fit(dp_epsilon, dp_delta, epochs, batch_size, n_rows)
+    """The DP-SGD plan of a fit on ``n_rows`` rows, on the training share of the budget; None without DP."""
+    if dp_epsilon is None:
+        return None
+    enc_eps, enc_delta, eps, delta = split_budget(dp_epsilon, dp_delta, n_rows)
+    plan = PrivacyPlan.for_fit(eps, delta, epochs, batch_size, n_rows)
+    return replace(plan, encoder_epsilon=enc_eps, encoder_delta=enc_delta)
 
 
 def spent_budget(plan: PrivacyPlan | None) -> tuple[float | None, float | None, float | None]:
-    """(spent epsilon, delta, noise multiplier) of a fit's ``plan``; Nones without DP."""
-    return (None, None, None) if plan is None else (plan.spent_epsilon(), plan.delta, plan.noise_multiplier)
+    """(epsilon spent by the encoders and the training, total delta, noise multiplier); Nones without DP."""
+    if plan is None:
+        return None, None, None
+    return plan.encoder_epsilon + plan.spent_epsilon(), plan.encoder_delta + plan.delta, plan.noise_multiplier
 
 
 def spent_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:

@@ -24,7 +24,7 @@ from .config import (
     resolve_epochs,
 )
 from .constraints import fit_constraints
-from .dp import check_privacy, privacy_plan, spent_budget
+from .dp import check_privacy, preprocessing_budget, privacy_plan, spent_budget
 from .encoders import TableEncoder
 from .imputation import ImputationMixin
 from .inference import check_latents, latent_path, path_positions, posterior, row_bounds
@@ -172,7 +172,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
         resolve_threads(self.n_threads)
-        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping is True)
+        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping is True, self.conditional_columns)
         check_config(cfg := TrainingConfig.coerce(self.config))
         return cfg
 
@@ -203,7 +203,9 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         self.constraints_, df = fit_constraints(self.constraints, user)
         dev = resolve_device(self.device if device is None else device)
         rng = check_seed(self.random_state)
-        encoder = self._encoder_for(df, cfg) if encoder is None else encoder
+        if encoder is None:  # under DP the encoders spend part of the budget, with noise seeded from rng
+            seed = None if self.dp_epsilon is None else int(rng.randint(2**31 - 1))
+            encoder = self._encoder_for(df, cfg, preprocessing_budget(self.dp_epsilon, self.dp_delta, len(df), seed))
         cont, codes = encoder.transform(df)
         self.device_, self.schema_, self.encoder_ = dev, encoder.schema, encoder
         set_input_features(self, X, user)
@@ -237,13 +239,18 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         """The column encoders ``fit`` would build for ``X`` (schema inference included), fitted."""
         return self._encoder_for(check_dataframe(X), TrainingConfig.coerce(self.config))
 
-    def _encoder_for(self, df: pd.DataFrame, cfg: TrainingConfig) -> TableEncoder:
+    def _encoder_for(self, df: pd.DataFrame, cfg: TrainingConfig, dp: Any = None) -> TableEncoder:
         schema = infer_schema(df, categorical_columns=self.categorical_columns, numeric_columns=self.numeric_columns)
         protection = {
             k: getattr(cfg, k) for k in ("value_protection", "rare_replacement", "public_bounds", "public_levels")
         }
         return TableEncoder(
-            schema, max_categories=cfg.max_categories, clip=self.clip, discrete_levels=cfg.discrete_levels, **protection
+            schema,
+            max_categories=cfg.max_categories,
+            clip=self.clip,
+            discrete_levels=cfg.discrete_levels,
+            dp=dp,
+            **protection,
         ).fit(df)
 
     def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:

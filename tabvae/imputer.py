@@ -26,7 +26,9 @@ class TabVAEImputer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     vae : TabularVAE, optional
-        Template model (cloned; its parameters are kept).  Default ``TabularVAE()``.
+        Template model (cloned; its parameters are kept).  Default
+        ``TabularVAE(config={"value_protection": 0})``: imputed cells go back
+        into the user's own table, so rare levels and extremes stay imputable.
     method : {"mean", "sample"}, default="mean"
         ``"mean"``: numbers and datetimes get their conditional mean, categories
         their most likely value (a best single guess).  ``"sample"``: a draw
@@ -72,7 +74,7 @@ class TabVAEImputer(TransformerMixin, BaseEstimator):
         """
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
-        vae = clone(self.vae) if self.vae is not None else TabularVAE()
+        vae = clone(self.vae) if self.vae is not None else TabularVAE(config={"value_protection": 0})
         if self.random_state is not None:
             vae.set_params(random_state=self.random_state)
         self.vae_ = vae.fit(X)

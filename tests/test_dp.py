@@ -19,13 +19,31 @@ from tabvae.dp import PrivacyPlan, per_row_grads, require_opacus, spent_epsilon 
 from tabvae.training import NegativeELBO  # noqa: E402
 
 
+# Public bounds of Adult's numbers, as a user would declare them: on a few hundred rows the
+# encoders' tenth of the budget is too small to find ranges from the data.
+PUBLIC = {
+    "public_bounds": {
+        "age": (17, 90),
+        "fnlwgt": (0, 1_500_000),
+        "capital-gain": (0, 100_000),
+        "capital-loss": (0, 5_000),
+        "hours-per-week": (1, 99),
+    }
+}
+
+
+# The encoders share a tenth of it over 15 columns: enough on 1,500 rows to keep Adult's frequent levels.
+EPSILON = 8.0
+
+
 def _fit(df, **params):
-    return TabularVAE(epochs=2, batch_size=100, random_state=0, **params).fit(df)
+    config = PUBLIC if "dp_epsilon" in params and "age" in df else None
+    return TabularVAE(epochs=2, batch_size=100, random_state=0, config=config, **params).fit(df)
 
 
 @pytest.fixture(scope="module")
 def private(adult_slice):
-    return _fit(adult_slice.head(600), dp_epsilon=2.0)
+    return _fit(adult_slice, dp_epsilon=EPSILON)
 
 
 def test_accountant_epsilon_matches_opacus_and_stays_within_target():
@@ -44,15 +62,15 @@ def test_delta_defaults_to_a_tenth_of_one_over_n_rows():
 
 
 def test_fit_spends_at_most_the_budget(private):
-    assert private.dp_epsilon_ <= 2.0
-    assert private.dp_delta_ == pytest.approx(1 / 6_000)
+    assert private.dp_epsilon_ <= EPSILON
+    assert private.dp_delta_ == pytest.approx(1 / 15_000)
     assert private.dp_noise_multiplier_ > 0
     assert private.prior_ is None  # a mixture fitted on the training rows' posteriors would not be private
     assert all(v == [] for v in private.history_.values())
 
 
 def test_same_seed_gives_same_samples(adult_slice, private):
-    again = _fit(adult_slice.head(600), dp_epsilon=2.0)
+    again = _fit(adult_slice, dp_epsilon=EPSILON)
     assert private.sample(50, random_state=1).equals(again.sample(50, random_state=1))
 
 
@@ -147,3 +165,33 @@ def test_per_row_gradients_are_exact_and_clipped(adult_slice):
         assert clipped == pytest.approx(min(float(raw[i]), max_norm), rel=1e-4)
         opt.zero_grad()
     assert np.isfinite(float(raw.sum()))
+
+
+def test_fit_splits_the_budget_between_encoders_and_training(private):
+    from tabvae.dp import PREPROCESSING_SHARE, split_budget
+
+    enc_eps, enc_delta, train_eps, train_delta = split_budget(EPSILON, None, 1_500)
+    assert enc_eps == pytest.approx(PREPROCESSING_SHARE * EPSILON) and enc_eps + train_eps == pytest.approx(EPSILON)
+    assert enc_delta + train_delta == pytest.approx(1 / 15_000)
+    assert enc_eps < private.dp_epsilon_ <= EPSILON  # the encoders' share plus what the accountant spent
+
+
+def test_dp_fit_encoders_never_read_raw_extremes_or_rare_levels(adult_slice):
+    df = adult_slice.copy()
+    df.loc[df.index[0], "capital-gain"] = 12_345_678  # beyond the public bound
+    df.loc[df.index[1], "workclass"] = "Singleton-level"
+    model = _fit(df, dp_epsilon=EPSILON)
+    state = json.dumps(model.get_state()[0], default=str)
+    assert "12345678" not in state and "Singleton-level" not in state
+    sample = model.sample(2_000, random_state=0)
+    assert sample["capital-gain"].max() <= 100_000 and "Singleton-level" not in set(sample["workclass"])
+
+
+def test_too_small_a_budget_for_the_ranges_says_what_to_do(adult_slice):
+    with pytest.raises(ValueError, match="Column 'age'.*public bounds or a larger epsilon"):
+        TabularVAE(epochs=1, dp_epsilon=0.5, random_state=0).fit(adult_slice.head(300))
+
+
+def test_conditional_columns_are_refused_under_dp(adult_slice):
+    with pytest.raises(ValueError, match="conditional_columns cannot be used with dp_epsilon"):
+        _fit(adult_slice.head(200), dp_epsilon=2.0, conditional_columns=["income"])
