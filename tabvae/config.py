@@ -126,10 +126,10 @@ class TrainingConfig:
         0 turns protection off and gives the raw values back
         (``docs/decisions/value-protection.md``).
     rare_replacement : {"frequent", "placeholder"}, default="frequent"
-        What a protected category becomes: the column's most frequent level
-        (the dtype is kept), or the text ``"_RARE_"`` (added to the categories
-        of a ``category`` column; a column whose dtype cannot hold text gets
-        the most frequent level).  With no level of ``value_protection``
+        What a protected category becomes: one of the column's kept levels,
+        drawn by their training shares (the dtype is kept), or the text
+        ``"_RARE_"`` (added to the categories of a ``category`` column; a
+        column whose dtype cannot hold text gets a kept level).  With no level of ``value_protection``
         rows, ``"frequent"`` gives missing values (the median value for numpy
         integers and bool).
     public_bounds : dict or None, default=None

@@ -169,9 +169,17 @@ CATEGORICAL = record(
         "rare_replacement": one_of("frequent", "placeholder"),
         "protected_share": number(0, 1),
         "replacement": optional(scalar),
+        "replacement_probs": optional(SHARES),
         "categories": optional(list_of(scalar)),
     },
-    optional_keys=("protection", "rare_replacement", "protected_share", "replacement", "categories"),  # older files
+    optional_keys=(  # files written before value protection
+        "protection",
+        "rare_replacement",
+        "protected_share",
+        "replacement",
+        "replacement_probs",
+        "categories",
+    ),
 )
 DATETIME = record(
     {"clip": boolean, "resolution_ns": integer(1, 86_400 * 10**9), "local": boolean, "numeric": NUMERIC},

@@ -46,10 +46,11 @@ class CategoricalEncoder(ColumnEncoder):
         encoder cannot tell it from a protected one.  Under a ``budget`` the
         noisy threshold protects instead.
     rare_replacement : {"frequent", "placeholder"}, default="frequent"
-        What a protected level becomes: the column's most frequent level, or
+        What a protected level becomes: one of the kept levels, drawn by their
+        training shares (the distribution of the other levels is kept), or
         ``"_RARE_"`` (added to the categories of a ``category`` dtype).  A
-        column whose dtype cannot hold text (bool, numbers) gets its most
-        frequent level either way.  With no level of ``protection`` rows left,
+        column whose dtype cannot hold text (bool, numbers) gets a kept level
+        either way.  With no level of ``protection`` rows left,
         "frequent" gives a missing value (the median value for numpy integers
         and bool, which hold none).
     levels : list or None, default=None
@@ -104,6 +105,9 @@ class CategoricalEncoder(ColumnEncoder):
         other_rows = protected + float(rare.sum())
         self.protected_share_ = float(protected / other_rows if other_rows else 1.0) if merged else 0.0
         self.replacement_ = self._replacement(observed) if merged else None
+        # "frequent": a protected row becomes one of the kept levels, drawn by their training shares
+        frequent = bool(self.levels_) and self.replacement_ == self.levels_[0] and kept.sum() > 0
+        self.replacement_probs_ = (kept.to_numpy(float) / kept.sum()).tolist() if frequent else None
         self.spec = self._placeholder_spec()
         self._set_dims()
         return self
@@ -191,10 +195,18 @@ class CategoricalEncoder(ColumnEncoder):
             return first + rng.choice(n_rare, size=n, p=self.rare_probs_)
         fill = first + n_rare if self.replacement_ is not None else first - 1  # else the missing slot
         if self.protected_share_ == 1:
-            return np.full(n, fill)
+            return self._fill(np.full(n, fill), fill, rng)
         p = [*(np.asarray(self.rare_probs_) * (1 - self.protected_share_)), self.protected_share_]
         picks = rng.choice(n_rare + 1, size=n, p=p)
-        return np.where(picks == n_rare, fill, first + picks)
+        return self._fill(np.where(picks == n_rare, fill, first + picks), fill, rng)
+
+    def _fill(self, rows: np.ndarray, fill: int, rng) -> np.ndarray:
+        """``rows`` with each protected slot ``fill`` replaced by a kept level drawn by its share ("frequent")."""
+        if self.replacement_probs_ is None:
+            return rows
+        slots = rows == fill
+        rows[slots] = rng.choice(len(self.levels_), size=int(slots.sum()), p=self.replacement_probs_)
+        return rows
 
     def get_state(self):
         return {
@@ -207,6 +219,7 @@ class CategoricalEncoder(ColumnEncoder):
             "rare_replacement": self.rare_replacement,
             "protected_share": self.protected_share_,
             "replacement": self.replacement_,
+            "replacement_probs": self.replacement_probs_,
         }
 
     def set_state(self, state):
@@ -219,6 +232,12 @@ class CategoricalEncoder(ColumnEncoder):
         self.rare_replacement = state.get("rare_replacement", "frequent")
         self.protected_share_ = state.get("protected_share", 0.0)
         self.replacement_ = state.get("replacement")
+        self.replacement_probs_ = state.get("replacement_probs")
+        if self.replacement_probs_ is not None and len(self.replacement_probs_) != len(self.levels_):
+            raise ValueError(
+                f"invalid model state: column {self.spec.name!r} has {len(self.levels_)} levels but "
+                f"{len(self.replacement_probs_)} replacement shares."
+            )
         self._set_dims()
         return self
 

@@ -99,8 +99,9 @@ class TableEncoder:
         keeps a category dtype's declared categories).  0 keeps the raw
         values (``docs/decisions/value-protection.md``).
     rare_replacement : {"frequent", "placeholder"}, default="frequent"
-        What a protected category decodes to: the column's most frequent
-        level, or the text ``"_RARE_"`` where the dtype holds text.
+        What a protected category decodes to: a kept level drawn by the kept
+        levels' training shares, or the text ``"_RARE_"`` where the dtype
+        holds text.
     dp : PreprocessingBudget or None, default=None
         Fit every column from noisy counts and histograms under this budget,
         so the fitted state is differentially private given the schema
