@@ -26,11 +26,13 @@
 #   categorical support, default settings.
 # * **Arms**, all scored by ROC-AUC on the same real test set:
 #   1. the 500 real rows alone;
-#   2. `tabvae.augment(X, y)` with its default `n_new="auto"`: it decides by
-#      5-fold cross-validation on the 500 rows, with the same classifier and
-#      metric, how many synthetic rows to add (none is one of the options) and
-#      how to make them, and adds rows only when they raised the
-#      cross-validated score by more than its noise;
+#   2. `tabvae.augment(X, y)` with its default `n_new="auto"`: "refined"
+#      rows (class-conditional rows whose label a model of the 500 real rows
+#      does not contradict) for the classes below the majority count, up to
+#      it, as SMOTE adds; 5-fold cross-validation on the 500 rows, with the
+#      same classifier and metric, switches to 1 or 2 times as many rows when
+#      they beat that by more than their noise, and to none when the rows
+#      clearly hurt;
 #   3. + a fixed 2,000 synthetic rows (`n_new=2000`), what a user without the
 #      search might do;
 #   4. + synthetic minority-class rows until the classes are balanced
@@ -50,15 +52,13 @@
 # jobs (so the timings printed are pessimistic). Torch and OpenMP are limited to
 # one thread (see the comment in the next cell).
 #
-# **Epochs.** This notebook uses the default `epochs="auto"`, which fixes the
-# number of optimisation steps rather than epochs: on 500 rows that is many
-# passes over few rows, enough for the model to learn the rows themselves (more
-# synthetic rows end up closer to a training row than to an unseen one than
-# chance would give; see the benchmark notes on epochs for small tables). That
-# is acceptable for augmenting your own training set; before sharing such rows
-# as a stand-in for the real ones, fit with fewer epochs or early stopping, and
-# check `closer_to_train_share` in `evaluate(..., holdout=...)`. Fewer passes
-# cost fidelity, so check both.
+# **Training.** The VAEs here use the resampler's default template with the
+# epochs above: `TabularVAE(early_stopping=False, config={"value_protection": 0})`.
+# Rows that only train your own model need neither the early stop that
+# `TabularVAE` applies below 5,000 rows nor the rare-value protection of shared
+# samples, and both cost lift. Before sharing synthetic rows as a stand-in for
+# real ones, fit with the defaults and check `closer_to_train_share` in
+# `evaluate(..., holdout=...)`.
 
 # %%
 import os
@@ -130,7 +130,7 @@ print(
 # ## The experiment
 #
 # One loop: per seed draw the 500 rows, then train and score every arm.
-# `vae=TabularVAE(epochs=EPOCHS)` is a template; the resampler clones it and
+# `vae=TabularVAE(...)` is a template; the resampler clones it and
 # fits it on the rows it is given (the label becomes a conditioning column of
 # the VAE, so rows of a chosen class are generated directly). `augment(X, y,
 # ...)` is the same as `TabVAEResampler(...).fit_resample(X, y)`; the
@@ -138,7 +138,7 @@ print(
 # `strategy_`) and its cross-validation table (`cv_results_`).
 
 # %%
-vae = TabularVAE(epochs=EPOCHS)
+vae = TabularVAE(epochs=EPOCHS, early_stopping=False, config={"value_protection": 0})  # the resampler's default
 results, timings, choices = [], {}, []
 for seed in SEEDS:
     small = pool.sample(N_SMALL, random_state=seed)
@@ -246,8 +246,9 @@ plt.show()
 # %% [markdown]
 # What the search saw for the last seed: the mean test score of every arm over
 # the five folds, and its lift over adding nothing (`none`), with the spread of
-# that lift across folds. "auto" keeps the best arm only if its lift is larger
-# than its standard error; otherwise it adds nothing.
+# that lift across folds. "auto" keeps the "balance" arm unless another beats it
+# by more than the standard error of their difference, and adds nothing when
+# the kept arm's lift is below minus its standard error.
 
 # %%
 cv = auto.cv_results_
@@ -272,18 +273,16 @@ display(
 # change smaller than the baseline's seed-to-seed standard deviation is noise.
 #
 # The table of choices says, per seed, how many rows "auto" added and with which
-# strategy; "0" and `None` mean it found no arm whose cross-validated lift stood
-# out from the fold-to-fold noise, and then it returns the 500 rows unchanged, so
-# its score equals the first arm's. A fixed number of synthetic rows, chosen
-# without looking, can cost ROC-AUC. The search adds rows only when their
-# cross-validated lift stands out from the fold-to-fold noise, but on 500 rows a
-# lift measured on five folds of 100 can itself be noise: where "auto" added
-# rows, compare its per-seed score with the first arm's before trusting it. The
-# benchmark shows how often that happens at 100 and 200 rows. A generator trained on the same
-# 500 rows cannot add information they do not hold, which is why the extra *real*
-# rows remain the better (if unavailable) option. The benchmark behind this
-# (`python -m benchmarks.augmentation`, benchmarks/README.md) measures the same
-# question on four classification and two regression tables.
+# amount; "0" and `None` mean the folds showed the rows hurting, and then it
+# returns the 500 rows unchanged, so its score equals the first arm's. On 500
+# rows a lift measured on five folds of 100 is noisy, so "auto" does not pick
+# the best-looking arm: it keeps the amount that helped most often on the
+# benchmark (rows up to class balance) unless the folds clearly say otherwise.
+# A generator trained on the same 500 rows cannot add information they do not
+# hold, which is why the extra *real* rows remain the better (if unavailable)
+# option. The benchmark behind this (`python -m benchmarks.augmentation`,
+# benchmarks/README.md) measures the same question at 100 and 200 rows on four
+# classification and two regression tables, against SMOTE-NC.
 #
 # **Caveats.** Three seeds is a small experiment: the differences above
 # are measured, but their spread across seeds is of the same order, so
