@@ -91,13 +91,24 @@ class CategoricalParts(nn.Module):
             self.register_buffer(f"parts_{b}", torch.as_tensor(parts, dtype=torch.long), persistent=False)
             self.register_buffer(f"logits_{b}", torch.as_tensor(idx, dtype=torch.long), persistent=False)
 
-    def one_hot(self, codes: torch.Tensor, dtype=torch.float32) -> torch.Tensor:
-        """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros."""
+    def locate(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, K) codes -> (B, K) column of each code among all parts' logits, and whether it is seen.
+
+        An unseen code (-1) points at its part's first column; :meth:`one_hot` and
+        :meth:`nll` take the pair so that a step computes it once.
+        """
+        return codes.clamp_min(0) + self.offsets, codes >= 0
+
+    def one_hot(self, codes: torch.Tensor, dtype=torch.float32, located=None) -> torch.Tensor:
+        """(B, K) codes -> (B, sum(cards)) multi-hot; code -1 (unseen) gives zeros.
+
+        ``located``: :meth:`locate` of ``codes``, when already computed.
+        """
         out = codes.new_zeros((codes.shape[0], sum(self.cardinalities)), dtype=dtype)
         if codes.shape[1]:
-            valid = codes >= 0
+            column, seen = self.locate(codes) if located is None else located
             # Out of place: torch.func.vmap (per-row gradients under DP) has no batching rule for scatter_.
-            out = out.scatter(1, codes.clamp_min(0) + self.offsets, valid.to(dtype))
+            out = out.scatter(1, column, seen.to(dtype))
         return out
 
     def _stacked(self, logits: torch.Tensor):
@@ -108,32 +119,35 @@ class CategoricalParts(nn.Module):
             # index_select: its backward is several times faster than fancy indexing's on CPU.
             yield parts, padded.index_select(1, idx).view(logits.shape[0], len(parts), -1)
 
-    def nll(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    def nll(self, logits: torch.Tensor, codes: torch.Tensor, located=None) -> torch.Tensor:
         """(B, K) negative log-likelihood of each code; unseen codes (-1) score 0.
 
         With few parts (``per_part_lse``): a log-sum-exp per part without
         padding, exp of the logits less their part's maximum summed per part by
         one small matmul, which is cheaper than padding when parts are few.
-        Otherwise the padded log-softmax of each bucket.
+        Otherwise the padded log-softmax of each bucket.  ``located``:
+        :meth:`locate` of ``codes``, when already computed.
         """
         if not self.buckets:
             return logits.new_zeros(codes.shape)
-        target = codes.clamp_min(0)
+        column, seen = self.locate(codes) if located is None else located
         if self.per_part_lse:
             rows, parts = codes.shape
             with torch.no_grad():  # any shift gives the same value; the part's max keeps exp() in range
                 shift = logits.new_full((rows, parts), -math.inf).scatter_reduce_(
                     1, self.part_of.expand(rows, -1), logits, "amax", include_self=True
                 )
-            summed = (logits - shift.index_select(1, self.part_of)).exp() @ self.part_sum.to(logits.dtype)
-            nll = summed.log() + shift - logits.gather(1, target + self.offsets)
+            part_sum = self.part_sum if self.part_sum.dtype == logits.dtype else self.part_sum.to(logits.dtype)
+            summed = (logits - shift.index_select(1, self.part_of)).exp() @ part_sum
+            nll = summed.log() + shift - logits.gather(1, column)
         else:
+            target = codes.clamp_min(0)
             out = [
                 -F.log_softmax(g, dim=-1).gather(-1, target[:, parts, None]).squeeze(-1)
                 for parts, g in self._stacked(logits)
             ]
             nll = torch.cat(out, dim=1).index_select(1, self.order)
-        return torch.where(codes >= 0, nll, torch.zeros_like(nll))
+        return torch.where(seen, nll, 0.0)
 
     def sample(self, logits: torch.Tensor, generator: torch.Generator | None, temperature: float = 1.0) -> torch.Tensor:
         """Draw codes from the softmax of each part (Gumbel-max trick)."""

@@ -204,8 +204,9 @@ class VAE(nn.Module):
         value = torch.as_tensor(gates, dtype=torch.long, device=device) if any(g >= 0 for g in gates) else None
         self.register_buffer("value_gates", value, persistent=False)
 
-    def inputs(self, cont: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        return torch.cat([cont, self.parts.one_hot(codes, cont.dtype)], dim=1)  # (B, n_inputs)
+    def inputs(self, cont: torch.Tensor, codes: torch.Tensor, located=None) -> torch.Tensor:
+        """(B, n_inputs) continuous values and one-hot codes (``located``: ``self.parts.locate(codes)``)."""
+        return torch.cat([cont, self.parts.one_hot(codes, cont.dtype, located)], dim=1)
 
     def condition(self, cond: torch.Tensor | None) -> torch.Tensor | None:
         """(B, m) codes of the conditioning columns -> (B, n_conditions) one-hot."""
@@ -219,7 +220,8 @@ class VAE(nn.Module):
         if (c := self.condition(cond)) is not None:
             h = torch.cat([h, c.to(h.dtype)], dim=1)
         mu, logvar = self.encoder(h).chunk(2, dim=-1)  # (B, L) each
-        return mu, logvar.clamp(-12, 8)
+        # clamp(-12, 8) in one backward op rather than five; the gradient at exactly -12 or 8 is 0, not 1.
+        return mu, F.hardtanh(logvar, -12.0, 8.0)
 
     def latent_input(self, z, cond=None):
         c = self.condition(cond)
@@ -231,13 +233,13 @@ class VAE(nn.Module):
         out = self.decoder(zc)
         if self.ar is not None:
             out = out + self.ar(x, zc)
-        return out[:, : self.cfg.n_continuous], out[:, self.cfg.n_continuous :]  # means, logits
+        return out.split([self.cfg.n_continuous, out.shape[1] - self.cfg.n_continuous], dim=1)  # means, logits
 
     def sigma(self) -> torch.Tensor:
         return self.log_sigma.clamp_min(MIN_LOG_SIGMA).exp()
 
-    def reconstruction_nll(self, cont, codes, mean, logits) -> torch.Tensor:
-        """(B, C + K) per-dimension negative log-likelihood of the data."""
+    def reconstruction_nll(self, cont, codes, mean, logits, located=None) -> torch.Tensor:
+        """(B, C + K) per-dimension negative log-likelihood of the data (``located``: as :meth:`inputs`)."""
         log_sigma = self.log_sigma.clamp_min(MIN_LOG_SIGMA)
         gauss = 0.5 * ((cont - mean) / log_sigma.exp()) ** 2 + log_sigma + 0.5 * LOG_2PI
         if self.value_gates is not None:
@@ -245,12 +247,12 @@ class VAE(nn.Module):
             # learned std of a mostly-spike column towards its floor.
             gated = self.value_gates >= 0
             present = (codes[:, self.value_gates.clamp_min(0)] == 0) | ~gated
-            gauss = torch.where(present, gauss, torch.zeros_like(gauss))
-        return torch.cat([gauss, self.parts.nll(logits, codes)], dim=1)
+            gauss = torch.where(present, gauss, 0.0)
+        return torch.cat([gauss, self.parts.nll(logits, codes, located)], dim=1)
 
-    def forward(self, cont, codes, eps, cond=None):
+    def forward(self, cont, codes, eps, cond=None, located=None):
         """Decoder outputs for rows (B, ...) encoded and reparameterised with noise ``eps`` (B, L)."""
-        x = self.inputs(cont, codes)  # built once: the encoder and the autoregressive network both read it
+        x = self.inputs(cont, codes, located)  # built once: the encoder and the autoregressive network both read it
         mu, logvar = self._encode(x, cond)
         mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x if self.ar is not None else None)
         return mean, logits, mu, logvar
@@ -324,8 +326,9 @@ def elbo(model: VAE, cont, codes, eps, kl_weight: float | torch.Tensor = 1.0, co
     reconstruction : (B,) tensor
     kl : (B,) tensor
     """
-    mean, logits, mu, logvar = model(cont, codes, eps, cond)
-    rec = model.reconstruction_nll(cont, codes, mean, logits).sum(-1)
+    located = model.parts.locate(codes)  # shared by the one-hot input and the categorical likelihood
+    mean, logits, mu, logvar = model(cont, codes, eps, cond, located)
+    rec = model.reconstruction_nll(cont, codes, mean, logits, located).sum(-1)
     kl = kl_divergence(mu, logvar)
     return rec + kl_weight * kl, rec, kl
 
@@ -348,11 +351,12 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
     """
     mu, logvar = model.encode(cont, codes, cond)
     std = (0.5 * logvar).exp()
-    x = model.inputs(cont, codes) if model.ar is not None else None
+    located = model.parts.locate(codes)
+    x = model.inputs(cont, codes, located) if model.ar is not None else None
     recs, log_ws = [], []
     for e in eps:
         z = mu + std * e
-        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond, x))
+        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond, x), located)
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         log_qz = -0.5 * (e.pow(2) + LOG_2PI).sum(-1) - (0.5 * logvar).sum(-1)
         recs.append(rec)

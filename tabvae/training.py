@@ -175,18 +175,25 @@ class Step:
         self.objective, self.optimizer, self.averaged = objective, optimizer, averaged
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
         self.mixed = precision == "bf16"
+        # Gradients handed straight to the optimizer skip the per-parameter .grad bookkeeping;
+        # DistributedDataParallel averages gradients in hooks on that bookkeeping, so it keeps backward().
+        self.direct = _world()[1] == 1
 
     def __call__(self, cont, codes, cond, eps, kl_weight, totals: torch.Tensor) -> None:
         with self.autocast:
             loss, rec, kl = self.objective(cont, codes, eps, kl_weight, cond)  # (B,) each
         if self.mixed:
             loss, rec, kl = loss.float(), rec.float(), kl.float()
-        self.optimizer.zero_grad()
-        loss.mean().backward()
-        self.optimizer.step()
+        if self.direct:
+            self.optimizer.step(torch.autograd.grad(loss.mean(), self.optimizer.params, allow_unused=True))
+        else:
+            self.optimizer.zero_grad()
+            loss.mean().backward()
+            self.optimizer.step()
         if self.averaged is not None:
             self.averaged.update()
-        totals += torch.stack([loss, rec, kl]).detach().sum(1)
+        with torch.no_grad():
+            totals += torch.stack([loss, rec, kl]).sum(1)
 
 
 def run_epoch(step: Step, data: Data, batch_size: int, kl_weight: float, gen: torch.Generator, latent_dim: int):
@@ -319,12 +326,14 @@ class Adam:
             p.grad = None
 
     @torch.no_grad()
-    def step(self) -> None:
-        live = [i for i, p in enumerate(self.params) if p.grad is not None]
+    def step(self, grads=None) -> None:
+        """One update with ``grads`` (one per parameter, None: unused), by default the parameters' ``.grad``."""
+        grads = [p.grad for p in self.params] if grads is None else grads
+        live = [i for i, g in enumerate(grads) if g is not None]
         pick = lambda xs: [xs[i] for i in live]  # noqa: E731
         adam(
             pick(self.params),
-            [self.params[i].grad for i in live],
+            pick(grads),
             pick(self.exp_avgs),
             pick(self.exp_avg_sqs),
             [],
