@@ -2,6 +2,7 @@
 
     python -m benchmarks.step_speed                 # CPU (one thread) and CUDA if available
     python -m benchmarks.step_speed --devices cuda --million   # add the 1,000,000-row fit and sample
+    python -m benchmarks.step_speed --devices cpu --ops-only   # operator calls per step alone (seconds)
 
 For each device it measures
 
@@ -11,7 +12,8 @@ For each device it measures
 * operator calls per step: ``aten::`` calls at the top level (not inside another
   ``aten::`` call) and in all, and on CUDA the kernel launches (kernel and graph
   launches), each as (count in a 4-epoch fit - count in a 2-epoch fit) / 20 on
-  5,000 Adult rows at batch 500;
+  5,000 Adult rows at batch 500, without early stopping (its validation pass is
+  not part of the step);
 * the default fit and a 26,048-row sample of Adult's benchmark training split;
 * with ``--million``, the default fit of 1,000,000 rows (Adult's rows drawn with
   replacement) and sampling 1,000,000 rows.
@@ -98,7 +100,7 @@ def operator_counts(df, device: str) -> dict:
     counts = {}
     for epochs in (2, 4):
         with profile(activities=activities) as prof:
-            _fit(df, device, epochs=epochs, batch_size=500)
+            _fit(df, device, epochs=epochs, batch_size=500, early_stopping=False)
         top = every = launches = 0
         for e in prof.events():
             if e.name.startswith("aten::"):
@@ -143,7 +145,7 @@ def adult_train():
     return train_test_split(df, test_size=0.2, stratify=df["income"], random_state=0)[0].reset_index(drop=True)
 
 
-def run(device: str, million: bool) -> dict:
+def run(device: str, million: bool, ops_only: bool = False) -> dict:
     adult = adult_train()
     small = adult.iloc[:5_000]
     out = {
@@ -153,6 +155,9 @@ def run(device: str, million: bool) -> dict:
         "torch_threads": torch.get_num_threads(),
     }
     _fit(small, device, epochs=1)  # warm-up: CUDA context, lazy imports
+    if ops_only:
+        out["ops"] = operator_counts(small, device)
+        return out
     rows = adult.sample(131_072, replace=True, random_state=0).reset_index(drop=True)
     out["ms_per_step"] = {str(b): round(ms_per_step(rows, device, b), 3) for b in BATCHES}
     out["ops"] = operator_counts(small, device)
@@ -173,6 +178,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--devices", default="cpu,cuda", help="comma-separated; cuda is skipped when absent")
     p.add_argument("--million", action="store_true", help="also fit and sample 1,000,000 rows")
+    p.add_argument("--ops-only", action="store_true", help="only the operator calls per step (no JSON written)")
     p.add_argument("--cpu-threads", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS))
     args = p.parse_args(argv)
@@ -181,11 +187,12 @@ def main(argv=None) -> None:
         if device == "cuda" and not torch.cuda.is_available():
             print("no CUDA device: skipped")
             continue
-        res = run(device, args.million)
-        path = Path(args.out) / f"step_speed_{device}.json"
-        path.write_text(json.dumps(res, indent=1) + "\n")
+        res = run(device, args.million, args.ops_only)
         print(json.dumps(res, indent=1))
-        print(f"wrote {path}")
+        if not args.ops_only:
+            path = Path(args.out) / f"step_speed_{device}.json"
+            path.write_text(json.dumps(res, indent=1) + "\n")
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":
