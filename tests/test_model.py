@@ -37,6 +37,20 @@ def test_bucketed_nll_and_gradient_match_per_column_softmax(cards):
     torch.testing.assert_close(g_got, g_exp)
 
 
+def test_located_codes_serve_the_one_hot_and_the_nll_alike():
+    """A step locates the codes once; the one-hot and the likelihood are those of codes located afresh."""
+    parts = CategoricalParts((3, 4, 2))
+    codes = torch.tensor([[0, 3, 1], [2, -1, 0], [-1, 0, -1]])
+    located = parts.locate(codes)
+    one_hot = parts.one_hot(codes, torch.float32, located)
+    assert torch.equal(one_hot, parts.one_hot(codes))
+    assert one_hot.tolist()[1] == [0, 0, 1, 0, 0, 0, 0, 1, 0]  # the unseen code (-1) sets no column
+    logits = torch.randn(3, 9, generator=torch.Generator().manual_seed(0))
+    nll = parts.nll(logits, codes, located)
+    assert torch.equal(nll, parts.nll(logits, codes))
+    assert nll[1, 1] == 0 and nll[2, 0] == 0 and nll[2, 2] == 0 and (nll[codes >= 0] > 0).all()
+
+
 def test_sampled_codes_stay_within_each_columns_categories():
     cards = (2, 41, 3, 1)
     parts = CategoricalParts(cards)

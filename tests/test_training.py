@@ -106,6 +106,32 @@ def test_adam_matches_torch_optim_adam(weight_decay, fused_kernel, monkeypatch):
         assert torch.equal(a, b)
 
 
+def test_step_with_gradients_from_autograd_grad_matches_backward():
+    """The step hands autograd.grad's gradients to Adam; backward() (kept for DDP) gives the same weights."""
+    from tabvae.model import VAEConfig, build_vae
+    from tabvae.training import Adam, NegativeELBO, Step
+
+    cfg = VAEConfig(2, (3, 4), latent_dim=4, hidden_dims=(8,), cont_positions=(1, 3), part_positions=(0, 2))
+    models = [build_vae(cfg, torch.device("cpu"), torch.Generator().manual_seed(0)) for _ in range(2)]
+    steps = []
+    for model, direct in zip(models, (True, False)):
+        average = WeightAverage(model, decay=0.9)
+        step = Step(NegativeELBO(model), Adam(model.parameters(), 1e-2), average, "fp32", torch.device("cpu"))
+        step.direct = direct
+        steps.append((step, torch.zeros(3)))
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(5):
+        cont, eps = torch.randn(16, 2, generator=gen), torch.randn(16, 4, generator=gen)
+        codes = torch.stack([torch.randint(0, 3, (16,), generator=gen), torch.randint(0, 4, (16,), generator=gen)], 1)
+        for step, totals in steps:
+            step(cont, codes, None, eps, 0.5, totals)
+    assert torch.equal(steps[0][1], steps[1][1])
+    for a, b in zip(*(s.averaged.model.state_dict().values() for s, _ in steps)):
+        assert torch.equal(a, b)
+    for a, b in zip(*(m.parameters() for m in models)):
+        assert torch.equal(a, b)
+
+
 def test_adam_skips_parameters_without_gradients():
     from tabvae.training import Adam
 
