@@ -281,12 +281,13 @@ def _auto(X, y, model, metric, seed):
 
 
 def cost() -> None:
-    """Time ``n_new="auto"`` against one VAE fit on 500 stratified rows of Adult (one thread)."""
+    """Time ``n_new="auto"`` against one fit of its VAE on 500 stratified rows of Adult (one thread)."""
     import torch
     from sklearn.model_selection import train_test_split
     from threadpoolctl import threadpool_limits
 
     from tabvae import TabularVAE, TabVAEResampler
+    from tabvae.augmentation.resampler import DEFAULT_VAE
 
     torch.set_num_threads(1)
     df, target, _ = load_dataset("adult")
@@ -294,7 +295,7 @@ def cost() -> None:
     X, y = small.drop(columns=target), small[target]
     with threadpool_limits(limits=1):
         t0 = time.perf_counter()
-        TabularVAE(conditional_columns=[target], random_state=0).fit(small)
+        TabularVAE(conditional_columns=[target], random_state=0, **DEFAULT_VAE).fit(small)  # the search's VAE
         fit = time.perf_counter() - t0
         res = TabVAEResampler(random_state=0)
         res.fit_resample(X, y)
