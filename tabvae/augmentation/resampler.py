@@ -90,7 +90,9 @@ class TabVAEResampler(BaseEstimator):
         their difference over the folds; no rows are added (and no final VAE
         is fitted) when the kept amount's mean lift over none is below minus
         its standard error.  This costs ``cv`` VAE fits plus four estimator
-        fits per fold on top of the final fit.
+        fits per fold on top of the final fit: on 500 rows of Adult, one
+        thread, 38 s against 6.6 s for one fit of the VAE (5.8 times;
+        ``python -m benchmarks.augmentation --cost``).
         An int adds that many rows, a float that share of ``len(X)``
         (classes in proportion to their counts in ``y``); ``None`` adds the
         rows ``sampling_strategy`` asks for (classification only).
