@@ -79,6 +79,27 @@ def control(name: str, n: int, k: int) -> dict:
     return row
 
 
+def report(rows: list[dict]) -> str:
+    """Markdown: per table and slice size, the mean over seeds of each setting, and the chance level."""
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    df["setting"] = df["params"].map(
+        lambda p: "unseen real rows (chance)" if isinstance(p, str) else json.dumps(p) if p else "defaults"
+    )
+    means = df.groupby(["dataset", "n", "setting"], sort=False)[list(KEYS)].mean()
+    seeds = df.groupby(["dataset", "n", "setting"], sort=False)["seed"].nunique()
+    lines = [
+        "| table | rows | setting | seeds | closer-to-train | attack AUC | Column Shapes | Column Pair Trends | "
+        "LogisticDetection |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (name, n, setting), r in means.iterrows():
+        cells = " | ".join("" if pd.isna(r[k]) else f"{r[k]:.3f}" for k in KEYS)
+        lines.append(f"| {name} | {n} | {setting} | {seeds[(name, n, setting)]} | {cells} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--datasets", default=",".join(DATASETS))
@@ -87,7 +108,11 @@ def main(argv=None) -> None:
     p.add_argument("--configs", default="[{}]", help="JSON list of TabularVAE keyword arguments")
     p.add_argument("--control", action="store_true", help="also score unseen real rows (chance level)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "small_tables.jsonl")
+    p.add_argument("--report", action="store_true", help="print the markdown table of --out and exit")
     args = p.parse_args(argv)
+    if args.report:
+        print(report([json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]))
+        return
     torch.set_num_threads(1)
     configs = json.loads(args.configs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
