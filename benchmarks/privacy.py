@@ -148,28 +148,37 @@ def _fmt(x, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def _public(row: dict) -> str:
+    """What the row's fit took as public: nothing, or the dictionary's bounds and levels by column."""
+    public = row.get("public") or {}
+    names = [f"{kind.removeprefix('public_')} of {', '.join(cols)}" for kind, cols in public.items()]
+    return "; ".join(names) if row["public_bounds"] else "none"
+
+
 def report(path: Path) -> str:
     """The markdown page of the results at ``path``."""
     results = json.loads(path.read_text())
     order = {d: i for i, d in enumerate(DATASETS)}
     rows = sorted(results["rows"], key=lambda r: (order.get(r["dataset"], 99), float(r["epsilon"]), r["public_bounds"]))
     head = (
-        "| table | ε asked | ε spent | public bounds | Column Shapes | Column Pair Trends | LogisticDetection "
+        "| table | ε asked | ε spent | public ranges | Column Shapes | Column Pair Trends | LogisticDetection "
         "| TSTR ROC-AUC | TRTR ROC-AUC | attack AUC [95% CI] | fit s |"
     )
-    lines = [head, "|" + " --- |" * 11]
+    lines, failures = [head, "|" + " --- |" * 11], []
     for r in rows:
+        cells = [r["dataset"], str(r["epsilon"]), "–", _public(r)]
         if r["status"] != "ok":
-            note = r.get("note", "")
-            lines.append(f"| {r['dataset']} | {r['epsilon']} | failed: {r['error']} {note} |" + " |" * 8)
+            failures.append(f"{len(failures) + 1}. {r['dataset']} at ε = {r['epsilon']}, {_public(r)}: {r['error']}")
+            failures[-1] += f" ({r['note']})" if r.get("note") else ""
+            lines.append("| " + " | ".join([*cells, f"failed ({len(failures)})", *["–"] * 6]) + " |")
             continue
         s = r["scores"]
-        attack = f"{_fmt(s.get(ATTACK[0]))} [{_fmt(s.get(ATTACK[1]))}, {_fmt(s.get(ATTACK[2]))}]"
-        spent = "–" if r["dp_epsilon_"] is None else f"{r['dp_epsilon_']:.2f}"
-        cells = [r["dataset"], str(r["epsilon"]), spent, "yes" if r["public_bounds"] else "no"]
+        cells[2] = "–" if r["dp_epsilon_"] is None else f"{r['dp_epsilon_']:.2f}"
         cells += [_fmt(s.get(k)) for k in (*FIDELITY, "tstr_roc_auc", "trtr_roc_auc")]
-        cells += [attack, f"{r['fit_seconds']:.0f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        cells += [f"{_fmt(s.get(ATTACK[0]))} [{_fmt(s.get(ATTACK[1]))}, {_fmt(s.get(ATTACK[2]))}]"]
+        lines.append("| " + " | ".join([*cells, f"{r['fit_seconds']:.0f}"]) + " |")
+    if failures:
+        lines += ["", "Failed fits:", "", *failures]
     commands = sorted({r["command"] for r in results["rows"]})
     machine = results["machine"]
     intro = [
@@ -178,7 +187,7 @@ def report(path: Path) -> str:
         "tabvae at ε ∈ {1, 3, 10, ∞} (∞ = the default, non-private fit), seed 0, on the benchmark split "
         "(80/20, stratified): fit on the training part, sample as many rows, evaluate against the training "
         "part with the test part as holdout. Private fits spend the whole budget privately (a tenth on the "
-        "encoders' noisy preprocessing, the rest on DP-SGD) unless the row says public bounds. "
+        "encoders' noisy preprocessing, the rest on DP-SGD) unless the row names public ranges. "
         "ε spent is the accountant's total `dp_epsilon_`. TSTR/TRTR: gradient boosting trained on the "
         "synthetic/real training rows, ROC-AUC on the real test rows. The attack is `evaluate`'s "
         "membership-inference attack (0.5 = no leak).",

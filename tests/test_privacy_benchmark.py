@@ -33,6 +33,7 @@ def test_merge_replaces_a_cell_and_report_lists_every_row(tmp_path):
     rows = json.loads(path.read_text())["rows"]
     assert [(r["epsilon"], r.get("fit_seconds")) for r in rows] == [(1.0, None), (3.0, 11.0)]
     page = report(path)
-    assert "| adult | 1.0 | failed: ValueError: x" in page
-    assert "| adult | 3.0 | 2.99 | no | 0.900 |" in page
+    assert "| adult | 1.0 | – | none | failed (1) |" in page
+    assert "1. adult at ε = 1.0, none: ValueError: x" in page
+    assert "| adult | 3.0 | 2.99 | none | 0.900 |" in page
     assert "`cmd a`; `cmd b`" in page
