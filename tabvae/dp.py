@@ -32,6 +32,7 @@ ACCOUNTANT = "prv"  # Opacus's privacy-random-variable accountant (tighter than 
 MAX_GRAD_NORM = 1.0  # each row's gradient is clipped to this L2 norm
 AUTO_STEPS = 600  # optimisation steps of epochs="auto" under DP (docs/decisions/differential-privacy.md)
 MAX_EPOCHS = 100
+MAX_EPSILON = 100.0  # the PRV accountant's calibration took 43 s and ~6 GB at 100; at 1,000 it ran out of memory
 # Share of dp_epsilon and dp_delta spent on fitting the encoders (noisy counts and histograms);
 # the rest goes to DP-SGD (docs/decisions/differential-privacy.md).
 PREPROCESSING_SHARE = 0.1
@@ -69,6 +70,11 @@ def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditio
         return
     if not (math.isfinite(dp_epsilon) and dp_epsilon > 0):
         raise ValueError(f"dp_epsilon must be a finite number > 0 (e.g. 3), got {dp_epsilon!r}.")
+    if dp_epsilon > MAX_EPSILON:
+        raise ValueError(
+            f"dp_epsilon={dp_epsilon!r} is above {MAX_EPSILON:g}: such a budget bounds nothing a user would rely "
+            "on, and calibrating its noise exhausts memory. Use dp_epsilon=None for a fit without DP."
+        )
     if dp_delta is not None and not 0 < dp_delta < 1:
         raise ValueError(f"dp_delta must be in (0, 1), well below 1 / n_rows (e.g. 1e-6), got {dp_delta!r}.")
     if early_stopping:

@@ -18,7 +18,6 @@ from tabvae import TabularVAE, load  # noqa: E402
 from tabvae.dp import PrivacyPlan, per_row_grads, require_opacus, spent_epsilon  # noqa: E402
 from tabvae.training import NegativeELBO  # noqa: E402
 
-
 # Public bounds of Adult's numbers, as a user would declare them: on a few hundred rows the
 # encoders' tenth of the budget is too small to find ranges from the data.
 PUBLIC = {
@@ -101,6 +100,7 @@ def test_load_refuses_a_bad_spent_budget(private):
         ({"dp_epsilon": -1.0}, "dp_epsilon"),
         ({"dp_epsilon": math.inf}, "dp_epsilon"),
         ({"dp_epsilon": math.nan}, "dp_epsilon"),
+        ({"dp_epsilon": 1_000.0}, "dp_epsilon"),
         ({"dp_epsilon": 1.0, "dp_delta": 0.0}, "dp_delta"),
         ({"dp_epsilon": 1.0, "dp_delta": 1.0}, "dp_delta"),
         ({"dp_delta": 1e-6}, "dp_delta"),
