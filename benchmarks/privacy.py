@@ -186,7 +186,7 @@ def report(path: Path) -> str:
         "",
         "tabvae at ε ∈ {1, 3, 10, ∞} (∞ = the default, non-private fit), seed 0, on the benchmark split "
         "(80/20, stratified): fit on the training part, sample as many rows, evaluate against the training "
-        "part with the test part as holdout. Private fits spend the whole budget privately (a tenth on the "
+        "part with the test part as holdout. Private fits spend the whole budget privately (half on the "
         "encoders' noisy preprocessing, the rest on DP-SGD) unless the row names public ranges. "
         "ε spent is the accountant's total `dp_epsilon_`. TSTR/TRTR: gradient boosting trained on the "
         "synthetic/real training rows, ROC-AUC on the real test rows. The attack is `evaluate`'s "

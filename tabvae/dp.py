@@ -35,7 +35,7 @@ MAX_EPOCHS = 100
 MAX_EPSILON = 100.0  # the PRV accountant's calibration took 43 s and ~6 GB at 100; at 1,000 it ran out of memory
 # Share of dp_epsilon and dp_delta spent on fitting the encoders (noisy counts and histograms);
 # the rest goes to DP-SGD (docs/decisions/differential-privacy.md).
-PREPROCESSING_SHARE = 0.1
+PREPROCESSING_SHARE = 0.5
 GRAD_FLOATS = 2**23  # per-row gradient numbers held at once (32 MB, cache-friendly): rows per chunk = this / parameters
 
 
@@ -145,7 +145,7 @@ def split_budget(dp_epsilon: float, dp_delta: float | None, n_rows: int) -> tupl
     ``PREPROCESSING_SHARE`` of both; the budgets add up (basic composition).
 
     >>> [round(v, 12) for v in split_budget(3.0, 1e-6, 10_000)]
-    [0.3, 1e-07, 2.7, 9e-07]
+    [1.5, 5e-07, 1.5, 5e-07]
     """
     delta = 1.0 / (10 * n_rows) if dp_delta is None else float(dp_delta)
     share = PREPROCESSING_SHARE

@@ -19,7 +19,7 @@ from tabvae.dp import PrivacyPlan, per_row_grads, require_opacus, spent_epsilon 
 from tabvae.training import NegativeELBO  # noqa: E402
 
 # Public bounds of Adult's numbers, as a user would declare them: on a few hundred rows the
-# encoders' tenth of the budget is too small to find ranges from the data.
+# encoders' half of a small budget is too little to find ranges from the data.
 PUBLIC = {
     "public_bounds": {
         "age": (17, 90),
@@ -31,7 +31,7 @@ PUBLIC = {
 }
 
 
-# The encoders share a tenth of it over 15 columns: enough on 1,500 rows to keep Adult's frequent levels.
+# The encoders share half of it over 15 columns: enough on 1,500 rows to keep Adult's frequent levels.
 EPSILON = 8.0
 
 
