@@ -356,7 +356,8 @@ def log_likelihood_terms(model: VAE, cont, codes, eps: torch.Tensor, cond=None):
     recs, log_ws = [], []
     for e in eps:
         z = mu + std * e
-        rec = model.reconstruction_nll(cont, codes, *model.decode(z, cond, x), located)
+        mean, logits = model.decode(z, cond, x)
+        rec = model.reconstruction_nll(cont, codes, mean, logits, located)
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         log_qz = -0.5 * (e.pow(2) + LOG_2PI).sum(-1) - (0.5 * logvar).sum(-1)
         recs.append(rec)

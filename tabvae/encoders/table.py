@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,7 +54,7 @@ def make_encoder(
     discrete_levels: int = 0,
     protection: int = 0,
     rare_replacement: str = "frequent",
-    public: object = None,
+    public: Any = None,
     budget: ColumnBudget | None = None,
 ) -> ColumnEncoder:
     """The encoder for one column kind; ``public`` is a column's public bounds or levels."""
