@@ -153,13 +153,14 @@ def split_budget(dp_epsilon: float, dp_delta: float | None, n_rows: int) -> tupl
 
 
 def preprocessing_budget(
-    dp_epsilon: float | None, dp_delta: float | None, n_rows: int, seed: int | None
+    dp_epsilon: float | None, dp_delta: float | None, n_rows: int, rng: Any
 ) -> PreprocessingBudget | None:
-    """The encoders' share of a DP fit's budget; None without ``dp_epsilon``."""
+    """The encoders' share of a DP fit's budget, its noise seeded from ``rng`` (a RandomState, drawn from
+    only under DP); None without ``dp_epsilon``."""
     if dp_epsilon is None:
         return None
     epsilon, delta, _, _ = split_budget(dp_epsilon, dp_delta, n_rows)
-    return PreprocessingBudget(epsilon=epsilon, delta=delta, seed=seed)
+    return PreprocessingBudget(epsilon=epsilon, delta=delta, seed=int(rng.randint(2**31 - 1)))
 
 
 def privacy_plan(

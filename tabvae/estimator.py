@@ -204,8 +204,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         dev = resolve_device(self.device if device is None else device)
         rng = check_seed(self.random_state)
         if encoder is None:  # under DP the encoders spend part of the budget, with noise seeded from rng
-            seed = None if self.dp_epsilon is None else int(rng.randint(2**31 - 1))
-            encoder = self._encoder_for(df, cfg, preprocessing_budget(self.dp_epsilon, self.dp_delta, len(df), seed))
+            encoder = self._encoder_for(df, cfg, preprocessing_budget(self.dp_epsilon, self.dp_delta, len(df), rng))
         cont, codes = encoder.transform(df)
         self.device_, self.schema_, self.encoder_ = dev, encoder.schema, encoder
         set_input_features(self, X, user)
@@ -241,22 +240,11 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
 
     def _encoder_for(self, df: pd.DataFrame, cfg: TrainingConfig, dp: Any = None) -> TableEncoder:
         schema = infer_schema(df, categorical_columns=self.categorical_columns, numeric_columns=self.numeric_columns)
-        protection = {
-            k: getattr(cfg, k) for k in ("value_protection", "rare_replacement", "public_bounds", "public_levels")
-        }
-        return TableEncoder(
-            schema,
-            max_categories=cfg.max_categories,
-            clip=self.clip,
-            discrete_levels=cfg.discrete_levels,
-            dp=dp,
-            **protection,
-        ).fit(df)
+        return TableEncoder.for_config(schema, cfg, clip=self.clip, dp=dp).fit(df)
 
     def _cond_from_codes(self, codes: np.ndarray) -> np.ndarray | None:
-        if not self.conditional_columns_:
-            return None
-        return codes[:, [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]]
+        starts = [self.encoder_.layout_.codes[c].start for c in self.conditional_columns_]
+        return codes[:, starts] if starts else None
 
     @limit_threads
     def sample(

@@ -148,6 +148,20 @@ class TableEncoder:
         self.public_bounds = public_bounds
         self.public_levels = public_levels
 
+    @classmethod
+    def for_config(cls, schema: Schema, cfg: Any, *, clip: bool, dp: PreprocessingBudget | None = None) -> TableEncoder:
+        """An unfitted encoder with the column settings of a :class:`~tabvae.TrainingConfig` ``cfg``."""
+        names = ("value_protection", "rare_replacement", "public_bounds", "public_levels")
+        protection = {name: getattr(cfg, name) for name in names}
+        return cls(
+            schema,
+            max_categories=cfg.max_categories,
+            clip=clip,
+            discrete_levels=cfg.discrete_levels,
+            dp=dp,
+            **protection,
+        )
+
     def fit(self, df: pd.DataFrame) -> TableEncoder:
         check_int("value_protection", self.value_protection, 0)
         check_choice("rare_replacement", self.rare_replacement, RARE_REPLACEMENTS)
