@@ -253,8 +253,17 @@ def resolve_early_stopping(early_stopping: bool | str, n_rows: int, validation_f
         return early_stopping
     if not is_auto(early_stopping):
         raise ValueError(f'early_stopping must be True, False or "auto", got {early_stopping!r}.')
-    held_out = int(round(n_rows * validation_fraction))
-    return 1 <= held_out < n_rows < AUTO_EARLY_STOPPING_ROWS and not private
+    return can_hold_out(n_rows, validation_fraction) and n_rows < AUTO_EARLY_STOPPING_ROWS and not private
+
+
+def held_out_rows(n_rows: int, validation_fraction: float) -> int:
+    """How many of ``n_rows`` rows early stopping holds out."""
+    return int(round(n_rows * validation_fraction))
+
+
+def can_hold_out(n_rows: int, validation_fraction: float) -> bool:
+    """Whether holding out ``validation_fraction`` leaves at least one row on each side."""
+    return 1 <= held_out_rows(n_rows, validation_fraction) < n_rows
 
 
 def resolve_auto(

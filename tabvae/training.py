@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.optim.adam import adam
 
-from .config import TrainingConfig
+from .config import TrainingConfig, can_hold_out, held_out_rows
 from .cuda_graph import GraphedStep, StaticBatch, can_capture
 from .model import VAE, elbo
 
@@ -148,8 +148,8 @@ def split_rows(
     if validation_fraction is None:  # no split: no fancy-indexed copies of the whole encoded table
         return Data(cont, codes, device, cond), None
     n = len(cont)
-    n_val = int(round(n * validation_fraction))
-    if n_val < 1 or n - n_val < 1:
+    n_val = held_out_rows(n, validation_fraction)
+    if not can_hold_out(n, validation_fraction):
         raise ValueError(
             f"early_stopping needs at least one training and one validation row; with {n} rows and "
             f"config.validation_fraction={validation_fraction} that is not possible."

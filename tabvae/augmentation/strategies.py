@@ -24,6 +24,7 @@ amounts.
 from __future__ import annotations
 
 import numbers
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -78,10 +79,7 @@ def default_estimator(classification: bool, random_state: int = 0):
 def allocate(y: pd.Series, n: int) -> dict:
     """Split ``n`` new rows over the classes of ``y`` in proportion to their counts (largest remainder)."""
     counts = y.value_counts(sort=False)
-    exact = counts.to_numpy() * n / counts.sum()
-    k = np.floor(exact).astype(int)
-    k[np.argsort(k - exact)[: n - k.sum()]] += 1
-    return dict(zip(counts.index, k.tolist()))
+    return _whole_rows(counts.index, counts.to_numpy() * n / counts.sum(), n)
 
 
 def fill_up(y: pd.Series, n: int) -> dict:
@@ -103,10 +101,17 @@ def fill_up(y: pd.Series, n: int) -> dict:
         if j * order[j] - order[:j].sum() >= n:
             level = (n + order[:j].sum()) / j
             break
-    exact = np.maximum(level - have, 0.0)
+    return _whole_rows(counts.index, np.maximum(level - have, 0.0), n, kind="stable")
+
+
+def _whole_rows(
+    classes: pd.Index, exact: np.ndarray, n: int, kind: Literal["quicksort", "stable"] = "quicksort"
+) -> dict:
+    """``exact`` shares of ``n`` rows rounded to whole rows that add up to ``n`` (largest remainder first;
+    ``kind``: the sort that orders tied remainders)."""
     k = np.floor(exact).astype(int)
-    k[np.argsort(k - exact, kind="stable")[: n - k.sum()]] += 1
-    return dict(zip(counts.index, k.tolist()))
+    k[np.argsort(k - exact, kind=kind)[: n - k.sum()]] += 1
+    return dict(zip(classes, k.tolist()))
 
 
 def class_targets(y: pd.Series, strategy) -> dict:
