@@ -160,6 +160,79 @@ def test_inequality_inverse_clamps_negative_and_strict_gaps(table):
     assert set(cs.check(out).values()) == {0}
 
 
+@pytest.fixture
+def positive():
+    """Pairs with a positive ``low`` in every row: floats (with missing values) and integers."""
+    rng = np.random.RandomState(1)
+    n = 80
+    rooms = rng.randint(2, 400, n)
+    size = rng.lognormal(0, 1, n)
+    return pd.DataFrame(
+        {
+            "beds": rooms // rng.randint(2, 8, n) + 1,  # int64, beds < rooms
+            "rooms": rooms,
+            "width": np.where(rng.rand(n) < 0.1, np.nan, size),
+            "length": np.where(rng.rand(n) < 0.1, np.nan, size * rng.uniform(1, 3, n)),
+        }
+    )
+
+
+def test_inequality_positive_low_models_the_ratio_and_round_trips(positive):
+    cs, modelled = round_trip(positive, [Inequality("beds", "rooms"), Inequality("width", "length")])
+    assert all(r.ratio_ for r in cs.rules_)
+    np.testing.assert_allclose(modelled["rooms"], positive["rooms"] / positive["beds"])
+    np.testing.assert_allclose(modelled["length"], positive["length"] / positive["width"])
+    back = cs.inverse_transform(modelled)
+    assert back["rooms"].dtype == np.int64 and back["rooms"].tolist() == positive["rooms"].tolist()  # exact
+
+
+def test_inequality_ratio_strict_integers_hold_after_rounding(positive):
+    df = positive[["beds", "rooms"]].assign(rooms=lambda d: d["rooms"].clip(lower=d["beds"] + 1))
+    cs = ConstraintSet([Inequality("beds", "rooms", strict=True)]).fit(df)
+    rule = cs.rules_[0]
+    assert rule.ratio_ and rule.floor_ == (df["rooms"] / df["beds"]).min() > 1
+    rng = np.random.RandomState(0)
+    fake = pd.DataFrame({"beds": rng.randint(1, 30, 5000), "rooms": rng.uniform(0, 1.2, 5000)})
+    fake.loc[:9, "beds"] = [0, -3, -1, 0, -7, 1, 1, 2, 3, 4]  # a low the training rows never had
+    out = cs.inverse_transform(fake)
+    assert out["rooms"].dtype == np.int64 and (out["rooms"] >= out["beds"] + 1).all()
+    assert cs.check(out) == {"Inequality('beds' < 'rooms')": 0}
+
+
+def test_inequality_ratio_strict_integers_in_sampled_rows(positive):
+    from tabvae import TabularVAE
+
+    df = positive[["beds", "rooms"]].assign(rooms=lambda d: d["rooms"].clip(lower=d["beds"] + 1))
+    model = TabularVAE(epochs=2, constraints=[Inequality("beds", "rooms", strict=True)], random_state=0).fit(df)
+    rows = model.sample(5_000, random_state=0)
+    assert (rows.dtypes == df.dtypes).all()
+    assert model.constraints_.check(rows) == {"Inequality('beds' < 'rooms')": 0}
+
+
+def test_inequality_low_at_zero_keeps_the_gap(positive):
+    df = positive.assign(beds=positive["beds"] - 1, width=positive["width"].fillna(0.0))  # low reaches 0
+    cs, modelled = round_trip(df, [Inequality("beds", "rooms"), Inequality("width", "length")])
+    assert not any(r.ratio_ for r in cs.rules_)
+    assert modelled["rooms"].tolist() == (df["rooms"] - df["beds"]).tolist()
+
+
+def test_inequality_ratio_state_and_conditions(positive):
+    cs = ConstraintSet([Inequality("beds", "rooms"), Inequality("width", "length", strict=True)]).fit(positive)
+    state = json.loads(json.dumps(cs.get_state()))
+    loaded = ConstraintSet.from_state(state)
+    assert [r.ratio_ for r in loaded.rules_] == [True, True]
+    modelled = cs.transform(positive)
+    pd.testing.assert_frame_equal(loaded.inverse_transform(modelled), positive)
+    assert loaded.translate_conditions({"beds": 4, "rooms": (8, 20)}) == {"beds": 4, "rooms": (2.0, 5.0)}
+    with pytest.raises(ValueError, match="models 'rooms' as the ratio rooms / beds.*positive value"):
+        loaded.translate_conditions({"beds": 0, "rooms": 8})
+    with pytest.raises(ValueError, match="Conditions cannot be met"):
+        loaded.translate_conditions({"beds": 4, "rooms": 3})
+    for rule in state["rules"]:  # a state written before ratios existed restores as a gap
+        del rule["fitted"]["ratio"]
+    assert not any(r.ratio_ for r in ConstraintSet.from_state(state).rules_)
+
+
 def test_chained_rules_restore_in_order(table):
     df = table.assign(mid=table["lo"] + 5, top=table["hi"] + 40)
     rules = [Inequality("mid", "top"), Inequality("lo", "mid"), Range("top", 0, 200)]

@@ -35,14 +35,21 @@ def _ns(gap: pd.Series) -> np.ndarray:
 class Inequality(Constraint):
     """``low <= high`` (``low < high`` with ``strict``) on every row where both are present.
 
-    ``high`` is modelled as the non-negative gap ``high - low`` (for datetimes,
-    a whole number of the coarsest unit, day to nanosecond, that every training
-    gap is a multiple of) and restored as ``low + gap``.  A gap the network
-    writes below zero is raised to zero, and with ``strict`` to the smallest
-    positive training gap.  A missing ``high`` stays missing; where ``low`` is
-    missing and ``high`` is not, ``high`` is modelled as itself in an extra
-    column (there is then no rule to keep).  Float columns round-trip up to the
-    rounding of ``low + (high - low)``; integers and datetimes exactly.
+    For two numeric columns where ``low`` is positive in every training row
+    with both present, ``high`` is modelled as the ratio ``high / low`` and
+    restored as ``low * max(ratio, floor)``: floor 1, and with ``strict`` the
+    smallest training ratio above 1.  Otherwise (``low`` zero or negative in
+    some row, or datetimes) ``high`` is modelled as the gap ``high - low``
+    (for datetimes, a whole number of the coarsest unit, day to nanosecond,
+    that every training gap is a multiple of) and restored as
+    ``low + max(gap, floor)``: floor 0, and with ``strict`` the smallest
+    positive training gap.  A ``high`` with whole values is rounded and, where
+    rounding breaks the rule, raised to the smallest whole value that keeps
+    it; a sampled ``low`` at or below zero under a ratio gets
+    ``low + |low| (ratio - 1)``.  A missing ``high`` stays missing; where
+    ``low`` is missing and ``high`` is not, ``high`` is modelled as itself in
+    an extra column (there is then no rule to keep).  Float columns
+    round-trip up to floating-point rounding; integers and datetimes exactly.
 
     Parameters
     ----------
@@ -88,9 +95,14 @@ class Inequality(Constraint):
         if self.datetime_:
             ns = _ns(df[self.high] - df[self.low])[both]
             self.unit_ns_ = next(u for u in GAP_UNITS_NS if np.all(ns % u == 0))
-        gaps = _floats(self.gaps(df))[both]
-        positive = gaps[gaps > 0]
-        self.floor_ = (float(positive.min()) if len(positive) else 1.0) if self.strict else 0.0
+        self.ratio_ = False
+        if not self.datetime_:
+            lows, highs = _floats(df[self.low])[both], _floats(df[self.high])[both]
+            exact = not self.integer_ or not len(highs) or np.abs(highs).max() < 2**50  # integers restore exactly
+            self.ratio_ = bool(len(lows)) and bool(np.all(lows > 0)) and bool(exact)
+        spreads = _floats(self.spreads(df))[both]
+        above = spreads[spreads > self.neutral_]
+        self.floor_ = (float(above.min()) if len(above) else self.neutral_ + 1) if self.strict else self.neutral_
         self.extra_ = None
         if (df[self.low].isna() & df[self.high].notna()).any():
             self.extra_ = fresh_name(f"{self.high} (no {self.low})", df.columns)
@@ -102,8 +114,18 @@ class Inequality(Constraint):
         bad = (high <= low) if self.strict else (high < low)
         return bad.fillna(False).to_numpy(bool)
 
-    def gaps(self, df: pd.DataFrame) -> pd.Series:
-        """``high - low`` per row: a number (datetimes: in units of ``unit_ns_``), missing unless both are present."""
+    @property
+    def neutral_(self) -> float:
+        """The modelled value of ``high == low``: 1 for a ratio, 0 for a gap."""
+        return 1.0 if self.ratio_ else 0.0
+
+    def spreads(self, df: pd.DataFrame) -> pd.Series:
+        """The modelled ``high`` per row, missing unless both are present.
+
+        ``high / low`` for a ratio, else ``high - low`` (datetimes: in units of ``unit_ns_``).
+        """
+        if self.ratio_:
+            return pd.Series(_floats(df[self.high]) / _floats(df[self.low]), index=df.index)
         if self.datetime_:
             diff = df[self.high] - df[self.low]
             out = pd.Series(_ns(diff) // self.unit_ns_, index=df.index).astype("Int64")
@@ -113,10 +135,10 @@ class Inequality(Constraint):
         return pd.Series(_floats(df[self.high]) - _floats(df[self.low]), index=df.index)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        gaps = self.gaps(df)
-        if self.integer_ and not gaps.isna().any():
-            gaps = gaps.astype("int64")
-        out = df.assign(**{self.high: gaps})
+        spreads = self.spreads(df)
+        if self.integer_ and not self.ratio_ and not spreads.isna().any():
+            spreads = spreads.astype("int64")
+        out = df.assign(**{self.high: spreads})
         if self.extra_ is not None:
             alone = df[self.high].astype("Int64") if self.whole_ and not self.datetime_ else df[self.high]
             out.insert(list(out.columns).index(self.high) + 1, self.extra_, alone.where(df[self.low].isna()))
@@ -133,19 +155,21 @@ class Inequality(Constraint):
         out = df.drop(columns=[self.extra_]) if self.extra_ is not None else df
         return out.assign(**{self.high: spec.restore_dtype(high)})
 
-    def _restore(self, low: pd.Series, gap: pd.Series) -> pd.Series:
-        """``low + gap``: the gap raised to the floor, whole where ``high`` is, above ``low`` when strict."""
-        if self.integer_:
-            whole = gap.astype("Int64") if pd.api.types.is_integer_dtype(gap.dtype) else gap.round().astype("Int64")
-            whole = whole.clip(lower=int(np.ceil(self.floor_)))
+    def _restore(self, low: pd.Series, spread: pd.Series) -> pd.Series:
+        """``high`` from ``low`` and the modelled value raised to the floor, whole where ``high`` is."""
+        if self.integer_ and not self.ratio_:
+            whole = spread.astype("Int64") if pd.api.types.is_integer_dtype(spread.dtype) else spread.round()
+            whole = whole.astype("Int64").clip(lower=int(np.ceil(self.floor_)))
             if self.datetime_:
                 return low + pd.to_timedelta(whole * self.unit_ns_, unit="ns")
             return low.astype("Int64") + whole
-        lo, g = _floats(low), _floats(gap)
-        high = lo + np.where(np.isnan(g), g, np.maximum(g, self.floor_))
+        lo, v = _floats(low), _floats(spread)
+        v = np.where(np.isnan(v), v, np.maximum(v, self.floor_))
+        high = np.where(lo > 0, lo * v, lo + np.abs(lo) * (v - 1)) if self.ratio_ else lo + v
         if self.whole_:
-            high = np.ceil(high)
-            high = np.where(self.strict & (high <= lo), np.floor(lo) + 1, high)
+            high = np.round(high)
+            lowest = np.floor(lo) + 1 if self.strict else np.ceil(lo)
+            high = np.where(high < lowest, lowest, high)
         elif self.strict:
             high = np.where(high <= lo, np.nextafter(lo, np.inf), high)
         return pd.Series(high, index=low.index)
@@ -153,30 +177,38 @@ class Inequality(Constraint):
     def translate(self, conditions: Conditions) -> Conditions:
         if self.high not in conditions:
             return conditions
-        cond, base = conditions[self.high], conditions.get(self.low)
+        cond, base = conditions[self.high], conditions.get(self.low)  # type: Any, Any
         one_base = base is not None and not isinstance(base, (tuple, set, frozenset)) and not pd.isna(base)
+        modelled = f"the ratio {self.high} / {self.low}" if self.ratio_ else f"the gap {self.high} - {self.low}"
         if not one_base or isinstance(cond, (set, frozenset)) or (not isinstance(cond, tuple) and pd.isna(cond)):
             raise ValueError(
-                f"Condition on {self.high!r} cannot be translated exactly: {self!r} models it as the "
-                f"gap {self.high} - {self.low}. Also fix {self.low!r} to one value, or filter the "
-                "sampled rows."
+                f"Condition on {self.high!r} cannot be translated exactly: {self!r} models it as "
+                f"{modelled}. Also fix {self.low!r} to one value, or filter the sampled rows."
+            )
+        if self.ratio_ and not base > 0:
+            raise ValueError(
+                f"Condition {self.low}={base!r} cannot be translated: {self!r} models {self.high!r} as "
+                f"{modelled}, and {self.low!r} was positive in every training row; condition on a positive value."
             )
         bounds = cond if isinstance(cond, tuple) else (cond,)
         if self.datetime_:
-            gaps = tuple((pd.Timestamp(b) - pd.Timestamp(base)).value / self.unit_ns_ for b in bounds)
+            spreads = tuple((pd.Timestamp(b) - pd.Timestamp(base)).value / self.unit_ns_ for b in bounds)
+        elif self.ratio_:
+            spreads = tuple(python_scalar(b / base) for b in bounds)
         else:
-            gaps = tuple(python_scalar(b - base) for b in bounds)
-        if max(gaps) < self.floor_ or (self.strict and max(gaps) <= 0):
+            spreads = tuple(python_scalar(b - base) for b in bounds)
+        if max(spreads) < self.floor_ or (self.strict and max(spreads) <= self.neutral_):
             raise ValueError(
                 f"Conditions cannot be met: {self.high}={cond!r} with {self.low}={base!r} breaks {self!r}."
             )
-        return {**conditions, self.high: gaps if isinstance(cond, tuple) else gaps[0]}
+        return {**conditions, self.high: spreads if isinstance(cond, tuple) else spreads[0]}
 
     def fitted_state(self) -> dict[str, Any]:
         return {
             "datetime": self.datetime_,
             "whole": self.whole_,
             "integer": self.integer_,
+            "ratio": self.ratio_,
             "unit_ns": self.unit_ns_,
             "floor": self.floor_,
             "extra": self.extra_,
@@ -187,6 +219,7 @@ class Inequality(Constraint):
         super().restore(fitted, specs)
         self.datetime_, self.whole_, self.integer_ = fitted["datetime"], fitted["whole"], fitted["integer"]
         self.unit_ns_, self.floor_, self.extra_ = fitted["unit_ns"], fitted["floor"], fitted["extra"]
+        self.ratio_ = fitted.get("ratio", False)  # a state without the key models a gap
         self.fallback_ = column_from_json(fitted["fallback"], specs[self.high])
 
     def __repr__(self) -> str:
