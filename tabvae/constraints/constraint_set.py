@@ -19,7 +19,7 @@ class ConstraintSet:
 
     ``fit`` checks the constraints against each other and against the
     training frame; ``transform`` turns a user frame into the modelled frame
-    (dependents dropped, inequalities as gaps, fixed combinations as one
+    (dependents dropped, inequalities as ratios or gaps, fixed combinations as one
     key column...); ``inverse_transform`` turns modelled rows back into user
     rows that obey every rule.  :class:`Predicate` rules are not part of the
     transform: sampling keeps the rows that :meth:`accepts` (bounded rejection).
@@ -44,8 +44,8 @@ class ConstraintSet:
     >>> from tabvae.constraints import ConstraintSet, Inequality
     >>> df = pd.DataFrame({"start": [1, 2, 5], "end": [3, 2, 9]})
     >>> cs = ConstraintSet([Inequality("start", "end")]).fit(df)
-    >>> cs.transform(df)["end"].tolist()  # modelled as the gap end - start
-    [2, 0, 4]
+    >>> cs.transform(df)["end"].tolist()  # modelled as the ratio end / start (start > 0)
+    [3.0, 1.0, 1.8]
     >>> cs.inverse_transform(cs.transform(df)).equals(df)
     True
     """
@@ -130,7 +130,7 @@ class ConstraintSet:
 
         A condition on a dependent becomes one on the determinant values that
         give it; one on a member of a fixed combination, a set of combination
-        keys; one on an inequality's ``high`` a gap range (``low`` must then be
+        keys; one on an inequality's ``high`` a ratio or gap range (``low`` must then be
         fixed to one value).  Values become a frozenset where several modelled
         values meet the condition.  A ValueError says when a condition cannot
         be translated exactly or contradicts a rule.
