@@ -546,7 +546,7 @@ def summarize(payload: dict) -> str:
         if vp
         else "the detector's default template, epochs='auto' (about 2,000 steps, at most 300 epochs), and its "
         "defaults scoring_epochs=3, units='both': rows scored by their smallest training tail share under "
-        "a 3-epoch and the fully trained model (whose shares count 5x), in data and encoded units"
+        "a 3-epoch and the fully trained model (whose data-unit shares count 5x), in data and encoded units"
     )
     lines.append(
         f"- Settings: tabvae = `TabularVAEAnomalyDetector(vae={tv}, contamination='auto', "

@@ -23,8 +23,9 @@ from .estimator import TabularVAE
 # The parameters of the VAE the detector fits by default: the true ELBO (scores are bounds on log p(x)
 # only without a KL weight), no latent sampler (scoring needs none), a factorized decoder.
 SCORING_EPOCHS = 3  # the scoring model's training: short enough not to learn the anomalies among the rows
-# The fully trained model has learned the training rows' anomalies too: its tail shares count this many
-# times larger, so that it decides a row's score only where it finds the row far rarer than the brief model.
+# The fully trained model has learned the training rows' anomalies too: its tail shares in data units (the
+# density of values, which a cluster of anomalies raises) count this many times larger.  In encoded units it
+# keeps its full say: there it finds the rows that break a dependency between columns.
 FULL_MODEL_HANDICAP = 5
 DEFAULT_TEMPLATE: dict[str, Any] = {
     "kl_weight": 1.0,
@@ -82,11 +83,10 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         units and both models; its score is the log of the smallest of its
         tail shares (the share of training rows scoring no higher, plus one,
         over ``n_train + 1``), a log-probability in [-log(n_train + 1), 0]
-        rather than a bound on log p(x).  The fully trained model's shares
-        count ``FULL_MODEL_HANDICAP`` (5) times larger: it has learned the
-        anomalies among the training rows as well, so it decides only where
-        it finds a row far rarer than the brief model does.  Each unit and
-        each model finds anomalies the others miss.
+        rather than a bound on log p(x).  The fully trained model's shares in
+        data units count ``FULL_MODEL_HANDICAP`` (5) times larger: it has
+        learned the density of the anomalies among the training rows too.
+        Each unit and each model finds anomalies the others miss.
     random_state : None, int, RandomState or numpy Generator, default=None
 
     Attributes
@@ -207,7 +207,7 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         shares = []
         for k, b in self._all_bounds(X).items():
             share = (np.searchsorted(reference[k], b, side="right") + 1) / (self._n_train + 1)
-            shares.append(share * handicap if k.startswith("full") else share)
+            shares.append(share * handicap if k == "full/data" else share)
         return np.log(np.minimum.reduce(shares))
 
     def decision_function(self, X: Any) -> np.ndarray:
