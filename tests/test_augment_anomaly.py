@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,6 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.explain_check import corrupt
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
+from tabvae.anomaly import DEFAULT_TEMPLATE, FULL_MODEL_HANDICAP
 
 # ---------------------------------------------------------------- anomaly detection
 
@@ -110,6 +113,29 @@ def test_default_detector_scores_are_log_tail_shares(adult_slice):
     assert set(detector.reference_bounds_) == {"brief/data", "brief/encoded", "full/data", "full/encoded"}
     assert detector.explainer_ is not detector.vae_ and len(detector.vae_.history_["loss"]) == 3
     np.testing.assert_array_equal(detector.predict(adult_slice), np.where(scores < detector.offset_, -1, 1))
+
+
+def _tail_shares(detector, X):
+    n = detector._n_train + 1
+    bounds = detector._all_bounds(X)
+    return {k: (np.searchsorted(detector.reference_bounds_[k], b, side="right") + 1) / n for k, b in bounds.items()}
+
+
+@pytest.mark.parametrize("scoring_epochs", [3, None])
+def test_only_the_full_models_data_units_are_handicapped(adult_slice, scoring_epochs):
+    vae = TabularVAE(**{**copy.deepcopy(DEFAULT_TEMPLATE), "epochs": 4})
+    detector = TabularVAEAnomalyDetector(vae=vae, scoring_epochs=scoring_epochs, random_state=0)
+    detector.fit(adult_slice.iloc[:800])
+    shares = _tail_shares(detector, adult_slice)
+    plain = np.log(np.minimum.reduce(list(shares.values())))
+    if scoring_epochs is None:  # one model: nothing to weigh it against
+        assert set(shares) == {"full/data", "full/encoded"}
+        np.testing.assert_allclose(detector.score_samples(adult_slice), plain)
+        return
+    shares["full/data"] = shares["full/data"] * FULL_MODEL_HANDICAP
+    expected = np.log(np.minimum.reduce(list(shares.values())))
+    np.testing.assert_allclose(detector.score_samples(adult_slice), expected)
+    assert (expected > plain).any()  # the handicap decides some rows' scores
 
 
 def test_default_detector_finds_anomalies_among_its_training_rows():
