@@ -53,13 +53,7 @@ DICTIONARY_RANGES = {
     "beijing_pm25": {"pm2.5": (0, 994)},
 }
 
-MOSTLYAI_NOTE = (
-    "MOSTLY AI's engine (`mostlyai-engine` 2.7.3) was not run. `pip install --dry-run mostlyai-engine` "
-    "keeps torch 2.13.0+cpu (it asks for torch>=2.13,<2.14) but would add triton 3.9.0 (a 285.8 MB wheel), "
-    "torchvision 0.28.0, torchaudio 2.11.1 (a release for torch 2.11), transformers 5.25.0, datasets, peft, "
-    "accelerate and about 20 more packages, over 300 MB of downloads for a CPU-only machine; the benchmark's "
-    "rule is not to install a peer that heavy."
-)
+PEER = Path(__file__).resolve().parent / "results" / "privacy_mostlyai.json"  # from benchmarks.privacy_peer
 
 
 def public_config(dataset: str, train) -> dict:
@@ -139,7 +133,6 @@ def merge(path: Path, rows: list[dict], command: str) -> None:
         r["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     results["rows"] = [r for r in results["rows"] if key(r) not in new] + rows
     results["machine"] = machine_info()
-    results["mostlyai_engine"] = MOSTLYAI_NOTE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")
 
@@ -198,7 +191,36 @@ def report(path: Path) -> str:
         "one torch thread, while other benchmark jobs shared the 2 cores (fit seconds are indicative).",
         "",
     ]
-    return "\n".join([*intro, *lines, "", "## Peer", "", results["mostlyai_engine"], ""])
+    return "\n".join([*intro, *lines, "", *peer_section()])
+
+
+def peer_section() -> list[str]:
+    """MOSTLY AI's engine on the same protocol (``benchmarks.privacy_peer``), if it was run."""
+    if not PEER.exists():
+        return []
+    rows = sorted(json.loads(PEER.read_text())["rows"], key=lambda r: float(r["epsilon"]))
+    lines = [
+        "## Peer: MOSTLY AI's TabularARGN (`mostlyai-engine`)",
+        "",
+        "Rows from `python -m benchmarks.privacy_peer`:",
+        "",
+    ]
+    lines += [
+        "| table | ε asked | ε spent | Column Shapes | Column Pair Trends | LogisticDetection | TSTR ROC-AUC "
+        "| attack AUC | fit s | command |",
+        "|" + " --- |" * 10,
+    ]
+    for r in rows:
+        s = r["scores"]
+        cells = [r["dataset"], str(r["epsilon"]), _fmt(r["dp_epsilon_"], 2), *(_fmt(s.get(k)) for k in FIDELITY)]
+        cells += [
+            _fmt(s.get("tstr_roc_auc")),
+            _fmt(s.get("membership_attack_auc")),
+            str(r["fit_seconds"]),
+            f"`{r['command']}`",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def parse_args(argv=None):
