@@ -306,9 +306,25 @@ def _flag_stats(det: TabVAEDet, X, y) -> dict:
 # ----------------------------------------------------------------------------- runs
 
 
-def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
+def semi_split(y, seed: int):
+    """The semi-supervised split: (normal training rows, training anomalies in injection order, test rows)."""
     from sklearn.model_selection import train_test_split
 
+    tr, te = train_test_split(np.arange(len(y)), test_size=SEMI_TEST_SIZE, stratify=y, random_state=seed)
+    return tr[y[tr] == 0], np.random.RandomState(seed).permutation(tr[y[tr] == 1]), te
+
+
+def contaminated(normal, anomalies, rate: float):
+    """Training rows: ``normal`` plus anomalies at ``rate`` of the set, capped by those available.
+
+    Returns (sorted row positions, anomalies injected, anomalies wanted).
+    """
+    wanted = int(round(rate * len(normal) / (1 - rate)))
+    k = min(wanted, len(anomalies))
+    return np.sort(np.concatenate([normal, anomalies[:k]])), k, wanted
+
+
+def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
     X, y, note = load_dataset(name, max_rows)
     meta = {
         "rows": len(X),
@@ -364,18 +380,12 @@ def run_dataset(name, seeds, detectors, max_rows, log, records, variants):
                 )
 
         # ---- semi-supervised split
-        idx = np.arange(len(X))
-        tr, te = train_test_split(idx, test_size=SEMI_TEST_SIZE, stratify=y, random_state=seed)
-        tr_norm, tr_anom = tr[y[tr] == 0], tr[y[tr] == 1]
+        tr_norm, anom_perm, te = semi_split(y, seed)
         Xte, yte = X.iloc[te], y[te]
-        rng = np.random.RandomState(seed)
-        anom_perm = rng.permutation(tr_anom)
         for dname in detectors:
             rates = CONTAMINATION_RATES if dname in ("tabvae", "iforest") else (0.0,)
             for rate in rates:
-                k_wanted = int(round(rate * len(tr_norm) / (1 - rate)))
-                k = min(k_wanted, len(anom_perm))
-                fit_idx = np.sort(np.concatenate([tr_norm, anom_perm[:k]]))
+                fit_idx, k, k_wanted = contaminated(tr_norm, anom_perm, rate)
                 det = make_detectors([dname], variants.get("tabvae_params"))[dname]
                 t0 = time.perf_counter()
                 det.fit(X.iloc[fit_idx], seed)

@@ -22,12 +22,11 @@ import copy
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
 from tabvae.anomaly import DEFAULT_TEMPLATE
 
-from .anomaly import DATASETS, SEMI_TEST_SIZE, load_dataset
+from .anomaly import DATASETS, contaminated, load_dataset, semi_split
 
 HANDICAPS = (1, 2, 5, 10)
 
@@ -66,11 +65,9 @@ def aucs(X_fit, X_score, y_score, seed: int, trim: float) -> dict[str, float]:
 def settings(X, y, seed: int):
     """(name, rows to fit, rows to score, their labels) for the three protocols."""
     yield "unsupervised", X, X, y
-    tr, te = train_test_split(np.arange(len(X)), test_size=SEMI_TEST_SIZE, stratify=y, random_state=seed)
-    normal, anomalies = tr[y[tr] == 0], np.random.RandomState(seed).permutation(tr[y[tr] == 1])
+    normal, anomalies, te = semi_split(y, seed)
     for rate in (0.0, 0.05):
-        k = min(int(round(rate * len(normal) / (1 - rate))), len(anomalies))
-        yield f"contamination {rate:.0%}", X.iloc[np.sort(np.r_[normal, anomalies[:k]])], X.iloc[te], y[te]
+        yield f"contamination {rate:.0%}", X.iloc[contaminated(normal, anomalies, rate)[0]], X.iloc[te], y[te]
 
 
 def main(argv=None) -> None:
