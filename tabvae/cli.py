@@ -84,10 +84,10 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive_int, help="training epochs (default: the model's default)")
     p.add_argument(
         "--decoder",
-        choices=["autoregressive", "factorized"],
-        help="autoregressive (default: each column also depends on the columns before it) or "
-        "factorized (columns independent given the latent code; faster sampling of wide "
-        "tables, best with --kl-weight 0.5)",
+        choices=["auto", "autoregressive", "factorized"],
+        help="autoregressive (each column also depends on the columns before it), factorized "
+        "(columns independent given the latent code; faster sampling of wide tables) or auto "
+        "(default: autoregressive from 5,000 rows, factorized below)",
     )
     p.add_argument(
         "--kl-weight",

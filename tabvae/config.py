@@ -27,6 +27,9 @@ AUTO_EARLY_STOPPING_ROWS = 5_000
 AUTO_FREQUENCIES = 6
 AUTO_FREQUENCIES_MIN_SHARE = 0.8  # of the columns, modelled as continuous values
 AUTO_FREQUENCIES_MIN_ROWS = 5_000
+# decoder="auto": the factorized decoder on tables smaller than this, where the autoregressive one
+# learns the training rows (docs/decisions/decoder-auto.md)
+AUTO_AUTOREGRESSIVE_ROWS = 5_000
 RARE_REPLACEMENTS = ("frequent", "placeholder")  # what a protected category becomes
 
 
@@ -70,13 +73,17 @@ class TrainingConfig:
         (``docs/decisions/gmm-prior.md``).
     prior_components : int, default=32
         Components of the ``"gmm"`` prior.
-    decoder : {"autoregressive", "factorized"}, default="autoregressive"
+    decoder : {"auto", "autoregressive", "factorized"}, default="auto"
         ``"autoregressive"``: each column's distribution depends on the
         latent code and on the columns before it in table order (a masked,
         MADE-style network); sampling decodes column by column.
         ``"factorized"``: columns are independent given the latent code; the
         fastest sampling of very wide tables
-        (``docs/decisions/autoregressive-decoder.md``).
+        (``docs/decisions/autoregressive-decoder.md``).  ``"auto"``:
+        autoregressive on tables of 5,000 rows or more, factorized on smaller
+        ones, where the autoregressive network learns the training rows
+        themselves (value used: ``decoder_``;
+        ``docs/decisions/decoder-auto.md``).
     numeric_frequencies : int in [0, 16] or "auto", default="auto"
         With the autoregressive decoder, also feed each numeric value to the
         masked network as sines and cosines at this many frequencies (0.5, 1,
@@ -159,7 +166,7 @@ class TrainingConfig:
     kl_warmup: float | Literal["auto"] = AUTO
     prior: Literal["gmm", "standard"] = "gmm"
     prior_components: int = 32
-    decoder: Literal["autoregressive", "factorized"] = "autoregressive"
+    decoder: Literal["auto", "autoregressive", "factorized"] = AUTO
     numeric_frequencies: int | Literal["auto"] = AUTO
     max_categories: int = 256
     discrete_levels: int = 128
@@ -266,15 +273,22 @@ def can_hold_out(n_rows: int, validation_fraction: float) -> bool:
     return 1 <= held_out_rows(n_rows, validation_fraction) < n_rows
 
 
+def resolve_decoder(decoder: str, n_rows: int) -> str:
+    """``decoder``, or for "auto": autoregressive from ``AUTO_AUTOREGRESSIVE_ROWS`` rows, else factorized."""
+    if not is_auto(decoder):
+        return decoder
+    return "autoregressive" if n_rows >= AUTO_AUTOREGRESSIVE_ROWS else "factorized"
+
+
 def resolve_auto(
     cfg: TrainingConfig, kl_weight: float | str, n_continuous_columns: int, n_columns: int, n_rows: int
-) -> tuple[int, float, float]:
-    """``numeric_frequencies``, ``kl_weight`` and ``kl_warmup`` with "auto" resolved for a table.
+) -> tuple[str, int, float, float]:
+    """``decoder``, ``numeric_frequencies``, ``kl_weight`` and ``kl_warmup`` with "auto" resolved for a table.
 
     ``n_continuous_columns`` counts the columns modelled as continuous values.
     """
-    freq = cfg.numeric_frequencies
-    if cfg.decoder != "autoregressive" or n_continuous_columns == 0:
+    freq, decoder = cfg.numeric_frequencies, resolve_decoder(cfg.decoder, n_rows)
+    if decoder != "autoregressive" or n_continuous_columns == 0:
         freq = 0  # the periodic features feed the masked network, of continuous values only
     elif is_auto(freq):
         mostly_numbers = n_continuous_columns >= AUTO_FREQUENCIES_MIN_SHARE * n_columns
@@ -282,6 +296,7 @@ def resolve_auto(
     # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
     kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
     return (
+        decoder,
         int(freq),
         kl if is_auto(kl_weight) else float(kl_weight),
         warmup if is_auto(cfg.kl_warmup) else float(cfg.kl_warmup),
@@ -382,7 +397,7 @@ def check_config(cfg: TrainingConfig) -> None:
     check_share(name("kl_warmup"), cfg.kl_warmup, auto=True)
     check_choice(name("prior"), cfg.prior, ("gmm", "standard"))
     check_int(name("prior_components"), cfg.prior_components)
-    check_choice(name("decoder"), cfg.decoder, ("autoregressive", "factorized"))
+    check_choice(name("decoder"), cfg.decoder, (AUTO, "autoregressive", "factorized"))
     check_int(name("numeric_frequencies"), cfg.numeric_frequencies, 0, 16, auto=True)
     check_int(name("max_categories"), cfg.max_categories, 2)
     check_int(name("discrete_levels"), cfg.discrete_levels, 0)

@@ -106,7 +106,7 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         The conditional columns and their training joint distribution.
     constraints_ : ConstraintSet or None
         The fitted rules; the network models the table they transform.
-    numeric_frequencies_, kl_weight_, kl_warmup_, early_stopping_ : int, float, float, bool
+    numeric_frequencies_, kl_weight_, kl_warmup_, early_stopping_, decoder_ : int, float, float, bool, str
         The values used for the settings of those names ("auto" resolved for this table).
     history_ : dict of list of float
         Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and ``val_loss`` with early stopping);
@@ -212,11 +212,11 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         cond = self._cond_from_codes(codes)
         self.condition_table_ = None if cond is None else ConditionTable.fit(self.conditional_columns_, cond)
         layout, names = encoder.layout_, self.schema_.names
-        self.numeric_frequencies_, self.kl_weight_, self.kl_warmup_ = resolve_auto(
+        self.decoder_, self.numeric_frequencies_, self.kl_weight_, self.kl_warmup_ = resolve_auto(
             cfg, self.kl_weight, layout.n_continuous_columns, len(names), len(df)
         )
         gen = torch_generator(rng, dev)
-        ar, cond_cols, freq = cfg.decoder == "autoregressive", self.conditional_columns_, self.numeric_frequencies_
+        ar, cond_cols, freq = self.decoder_ == "autoregressive", self.conditional_columns_, self.numeric_frequencies_
         net = VAEConfig.for_layout(layout, names, self.latent_dim, cfg.hidden_dims, cond_cols, ar, freq)
         self.model_ = build_vae(net, dev, gen)
         private, n_rows = self.dp_epsilon is not None, len(df)

@@ -92,6 +92,7 @@ def restore_fitted(vae: Any, state: dict[str, Any], tensors: dict[str, torch.Ten
     vae.constraints_ = None if fitted is None else rules_from_state(partial(ConstraintSet.from_state, fitted))
     for name, value in state["resolved"].items():
         setattr(vae, name, value)
+    vae.decoder_ = "autoregressive" if vae.model_.ar is not None else "factorized"  # the network says which
     for name in PRIVACY:  # a file written before DP training existed has no "privacy" entry
         setattr(vae, name, state.get("privacy", {}).get(name))
     r = state["sample_rng"]

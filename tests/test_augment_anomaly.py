@@ -15,7 +15,7 @@ from tabvae.anomaly import DEFAULT_TEMPLATE, FULL_MODEL_HANDICAP
 @pytest.fixture(scope="module")
 def detector(adult_slice):
     return TabularVAEAnomalyDetector(
-        vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard"}),
+        vae=TabularVAE(epochs=150, kl_weight=1.0, config={"prior": "standard", "decoder": "autoregressive"}),
         contamination=0.05,
         scoring_epochs=None,  # one fully trained model: these tests check its likelihood and explanations
         units="data",

@@ -134,7 +134,9 @@ def _rows(model, df, n):
 def test_per_row_gradients_are_exact_and_clipped(adult_slice):
     """The masked autoregressive layers included: each row's gradient equals autograd's on that row alone,
     and after Opacus's clipping its norm is at most max_grad_norm."""
-    model = TabularVAE(epochs=1, conditional_columns=["income"], random_state=0).fit(adult_slice.head(300))
+    model = TabularVAE(
+        epochs=1, conditional_columns=["income"], random_state=0, config={"decoder": "autoregressive"}
+    ).fit(adult_slice.head(300))
     vae = model.model_.train()
     assert vae.ar is not None
     with torch.no_grad():

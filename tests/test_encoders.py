@@ -256,3 +256,48 @@ def test_public_column_helpers():
     assert enc["c"].code_of("b") == 1 and enc["c"].code_of("zzz") == -1
     assert enc["c"].code_of("rare") == enc["c"].other_code_ and enc["c"].code_of(None) == enc["c"].missing_code_
     assert enc["x"].training_range() == (0.0, 99.0)
+
+
+def _closer_to_train_share(train: np.ndarray, holdout: np.ndarray, query: np.ndarray) -> float:
+    """1-D share of ``query`` values nearer a training value than a holdout value (ties count half)."""
+
+    def nearest(ref, q):
+        ref = np.sort(ref)
+        i = np.clip(np.searchsorted(ref, q), 1, len(ref) - 1)
+        return np.minimum(abs(q - ref[i - 1]), abs(q - ref[i]))
+
+    d_train, d_holdout = nearest(train, query), nearest(holdout, query)
+    return float(np.mean(d_train < d_holdout) + 0.5 * np.mean(d_train == d_holdout))
+
+
+@pytest.mark.parametrize("smoothed", [True, False])
+def test_decoded_numbers_are_no_closer_to_training_values_than_unseen_ones(smoothed, monkeypatch):
+    # The empirical quantiles give every gap between neighbouring training values the same mass, so
+    # draws through them sit near training values (share about 0.7); the smoothed map does not.
+    import tabvae.encoders.numeric as numeric
+
+    monkeypatch.setattr(numeric, "SMOOTH_MAX_VALUES", numeric.SMOOTH_MAX_VALUES if smoothed else 0)
+    shares = []
+    for seed in range(5):
+        rng = np.random.RandomState(seed)
+        train, holdout = rng.lognormal(size=300), rng.lognormal(size=300)
+        df = pd.DataFrame({"x": train})
+        enc = TableEncoder(infer_schema(df, warn=False), value_protection=0).fit(df)
+        z = rng.standard_normal((4000, 1)).astype(np.float32)
+        out = enc.inverse_transform(z, np.zeros((4000, 0), np.int64), rng)["x"].to_numpy()
+        assert train.min() <= out.min() and out.max() <= train.max()
+        assert (enc["x"].quantiles_[0], enc["x"].quantiles_[-1]) == (train.min(), train.max())  # the map's ends
+        shares.append(_closer_to_train_share(train, holdout, out))
+    assert (np.mean(shares) < 0.57) if smoothed else (np.mean(shares) > 0.65), shares
+
+
+def test_smoothing_keeps_repeated_values_exact():
+    rng = np.random.RandomState(0)
+    x = np.concatenate([rng.normal(size=400), np.full(100, 1.25)])  # a fifth of the rows at 1.25
+    df = pd.DataFrame({"x": x})
+    enc = TableEncoder(infer_schema(df, warn=False), value_protection=0).fit(df)
+    z = rng.standard_normal((20_000, 1)).astype(np.float32)
+    out = enc.inverse_transform(z, np.zeros((20_000, 0), np.int64), rng)["x"].to_numpy()
+    assert abs((out == 1.25).mean() - 0.2) < 0.02
+    cont, codes = enc.transform(df)
+    np.testing.assert_allclose(enc.inverse_transform(cont, codes, rng)["x"], x, rtol=1e-6)  # still a round trip

@@ -152,7 +152,10 @@ def test_bad_n(fitted_mixed, n):
         ({"config": {"max_categories": 1}}, r"^config.max_categories must be an int >= 2"),
         ({"config": {"discrete_levels": -1}}, r"^config.discrete_levels must be an int >= 0, got -1"),
         ({"config": {"precision": "fp8"}}, r"^config.precision must be 'fp32' or 'bf16', got 'fp8'"),
-        ({"config": {"decoder": "flow"}}, r"^config.decoder must be 'autoregressive' or 'factorized', got 'flow'"),
+        (
+            {"config": {"decoder": "flow"}},
+            r"^config.decoder must be 'auto' or 'autoregressive' or 'factorized', got 'flow'",
+        ),
         (
             {"config": {"numeric_frequencies": -1}},
             r'^config.numeric_frequencies must be an int in \[0, 16\] or "auto", got -1',
@@ -193,7 +196,7 @@ def test_training_config_defaults_are_the_models():
         "kl_warmup": "auto",
         "prior": "gmm",
         "prior_components": 32,
-        "decoder": "autoregressive",
+        "decoder": "auto",
         "numeric_frequencies": "auto",
         "max_categories": 256,
         "discrete_levels": 128,
@@ -377,6 +380,9 @@ def test_auto_settings_follow_the_table(n_rows, n_numeric, expected):
     model = TabularVAE(epochs=8, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == expected
     assert model.model_.cfg.n_frequencies == expected[0]
+    # decoder="auto": the masked network from 5,000 rows, columns independent given z below.
+    assert model.decoder_ == ("autoregressive" if n_rows >= 5_000 else "factorized")
+    assert (model.model_.ar is not None) == (model.decoder_ == "autoregressive")
     h = model.history_
     weights = [(loss - rec) / kl for loss, rec, kl in zip(h["loss"], h["reconstruction"], h["kl"])]
     kl, warmup_epochs = expected[1], round(expected[2] * 8)  # a quarter of 8 epochs: 2
@@ -390,7 +396,8 @@ def test_explicit_settings_override_auto(mixed):
     model = TabularVAE(epochs=1, kl_weight=1.0, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 1.0, 0.25)
     # Features asked for by hand bring the KL settings they were measured with.
-    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6}, random_state=0).fit(mixed)
+    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6, "decoder": "autoregressive"}, random_state=0)
+    model.fit(mixed)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (6, 0.6, 0.25)
     model = TabularVAE(epochs=1, config={"numeric_frequencies": 0}, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)

@@ -70,8 +70,9 @@ def _periodic() -> dict:
 
 
 def _raw() -> dict:
-    """The config that keeps raw values (no value protection), as when the digests were written."""
-    return {"value_protection": 0}
+    """The config that keeps raw values (no value protection) and the autoregressive decoder on small
+    tables, as when the digests were written."""
+    return {"value_protection": 0, "decoder": "autoregressive"}
 
 
 @pytest.mark.filterwarnings("ignore")

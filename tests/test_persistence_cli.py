@@ -30,7 +30,7 @@ def test_loaded_model_samples_identically(saved):
     )
     np.testing.assert_array_equal(model.transform(df), twin.transform(df))
     assert twin.history_ == model.history_ and twin.get_params() == model.get_params()
-    resolved = ("numeric_frequencies_", "kl_weight_", "kl_warmup_")  # what "auto" became
+    resolved = ("numeric_frequencies_", "kl_weight_", "kl_warmup_", "early_stopping_", "decoder_")  # what "auto" became
     assert [getattr(twin, a) for a in resolved] == [getattr(model, a) for a in resolved]
 
 
@@ -50,10 +50,12 @@ def test_state_round_trips_without_a_file(saved):
 def test_training_config_survives_saving(tmp_path):
     from tabvae import TrainingConfig
 
-    model = TabularVAE(epochs=1, random_state=0, config=TrainingConfig(hidden_dims=(16,), prior="standard"))
+    config = TrainingConfig(hidden_dims=(16,), prior="standard", decoder="autoregressive")
+    model = TabularVAE(epochs=1, random_state=0, config=config)
     model.fit(make_mixed(100)).save(tmp_path / "c.tabvae")
     twin = load(tmp_path / "c.tabvae")
     assert twin.config == model.config and isinstance(twin.config, TrainingConfig)
+    assert twin.decoder_ == model.decoder_ == "autoregressive"  # asked for, on a table where "auto" would not
 
 
 def test_newer_format_is_refused(saved, tmp_path):
