@@ -293,8 +293,12 @@ def resolve_auto(
     elif is_auto(freq):
         mostly_numbers = n_continuous_columns >= AUTO_FREQUENCIES_MIN_SHARE * n_columns
         freq = AUTO_FREQUENCIES if mostly_numbers and n_rows >= AUTO_FREQUENCIES_MIN_ROWS else 0
-    # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use.
-    kl, warmup = (0.6, 0.25) if freq else (0.75, 0.0)
+    # The sharper network needs a lighter, warmed-up KL term to keep the latent code in use; a small
+    # table's factorized decoder a heavier one, which keeps its rows from the training rows.
+    if freq:
+        kl, warmup = 0.6, 0.25
+    else:
+        kl, warmup = (1.0 if decoder == "factorized" and n_rows < AUTO_AUTOREGRESSIVE_ROWS else 0.75), 0.0
     return (
         decoder,
         int(freq),

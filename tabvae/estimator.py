@@ -63,8 +63,9 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     kl_weight : float or "auto", default="auto"
         Weight of the KL term of the ELBO (1.0 is the true ELBO: use it with ``prior="standard"`` and for
         anomaly scores).  Below 1 the latent codes keep more of each row, which the ``"gmm"`` sampler
-        models.  ``"auto"``: 0.6 with periodic features (``TrainingConfig.numeric_frequencies``), else
-        0.75 (value used: ``kl_weight_``; ``docs/decisions/kl-weight.md``).
+        models.  ``"auto"``: 0.6 with periodic features (``TrainingConfig.numeric_frequencies``), 1.0
+        with the factorized decoder on a table under 5,000 rows, else 0.75 (value used: ``kl_weight_``;
+        ``docs/decisions/kl-weight.md``).
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a conditional VAE), so that
         ``sample(n, conditions={col: value})`` on them is exact and needs no rejection.

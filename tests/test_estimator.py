@@ -371,7 +371,7 @@ def _numbers_table(n_rows, n_numeric=4, seed=0):
     "n_rows, n_numeric, expected",
     [
         (5_000, 4, (6, 0.6, 0.25)),  # mostly numbers, enough rows: periodic features, lighter warmed-up KL
-        (4_999, 4, (0, 0.75, 0.0)),  # too few rows for the sharper network
+        (4_999, 4, (0, 1.0, 0.0)),  # too few rows for the sharper network: factorized, the full KL term
         (5_000, 3, (0, 0.75, 0.0)),  # 3 of 4 columns continuous: under 80 %
     ],
 )
@@ -403,8 +403,8 @@ def test_explicit_settings_override_auto(mixed):
     assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
     # Without continuous columns there is nothing to feed, so the KL settings stay as without features.
     cats = pd.DataFrame({"a": ["x", "y"] * 50, "b": ["u", "v", "w", "u"] * 25})
-    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6}, random_state=0).fit(cats)
-    assert (model.numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
+    model = TabularVAE(epochs=1, config={"numeric_frequencies": 6, "decoder": "autoregressive"}, random_state=0)
+    assert (model.fit(cats).numeric_frequencies_, model.kl_weight_, model.kl_warmup_) == (0, 0.75, 0.0)
     # The factorized decoder has no masked network to feed.
     model = TabularVAE(epochs=1, config={"decoder": "factorized", "numeric_frequencies": 6}, random_state=0).fit(df)
     assert (model.numeric_frequencies_, model.kl_weight_, model.model_.cfg.n_frequencies) == (0, 0.75, 0)
