@@ -361,8 +361,8 @@ pd.Series(
 # A generator's own `score_samples` (second row) is one fully trained model:
 # here it ranks the injected anomalies better than the detector, but on the
 # four labelled tables of the anomaly benchmark, whose anomalies are extreme
-# values, it is far worse unsupervised (mean ROC-AUC 0.785 against the
-# detector's 0.904 and IsolationForest's 0.901 there; cardio 0.882 against
+# values, it is far worse unsupervised (mean ROC-AUC 0.775 against the
+# detector's 0.904 and IsolationForest's 0.901 there; cardio 0.883 against
 # IsolationForest's 0.932; `benchmarks/results/anomaly.md`). Try both on
 # rows whose anomalies you know before trusting either.
 
