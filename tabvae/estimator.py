@@ -61,10 +61,9 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     batch_size : int, default=500
         Rows per optimisation step.
     kl_weight : float or "auto", default="auto"
-        Weight of the KL term of the ELBO (1.0 is the true ELBO: use it with ``prior="standard"`` and for
-        anomaly scores).  Below 1 the latent codes keep more of each row, which the ``"gmm"`` sampler
-        models.  ``"auto"``: 0.6 with periodic features (``TrainingConfig.numeric_frequencies``), 1.0
-        with the factorized decoder on a table under 5,000 rows, else 0.75 (value used: ``kl_weight_``;
+        Weight of the KL term (1.0 is the true ELBO: use it with ``prior="standard"`` and for anomaly
+        scores); below 1 latent codes keep more of each row.  ``"auto"``: 0.6 with periodic features,
+        1.0 with the factorized decoder under 5,000 rows, else 0.75 (value used: ``kl_weight_``;
         ``docs/decisions/kl-weight.md``).
     conditional_columns : list of str, optional
         Categorical or boolean columns the network is conditioned on (a conditional VAE), so that
