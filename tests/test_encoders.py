@@ -274,9 +274,9 @@ def _closer_to_train_share(train: np.ndarray, holdout: np.ndarray, query: np.nda
 def test_decoded_numbers_are_no_closer_to_training_values_than_unseen_ones(smoothed, monkeypatch):
     # The empirical quantiles give every gap between neighbouring training values the same mass, so
     # draws through them sit near training values (share about 0.7); the smoothed map does not.
-    import tabvae.encoders.numeric as numeric
+    import tabvae.encoders.smoothing as smoothing
 
-    monkeypatch.setattr(numeric, "SMOOTH_MAX_VALUES", numeric.SMOOTH_MAX_VALUES if smoothed else 0)
+    monkeypatch.setattr(smoothing, "SMOOTH_MAX_VALUES", smoothing.SMOOTH_MAX_VALUES if smoothed else 0)
     shares = []
     for seed in range(5):
         rng = np.random.RandomState(seed)

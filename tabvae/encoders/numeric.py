@@ -55,6 +55,7 @@ from scipy.special import ndtr, ndtri
 from ..schema import pandas_dtype
 from .base import ColumnEncoder, code_missing, missing_rows
 from .privacy import ColumnBudget, private_bounds, private_quantiles, protected_range
+from .smoothing import smoothed_quantiles
 
 N_QUANTILES = 1000
 _EPS = 1e-7  # keeps the extreme quantiles at a finite z of about +-5.2
@@ -63,7 +64,6 @@ SPIKE_SHARE = 0.9  # a value this frequent gets a categorical state of its own
 DISCRETE_MIN_COUNT = 10  # a discrete column's values are each seen this often on average,
 # and a value seen this often has a code of its own
 DISCRETE_MAX_FILL = 0.25  # ... and fill less than this share of the grid of their smallest gap
-SMOOTH_MAX_VALUES = 50_000  # above this many values each knot interval holds 50 or more: no smoothing
 _HUGE = 2.0**1000  # values beyond this are scaled down (by a power of two, exactly) before interpolating
 _HUGE_SCALE = 2.0**-24
 
@@ -142,7 +142,7 @@ class NumericEncoder(ColumnEncoder):
         n_q = int(min(N_QUANTILES, max(len(x), 2)))
         self.references_ = np.linspace(0.0, 1.0, n_q)
         scale = _scale(x)
-        self.quantiles_ = _smoothed_quantiles(x * scale, self.references_) / scale
+        self.quantiles_ = smoothed_quantiles(x * scale, self.references_) / scale
         # Repeated quantiles must stay sorted for np.interp.
         self.quantiles_ = np.maximum.accumulate(self.quantiles_)
         uniq = np.unique(x)
@@ -420,37 +420,6 @@ def _is_discrete(x: np.ndarray, max_levels: int) -> bool:
         return False
     grid = (values[-1] - values[0]) / np.diff(values).min() + 1
     return bool(len(values) < DISCRETE_MAX_FILL * grid)
-
-
-def _smoothed_quantiles(x: np.ndarray, references: np.ndarray) -> np.ndarray:
-    """Quantiles at ``references`` of a kernel-smoothed distribution of ``x``, within its range.
-
-    The empirical quantiles of a sample put the same mass between every pair of
-    neighbouring values, so values decoded through them sit closer to the
-    training values than unseen values do (a closer-to-train share near 0.63
-    per column however well the network generalises;
-    ``docs/decisions/smoothed-quantile-map.md``).  Each value that occurs once
-    is spread by a Gaussian whose width is a quarter of the span of its
-    ``sqrt(n)`` neighbours on either side (a local bandwidth: heavy tails keep
-    their shape), reflected at the minimum and maximum; repeated values stay
-    point masses, so ties and integers come back exactly.  Above
-    ``SMOOTH_MAX_VALUES`` values the empirical quantiles are used.
-    """
-    n = len(x)
-    if n < 3 or n > SMOOTH_MAX_VALUES:
-        return np.quantile(x, references)
-    x = np.sort(x)
-    k, i = math.isqrt(n - 1) + 1, np.arange(n)
-    width = (x[np.minimum(i + k, n - 1)] - x[np.maximum(i - k, 0)]) / 4  # (n,)
-    counts = np.unique(x, return_counts=True)[1]
-    width[np.repeat(counts, counts) > 1] = 0.0
-    m = int(np.clip(400_000 // n, 8, 32))  # draws per value, at the normal's quantiles
-    spread = (x[:, None] + width[:, None] * ndtri((np.arange(m) + 0.5) / m)).ravel()  # (n * m,)
-    spread = np.where(spread < x[0], 2 * x[0] - spread, spread)
-    spread = np.clip(np.where(spread > x[-1], 2 * x[-1] - spread, spread), x[0], x[-1])
-    q = np.quantile(spread, references)
-    q[0], q[-1] = x[0], x[-1]
-    return q
 
 
 def _spike(x: np.ndarray) -> float | None:
