@@ -33,6 +33,7 @@ import torch
 from benchmarks.run import DATASETS, REPO, load_dataset, machine_info, split
 
 N_SYNTHETIC = 2_000
+CHANCE, MARGINALS = "real rows", "columns drawn independently"  # the baselines' "params" in the JSONL
 N_UNSEEN = 2_000  # test rows (not the holdout) that fidelity is scored against
 KEYS = (
     "closer_to_train_share",
@@ -43,16 +44,27 @@ KEYS = (
 )
 
 
+def _slice(name: str, n: int, k: int):
+    """``(target, task, train, holdout, rest)``: the ``n``-row slice of seed ``k``, ``n`` holdout rows from
+    its test part (at most half of it) and the test rows left, which unseen rows are drawn from."""
+    df, target, task = load_dataset(name)
+    train, test = split(df, target, task, k, max_train=n)
+    holdout = test.sample(n=min(n, len(test) // 2), random_state=k)
+    return target, task, train, holdout.reset_index(drop=True), test.drop(holdout.index)
+
+
+def _baseline_row(name: str, n: int, k: int, label: str, scores) -> dict:
+    row = {"dataset": name, "n": n, "seed": k, "params": label}
+    row.update({key: scores.scores.get(key) for key in KEYS[:2]})
+    return row
+
+
 def one(name: str, n: int, k: int, params: dict) -> dict:
     """Fit on an ``n``-row slice of ``name`` (seed ``k``) and score the sample."""
     from tabvae import TabularVAE, evaluate
 
-    df, target, task = load_dataset(name)
-    train, test = split(df, target, task, k, max_train=n)
-    holdout = test.sample(n=min(n, len(test) // 2), random_state=k)
-    unseen = test.drop(holdout.index)
-    unseen = unseen.sample(n=min(N_UNSEEN, len(unseen)), random_state=k).reset_index(drop=True)
-    holdout = holdout.reset_index(drop=True)
+    target, task, train, holdout, rest = _slice(name, n, k)
+    unseen = rest.sample(n=min(N_UNSEEN, len(rest)), random_state=k).reset_index(drop=True)
     model = TabularVAE(random_state=k, **params)
     t0 = time.perf_counter()
     model.fit(train)
@@ -71,15 +83,10 @@ def control(name: str, n: int, k: int) -> dict:
     """The closer-to-train share of unseen real rows in place of synthetic ones: this split's chance level."""
     from tabvae import evaluate
 
-    df, target, task = load_dataset(name)
-    train, test = split(df, target, task, k, max_train=n)
-    holdout = test.sample(n=min(n, len(test) // 2), random_state=k)
-    unseen = test.drop(holdout.index)
-    unseen = unseen.sample(n=min(N_SYNTHETIC, len(unseen)), random_state=k + 1).reset_index(drop=True)
-    scores = evaluate(train, unseen, target=target, task=task, holdout=holdout.reset_index(drop=True), random_state=k)
-    row = {"dataset": name, "n": n, "seed": k, "params": "real rows"}
-    row.update({key: scores.scores.get(key) for key in KEYS[:2]})
-    return row
+    target, task, train, holdout, rest = _slice(name, n, k)
+    unseen = rest.sample(n=min(N_SYNTHETIC, len(rest)), random_state=k + 1).reset_index(drop=True)
+    scores = evaluate(train, unseen, target=target, task=task, holdout=holdout, random_state=k)
+    return _baseline_row(name, n, k, CHANCE, scores)
 
 
 def marginals(name: str, n: int, k: int) -> dict:
@@ -93,18 +100,21 @@ def marginals(name: str, n: int, k: int) -> dict:
 
     from tabvae import TabularVAE, evaluate
 
-    df, target, task = load_dataset(name)
-    train, test = split(df, target, task, k, max_train=n)
-    holdout = test.sample(n=min(n, len(test) // 2), random_state=k).reset_index(drop=True)
+    target, task, train, holdout, _ = _slice(name, n, k)
     encoder = TabularVAE().fit_encoder(train)
     cont, codes = encoder.transform(train)
     rng = np.random.RandomState(k)
     pick = lambda block: block[rng.randint(len(block), size=(N_SYNTHETIC, block.shape[1])), np.arange(block.shape[1])]  # noqa: E731
     rows = encoder.inverse_transform(pick(cont).astype(np.float32), pick(codes), rng)
     scores = evaluate(train, rows, target=target, task=task, holdout=holdout, random_state=k)
-    row = {"dataset": name, "n": n, "seed": k, "params": "columns drawn independently"}
-    row.update({key: scores.scores.get(key) for key in KEYS[:2]})
-    return row
+    return _baseline_row(name, n, k, MARGINALS, scores)
+
+
+def _setting(params) -> str:
+    """A row's label in the report: a baseline's name, or its TabularVAE keyword arguments."""
+    if isinstance(params, str):
+        return "unseen real rows (chance)" if params == CHANCE else params
+    return json.dumps(params) if params else "defaults"
 
 
 def report(rows: list[dict]) -> str:
@@ -112,17 +122,7 @@ def report(rows: list[dict]) -> str:
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    df["setting"] = df["params"].map(
-        lambda p: (
-            "unseen real rows (chance)"
-            if p == "real rows"
-            else p
-            if isinstance(p, str)
-            else json.dumps(p)
-            if p
-            else "defaults"
-        )
-    )
+    df["setting"] = df["params"].map(_setting)
     means = df.groupby(["dataset", "n", "setting"], sort=False)[list(KEYS)].mean()
     seeds = df.groupby(["dataset", "n", "setting"], sort=False)["seed"].nunique()
     lines = [
