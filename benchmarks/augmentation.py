@@ -256,11 +256,28 @@ def run_cell(table, size, seed, arms, models, done, write, meta) -> None:
             )
 
 
+_VAES: dict = {}
+
+
 def _auto(X, y, model, metric, seed):
-    """The training set of ``n_new="auto"`` and what it chose."""
+    """The training set of ``n_new="auto"`` and what it chose.
+
+    The VAEs of the search depend on the rows and the seed only, not on the
+    downstream model, so the second model of a cell reuses the first one's
+    fits (``_VAES``); its ``seconds`` count only the model fits and sampling.
+    """
     from tabvae import TabVAEResampler
 
-    res = TabVAEResampler(estimator=model, scoring=metric, random_state=seed)
+    class SharedFits(TabVAEResampler):
+        def _fit_vae(self, table, classification, seed):
+            key = (int(pd.util.hash_pandas_object(table, index=False).sum()), len(table), classification, seed)
+            if key not in _VAES:
+                _VAES[key] = super()._fit_vae(table, classification, seed)
+            return _VAES[key]
+
+    if len(_VAES) > 64:
+        _VAES.clear()
+    res = SharedFits(estimator=model, scoring=metric, random_state=seed)
     fit_set = res.fit_resample(X, y)
     r = res.cv_results_
     chosen = {
