@@ -826,6 +826,13 @@ def main(argv=None):
         default=None,
         help="variant: TabularVAE(epochs=N) instead of 'auto' (name becomes tabvae_epN)",
     )
+    p.add_argument(
+        "--tabvae-params",
+        type=json.loads,
+        default=None,
+        help="variant: TabularVAE parameters (JSON) over the detector's template, e.g. '{\"epochs\": 20}'",
+    )
+    p.add_argument("--tag", default=None, help="name of a --tabvae-params variant (default: tabvae_variant)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--out", type=Path, default=RESULTS / "anomaly.json")
     p.add_argument("--summarize", action="store_true", help="rebuild markdown/plot from --out only")
@@ -853,6 +860,9 @@ def main(argv=None):
     if args.tabvae_epochs:
         variants["tabvae_params"] = {"epochs": args.tabvae_epochs}
         variants["tabvae_tag"] = f"tabvae_ep{args.tabvae_epochs}"
+    if args.tabvae_params:
+        variants["tabvae_params"] = {**variants.get("tabvae_params", {}), **args.tabvae_params}
+        variants["tabvae_tag"] = args.tag or "tabvae_variant"
 
     t_start = time.time()
     payload = {
@@ -873,8 +883,8 @@ def main(argv=None):
         "datasets": {},
         "runs": [],
     }
-    if args.tabvae_epochs:
-        notes.append(f"Variant run: tabvae uses TabularVAE(epochs={args.tabvae_epochs}) (not the default).")
+    if variants.get("tabvae_params"):
+        notes.append(f"Variant run: tabvae's template with {variants['tabvae_params']} (not the default).")
 
     def log(msg):
         print(f"[{time.time() - t_start:7.1f}s] {msg}", flush=True)
