@@ -1,0 +1,37 @@
+"""The augmentation benchmark's report: the last row of a cell wins, and the targets are computed."""
+
+from benchmarks.augmentation import full_report, latest, report
+
+
+def _row(table, size, seed, model, arm, lift, n_new=None):
+    chosen = {"n_new": n_new} if arm == "auto" else None
+    return dict(table=table, size=size, seed=seed, model=model, arm=arm, lift=lift, chosen=chosen)
+
+
+def _rows():
+    rows = []
+    for seed, (auto, smote) in enumerate([(0.010, 0.002), (0.012, 0.000), (0.008, 0.004)]):
+        rows += [
+            _row("adult", 100, seed, "hgb", "none", 0.0),
+            _row("adult", 100, seed, "hgb", "smote_nc", smote),
+            _row("adult", 100, seed, "hgb", "auto", auto, n_new=0 if seed == 2 else 50),
+        ]
+    return rows
+
+
+def test_the_last_row_of_a_cell_wins():
+    rows = _rows() + [_row("adult", 100, 0, "hgb", "auto", -0.5, n_new=50)]
+    df = latest(rows)
+    assert len(df) == 9
+    assert df.loc[(df["arm"] == "auto") & (df["seed"] == 0), "lift"].item() == -0.5
+
+
+def test_report_states_the_targets_from_the_cells():
+    text = report(_rows())
+    # auto: mean +0.010 over three seeds, half-width 4.30 * 0.002 / sqrt(3) = 0.005, lower end +0.005
+    assert "auto's 95 % lower end ≥ -0.003: 1 of 1 cells" in text
+    assert "auto +0.0100, SMOTE-NC +0.0020" in text
+    assert "auto ≥ +0.005 on 1 of 1 tables (adult +0.0100)" in text
+    assert "| 100 | 1 | 3 | +0.0020 | +0.0100 | 1/1 |" in text
+    cells = full_report(_rows())
+    assert "| adult | 100 | hgb | 3 | +0.0020 ± 0.0050 | +0.0100 ± 0.0050 | 1/3 |" in cells
