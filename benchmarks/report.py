@@ -2,13 +2,12 @@
 
 Reads the fidelity records of the main benchmark -- ``fidelity__<generator>.jsonl`` (one record a
 line) and any ``<dataset>__<generator>__seed<k>.json`` that ``benchmarks.run`` has written since
-(a per-seed file replaces the JSONL record of the same data set, generator and seed) -- and
-``augmentation__<dataset>.json``, and writes
+(a per-seed file replaces the JSONL record of the same data set, generator and seed) -- and writes
 
 * ``summary.md`` -- every table, including one per data set (mean ± std over seeds);
 * ``fidelity.png`` -- Column Shapes, Column Pair Trends and detection AUC per data set;
 * the block between ``<!-- results:start -->`` and ``<!-- results:end -->`` in
-  ``benchmarks/README.md`` (setup, overview, head-to-head, targets, augmentation);
+  ``benchmarks/README.md`` (setup, overview, head-to-head, targets);
 * the block between ``<!-- headline:start -->`` and ``<!-- headline:end -->`` in ``README.md``.
 
 ``--pack`` first moves the per-seed JSON files into the JSONL files (one per generator) and
@@ -35,7 +34,6 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 HEADLINE = ("<!-- headline:start -->", "<!-- headline:end -->")
 
 GEN_ORDER = ["tabvae", "sdv_tvae", "sdv_ctgan", "gaussian_copula", "identity"]
-AUG_ORDER = ["full_train", "small_only", "small+tabvae", "small+sdv_tvae", "small+smote_nc"]
 FIDELITY_FILE = re.compile(r"^(?P<dataset>.+)__(?P<generator>.+)__seed(?P<seed>\d+)\.json$")
 
 
@@ -75,14 +73,10 @@ def _per_seed_files(results: Path) -> list:
 
 
 def load(results: Path):
-    runs, failures, augment = [], [], []
+    runs, failures = [], []
     for rec in _fidelity_records(results).values():
         (runs if rec.get("status") == "ok" else failures).append(rec)
-    for path in sorted(results.glob("augmentation__*.json")):
-        rec = json.loads(path.read_text())
-        if isinstance(rec, dict) and rec.get("kind") == "augmentation":
-            augment.append(rec)
-    return runs, failures, augment
+    return runs, failures
 
 
 def pack(results: Path) -> list:
@@ -395,48 +389,8 @@ def targets_table(means, gen: str = "tabvae", ref: str = "sdv_tvae") -> str:
     return head + "\n|" + "---|" * 9 + "\n" + "\n".join(rows)
 
 
-def augmentation_tables(augment) -> str:
-    lines = []
-    for rec in sorted(
-        augment, key=lambda r: _DATASET_ORDER.index(r["dataset"]) if r["dataset"] in _DATASET_ORDER else 99
-    ):
-        metric = "ROC-AUC" if rec["metric"] == "roc_auc" else "R²"
-        rows = rec["rows"]
-        arms = _ordered({r["arm"] for r in rows}, AUG_ORDER)
-        sizes = sorted({r["size"] for r in rows if r["arm"] != "full_train"})
-        full = _vals([r for r in rows if r["arm"] == "full_train"], lambda r: r["score"])
-        full_n = sorted({r["size"] for r in rows if r["arm"] == "full_train"})
-        show = [a for a in arms if a != "full_train"]
-        lines.append(f"### augmentation: {rec['dataset']}")
-        lines.append("")
-        lines.append(
-            f"Test {metric} of `{rec['model']['class']}` "
-            f"({', '.join(f'{k}={v}' for k, v in rec['model']['params'].items())}) trained on a "
-            f"{'stratified' if rec['task'] == 'classification' else 'random'} subset of the training "
-            f"split; synthetic : real = "
-            f"{rec.get('ratio_synthetic_to_real')}:1; mean ± std over {rec['seeds']} seeds. "
-            f"Reference with the whole training split ({'/'.join(map(str, full_n))} rows): {_ms(full)}."
-        )
-        lines.append("")
-        lines.append("| small-set size | " + " | ".join(show) + " | best |")
-        lines.append("|---|" + "|".join(["---"] * (len(show) + 1)) + "|")
-        for s in sizes:
-            cells, best, best_v = [], None, -math.inf
-            for a in show:
-                v = _vals([r for r in rows if r["arm"] == a and r["size"] == s], lambda r: r["score"])
-                cells.append(_ms(v))
-                if v and _mean(v) > best_v:
-                    best, best_v = a, _mean(v)
-            lines.append(f"| {s} | " + " | ".join(cells) + f" | {best} |")
-        if rec.get("notes"):
-            lines.append("")
-            lines.extend(f"- {n}" for n in rec["notes"])
-        lines.append("")
-    return "\n".join(lines)
-
-
-def machine_block(runs, augment) -> str:
-    recs = runs + augment
+def machine_block(runs) -> str:
+    recs = runs
     if not recs:
         return ""
     m = recs[0]["machine"]
@@ -447,8 +401,6 @@ def machine_block(runs, augment) -> str:
     by_gen: dict = {}
     for r in runs:
         by_gen.setdefault(r["generator"], set()).add(r["machine"].get("git_commit"))
-    for r in augment:
-        by_gen.setdefault(f"augmentation ({r['dataset']})", set()).add(r["machine"].get("git_commit"))
     per_gen = "; ".join(f"{g}: {', '.join(sorted(c[:7] for c in cs if c))}" for g, cs in by_gen.items())
     lines = [
         f"- Machine: {m.get('platform')}, {m.get('cpu_model')}, {m.get('cpu_count')} CPU cores, "
@@ -522,9 +474,9 @@ def _same_code(commits, paths):
     return verdict
 
 
-def commands_block(runs, augment) -> str:
+def commands_block(runs) -> str:
     first = {}
-    for r in runs + augment:
+    for r in runs:
         c = r.get("command")
         t = r.get("started_at") or r.get("finished_at") or ""
         if c and (c not in first or t < first[c]):
@@ -533,16 +485,14 @@ def commands_block(runs, augment) -> str:
     return "```bash\n" + "\n".join(cmds + ["python -m benchmarks.report --pack"]) + "\n```"
 
 
-def wall_block(runs, augment) -> str:
+def wall_block(runs) -> str:
     fit_total = sum(_vals(runs, lambda r: r["timing"]["fit_s"]))
     eval_total = sum(_vals(runs, lambda r: r["timing"]["evaluate_s"]))
-    aug_total = sum(_vals(augment, lambda r: r["wall_s"]))
-    times = sorted(t for r in runs + augment for t in (r.get("started_at"), r.get("finished_at")) if t)
+    times = sorted(t for r in runs for t in (r.get("started_at"), r.get("finished_at")) if t)
     span = f"{times[0]} → {times[-1]}" if times else "?"
     return (
-        f"- Jobs: {len(runs)} fidelity runs, {len(augment)} augmentation experiments; "
-        f"sum of fit times {fit_total / 60:.1f} min, of evaluation times {eval_total / 60:.1f} min, "
-        f"augmentation {aug_total / 60:.1f} min; first start → last finish (UTC): {span}."
+        f"- Jobs: {len(runs)} fidelity runs; sum of fit times {fit_total / 60:.1f} min, of evaluation times "
+        f"{eval_total / 60:.1f} min; first start → last finish (UTC): {span}."
     )
 
 
@@ -608,18 +558,18 @@ def plot(means, path: Path) -> bool:
 
 def build(results: Path) -> tuple[str, str, str, dict]:
     """(summary.md, benchmarks/README.md's block, README.md's headline block, means)."""
-    runs, failures, augment = load(results)
+    runs, failures = load(results)
     fid_md, means = fidelity_tables(runs)
     note = "_Generated by `python -m benchmarks.report` from the files in `benchmarks/results/`; do not edit by hand._"
     setup = [
         "### Setup",
         "",
-        machine_block(runs, augment),
-        wall_block(runs, augment),
+        machine_block(runs),
+        wall_block(runs),
         "",
         "Commands (in the order they were first run):",
         "",
-        commands_block(runs, augment),
+        commands_block(runs),
         "",
     ]
     tables = []
@@ -652,19 +602,18 @@ def build(results: Path) -> tuple[str, str, str, dict]:
         if means
         else []
     )
-    aug = ["## Augmentation lift", "", augmentation_tables(augment)] if augment else []
     failed = []
     if failures:
         failed = ["## Failed runs", ""]
         failed += [f"- {r['dataset']} / {r['generator']} / seed {r['seed']}: {r.get('error')}" for r in failures]
         failed.append("")
-    full = ["## Results", "", note, ""] + setup + tables + per_ds + aug + failed
+    full = ["## Results", "", note, ""] + setup + tables + per_ds + failed
     link = (
         ["Per data set (every generator, timings, memory, privacy): [results/summary.md](results/summary.md).", ""]
         if means
         else []
     )
-    compact = ["## Results", "", note, ""] + setup + tables + link + aug + failed
+    compact = ["## Results", "", note, ""] + setup + tables + link + failed
     return _text(full), _text(compact), headline_block(means), means
 
 

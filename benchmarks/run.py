@@ -1,13 +1,11 @@
-"""Run the benchmark: fidelity/utility/privacy per (data set, generator, seed), or augmentation lift.
+"""Run the benchmark: fidelity/utility/privacy per (data set, generator, seed).
 
 Fidelity run (one JSON per data set x generator x seed)::
 
     python -m benchmarks.run --datasets adult,magic_gamma --generators tabvae,sdv_tvae --seeds 1 \\
         [--max-train N] [--ctgan-epochs E] [--tvae-epochs E] [--out benchmarks/results]
 
-Augmentation lift (one JSON per data set)::
-
-    python -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3
+Augmentation lift is :mod:`benchmarks.augmentation`.
 
 Seed index ``k`` (``--seeds 3`` gives k = 0, 1, 2) fixes the 80/20 train/test split
 (stratified on the target for classification, random for regression), the
@@ -53,10 +51,6 @@ DATASETS = {
 HELD_OUT_DATASETS = {
     name: (f"anomaly/{name}.csv", "label", "classification") for name in ("cardio", "satellite", "shuttle", "thyroid")
 }
-
-# Fixed gradient-boosting settings of the augmentation experiment.
-AUG_HGB_PARAMS = dict(max_iter=200, learning_rate=0.05, early_stopping=False, random_state=0)
-
 
 # --------------------------------------------------------------------------- data
 
@@ -372,235 +366,6 @@ def run_fidelity(args) -> None:
                 )
 
 
-# --------------------------------------------------------------------------- augmentation
-
-
-def _hgb_frame(df: pd.DataFrame, features: list, cat_levels: dict) -> pd.DataFrame:
-    """Features for HistGradientBoosting: object/bool/category columns -> ``category``
-    with the full data set's levels (missing as its own level), numbers as float."""
-    X = pd.DataFrame(index=df.index)
-    for c in features:
-        if c in cat_levels:
-            s = df[c].astype(object).where(df[c].notna(), "__missing__").astype(str)
-            X[c] = pd.Categorical(s, categories=cat_levels[c])
-        else:
-            X[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    return X
-
-
-def _label(y: pd.Series, positive) -> np.ndarray:
-    return (y.astype(object).astype(str) == str(positive)).to_numpy().astype(int)
-
-
-def _score(X_fit, y_fit, X_test, y_test, task) -> float:
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from sklearn.metrics import r2_score, roc_auc_score
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="openmp"):
-        if task == "classification":
-            if len(np.unique(y_fit)) < 2:
-                return float("nan")
-            m = HistGradientBoostingClassifier(categorical_features="from_dtype", **AUG_HGB_PARAMS)
-            m.fit(X_fit, y_fit)
-            return float(roc_auc_score(y_test, m.predict_proba(X_test)[:, 1]))
-        m = HistGradientBoostingRegressor(categorical_features="from_dtype", **AUG_HGB_PARAMS)
-        m.fit(X_fit, y_fit)
-        return float(r2_score(y_test, m.predict(X_test)))
-
-
-def _smote(X: pd.DataFrame, y: np.ndarray, seed: int, notes: set):
-    """Balance classes with SMOTE-NC (plain SMOTE when no feature is categorical)."""
-    from imblearn.over_sampling import SMOTE, SMOTENC
-
-    cats = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-    Xs = X.copy()
-    nums = [c for c in X.columns if c not in cats]
-    if Xs[nums].isna().any().any():
-        notes.add("SMOTE-NC: missing numbers median-imputed in the small set before oversampling.")
-        Xs[nums] = Xs[nums].fillna(Xs[nums].median())
-    k_neighbors = int(min(5, np.bincount(y).min() - 1))
-    if k_neighbors < 1:
-        notes.add("SMOTE-NC skipped where the minority class had a single row.")
-        return X, y
-    if cats:
-        for c in cats:  # SMOTENC wants plain labels
-            Xs[c] = Xs[c].astype(str)
-        sm = SMOTENC(
-            categorical_features=[Xs.columns.get_loc(c) for c in cats], k_neighbors=k_neighbors, random_state=seed
-        )
-    else:
-        sm = SMOTE(k_neighbors=k_neighbors, random_state=seed)
-    Xr, yr = sm.fit_resample(Xs, y)
-    Xr = pd.DataFrame(Xr, columns=X.columns)
-    for c in cats:
-        Xr[c] = pd.Categorical(Xr[c].astype(str), categories=X[c].cat.categories)
-    for c in nums:
-        Xr[c] = Xr[c].astype(float)
-    return Xr, np.asarray(yr)
-
-
-def run_augmentation(args) -> None:
-    _quiet()
-    import torch
-
-    torch.set_num_threads(args.threads)
-    from sklearn.model_selection import train_test_split
-
-    from tabvae.schema import infer_schema
-
-    from .generators import make_generator
-
-    out = Path(args.out)
-    cmd = command_line()
-    machine = machine_info()
-    for dataset in args.datasets:
-        df, target, task = load_dataset(dataset)
-        features = [c for c in df.columns if c != target]
-        cat_levels = {}
-        for c in features:
-            if (
-                df[c].dtype == object
-                or pd.api.types.is_bool_dtype(df[c])
-                or isinstance(df[c].dtype, pd.CategoricalDtype)
-            ):
-                vals = df[c].astype(object).where(df[c].notna(), "__missing__").astype(str)
-                cat_levels[c] = sorted(vals.unique())
-        positive = None
-        if task == "classification":
-            positive = df[target].value_counts().idxmin()  # rarer class = positive
-        metric = "roc_auc" if task == "classification" else "r2"
-        rows, notes, gen_infos = [], set(), {}
-        t_start = time.perf_counter()
-        for k in range(args.seeds):
-            train, test = split(df, target, task, k, None)
-            if task == "regression" and test[target].isna().any():
-                test = test[test[target].notna()]
-                notes.add("Test rows with a missing target dropped for R².")
-            X_test = _hgb_frame(test, features, cat_levels)
-            y_test = _label(test[target], positive) if task == "classification" else test[target].to_numpy(float)
-
-            def xy(frame):
-                frame = frame[frame[target].notna()]
-                X = _hgb_frame(frame, features, cat_levels)
-                y = _label(frame[target], positive) if task == "classification" else frame[target].to_numpy(float)
-                return X, y
-
-            Xf, yf = xy(train)
-            rows.append(
-                dict(
-                    size=len(train),
-                    seed=k,
-                    arm="full_train",
-                    n_fit_rows=len(yf),
-                    score=_score(Xf, yf, X_test, y_test, task),
-                    fit_s=None,
-                )
-            )
-            for size in args.sizes:
-                strat = train[target] if task == "classification" else None
-                small, _ = train_test_split(train, train_size=size, stratify=strat, random_state=1000 + k)
-                small = small.reset_index(drop=True)
-                Xs, ys = xy(small)
-                base = dict(size=size, seed=k)
-                rows.append(
-                    dict(
-                        base,
-                        arm="small_only",
-                        n_fit_rows=len(ys),
-                        score=_score(Xs, ys, X_test, y_test, task),
-                        fit_s=None,
-                    )
-                )
-                schema = infer_schema(small, warn=False)
-                for arm, gname in (("small+tabvae", "tabvae"), ("small+sdv_tvae", "sdv_tvae")):
-                    try:
-                        gen = make_generator(gname)
-                        t0 = time.perf_counter()
-                        gen.fit(small, schema, k)
-                        syn = gen.sample(len(small), k)
-                        fit_s = time.perf_counter() - t0
-                        gen_infos.setdefault(gname, gen.info())
-                        Xy_syn = xy(syn)
-                        X_aug = pd.concat([Xs, Xy_syn[0]], ignore_index=True)
-                        y_aug = np.concatenate([ys, Xy_syn[1]])
-                        rows.append(
-                            dict(
-                                base,
-                                arm=arm,
-                                n_fit_rows=len(y_aug),
-                                fit_s=fit_s,
-                                score=_score(X_aug, y_aug, X_test, y_test, task),
-                            )
-                        )
-                    except Exception as e:
-                        rows.append(
-                            dict(
-                                base, arm=arm, n_fit_rows=None, fit_s=None, score=None, error=f"{type(e).__name__}: {e}"
-                            )
-                        )
-                if task == "classification":
-                    Xr, yr = _smote(Xs, ys, k, notes)
-                    rows.append(
-                        dict(
-                            base,
-                            arm="small+smote_nc",
-                            n_fit_rows=len(yr),
-                            fit_s=None,
-                            score=_score(Xr, yr, X_test, y_test, task),
-                        )
-                    )
-                print(
-                    f"[{_now()}] augmentation {dataset} seed{k} size{size}: "
-                    + ", ".join(
-                        f"{r['arm']}={r['score']:.4f}"
-                        for r in rows
-                        if r["seed"] == k and r["size"] == size and r.get("score") is not None
-                    ),
-                    flush=True,
-                )
-        res = pd.DataFrame(rows)
-        summary = {}
-        for (size, arm), g in res.dropna(subset=["score"]).groupby(["size", "arm"]):
-            summary.setdefault(str(size), {})[arm] = {
-                "mean": float(g["score"].mean()),
-                "std": float(g["score"].std(ddof=1)) if len(g) > 1 else None,
-                "n": int(len(g)),
-            }
-        record = {
-            "kind": "augmentation",
-            "dataset": dataset,
-            "target": target,
-            "task": task,
-            "metric": metric,
-            "positive_class": None if positive is None else str(positive),
-            "sizes": list(args.sizes),
-            "seeds": args.seeds,
-            "ratio_synthetic_to_real": 1.0,
-            "model": {
-                "class": "HistGradientBoosting" + ("Classifier" if task == "classification" else "Regressor"),
-                "params": dict(AUG_HGB_PARAMS, categorical_features="from_dtype"),
-            },
-            "arms": {
-                "full_train": "reference: the whole 80% training split",
-                "small_only": "stratified subset of the training split of the given size",
-                "small+tabvae": "small set + as many TabularVAE rows (defaults, fitted on the small set)",
-                "small+smote_nc": "small set + SMOTE-NC oversampling to balanced classes",
-                "small+sdv_tvae": "small set + as many SDV TVAESynthesizer rows (defaults, fitted on the small set)",
-            },
-            "generators": gen_infos,
-            "rows": rows,
-            "summary": summary,
-            "notes": sorted(notes),
-            "wall_s": time.perf_counter() - t_start,
-            "command": cmd,
-            "machine": machine,
-            "finished_at": _now(),
-        }
-        _write_json(out / f"augmentation__{dataset}.json", record)
-        print(f"[{_now()}] wrote augmentation__{dataset}.json", flush=True)
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -640,8 +405,6 @@ def parse_args(argv=None):
     )
     p.add_argument("--overwrite", action="store_true", help="re-run jobs whose JSON already exists")
     p.add_argument("--out", default=str(DEFAULT_OUT))
-    p.add_argument("--augmentation", action="store_true", help="run the augmentation-lift experiment")
-    p.add_argument("--sizes", type=lambda s: [int(x) for x in _csv(s)], default=[200, 500, 1000])
     args = p.parse_args(argv)
     for d in args.datasets:
         if d not in DATASETS:
@@ -655,10 +418,7 @@ def parse_args(argv=None):
 def main(argv=None) -> None:
     args = parse_args(argv)
     t0 = time.perf_counter()
-    if args.augmentation:
-        run_augmentation(args)
-    else:
-        run_fidelity(args)
+    run_fidelity(args)
     print(f"[{_now()}] done in {time.perf_counter() - t0:.0f}s", flush=True)
 
 

@@ -22,5 +22,9 @@ python -P -m benchmarks.run --datasets $ALL --generators tabvae --seeds 5 --max-
 python -P -m benchmarks.run --datasets $ALL --generators gaussian_copula,identity --seeds 1 --max-train $MAXTRAIN
 python -P -m benchmarks.run --datasets $ALL --generators sdv_tvae --seeds 3 --max-train $MAXTRAIN
 python -P -m benchmarks.run --datasets $ALL --generators sdv_ctgan --seeds 1 --max-train $MAXTRAIN --ctgan-epochs 30
-python -P -m benchmarks.run --augmentation --datasets adult,online_shoppers --sizes 200,500,1000 --seeds 3 $OW
 python -P -m benchmarks.report --pack
+# Augmentation lift (cells already in results/augmentation.jsonl are skipped), then its tables.
+python -P -m benchmarks.augmentation --sizes 100,200 --seeds 0,1,2,3,4,5,6,7,8,9 --sdv
+python -P -m benchmarks.augmentation --sizes 500,1000 --seeds 0,1,2,3,4 \
+  --arms none,random_oversampling,smote_nc,conditional,joint,refined_balanced,auto,sdv_tvae
+python -P -m benchmarks.augmentation --report
