@@ -281,8 +281,13 @@ display(
 # A generator trained on the same 500 rows cannot add information they do not
 # hold, which is why the extra *real* rows remain the better (if unavailable)
 # option. The benchmark behind this (`python -m benchmarks.augmentation`,
-# benchmarks/README.md) measures the same question at 100 and 200 rows on four
-# classification and two regression tables, against SMOTE-NC.
+# benchmarks/README.md) measures the same question at 100, 200, 500 and 1,000
+# rows on four classification and two regression tables, against SMOTE-NC and
+# SDV's TVAE. With HistGradientBoosting, "auto" lifted the test ROC-AUC by
+# +0.013 on average over the 16 classification cells (SMOTE-NC +0.009), and no
+# cell's 95 % interval reached below -0.003. With a logistic regression the
+# average lift was +0.001 and some cells' intervals reached -0.013: pass the
+# model you will train as `estimator=`.
 #
 # **Caveats.** Three seeds is a small experiment: the differences above
 # are measured, but their spread across seeds is of the same order, so
