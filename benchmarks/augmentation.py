@@ -454,9 +454,11 @@ def _targets(cells: pd.DataFrame, task: str) -> list[str]:
         "",
         f"- auto's 95 % lower end ≥ {LOWER_BOUND[task]}: {int((low >= LOWER_BOUND[task]).sum())} of {len(auto)} cells",
     ]
+    ok = (low >= LOWER_BOUND[task]).groupby(auto["model"])
+    out[-1] += " (" + ", ".join(f"{m} {int(k.sum())} of {len(k)}" for m, k in ok)
     worst = auto.loc[low.idxmin()]
     where = f"{worst['table']} {worst['size']} {worst['model']}"
-    out[-1] += f" (lowest lower end: {where}, {worst['mean']:+.4f} ± {worst['half']:.4f});"
+    out[-1] += f"; lowest lower end: {where}, {worst['mean']:+.4f} ± {worst['half']:.4f});"
     if task == "classification":
         smote = cells[cells["arm"] == "smote_nc"].set_index(["table", "size", "model"])["mean"]
         both = (
