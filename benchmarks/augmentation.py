@@ -33,6 +33,7 @@ Usage::
     python -m benchmarks.augmentation --tables adult --sizes 100,200 --seeds 0,1,2 [--arms none,auto] [--sdv]
     python -m benchmarks.augmentation --report   # markdown table into benchmarks/README.md
     python -m benchmarks.augmentation --cost     # time of n_new="auto" against one fit
+    python -m benchmarks.augmentation --replay   # auto with a stricter "no rows" rule, replayed on the rows
 """
 
 from __future__ import annotations
@@ -479,6 +480,36 @@ def _targets(cells: pd.DataFrame, task: str) -> list[str]:
     return out
 
 
+def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0)) -> str:
+    """What auto's rows would score if it added none unless its folds showed a gain of ``c`` standard errors.
+
+    Exact on the recorded runs: such a rule keeps auto's choice or replaces it by no rows (lift 0), and
+    the chosen arm's per-fold scores are in each ``auto`` row.  Markdown, one line per task and ``c``.
+    """
+    auto = latest(rows).query("arm == 'auto'")
+    lines = ["| rule | task | mean lift | cells with lower end ≥ bound (hgb, linear) |", "|---|---|---|---|"]
+    for c in (None, *thresholds):
+        keep = auto["chosen"].map(lambda ch: c is None or _shows_gain(ch, c))
+        replayed = auto.assign(lift=auto["lift"].where(keep, 0.0))
+        for task, cells, _ in _by_task(replayed.assign(arm="auto")):
+            low = cells["mean"] - cells["half"] >= LOWER_BOUND[task]
+            per = ", ".join(f"{int(k.sum())}/{len(k)}" for _, k in low.groupby(cells["model"]))
+            rule = "as recorded" if c is None else f"none unless gain > {c} SE"
+            lines.append(f"| {rule} | {task} | {cells['mean'].mean():+.4f} | {int(low.sum())}/{len(low)} ({per}) |")
+    return "\n".join(lines)
+
+
+def _shows_gain(chosen: dict, c: float) -> bool:
+    """Whether auto's chosen arm beat no rows on its folds by more than ``c`` standard errors."""
+    if chosen["n_new"] == 0:
+        return False
+    keys = list(chosen["cv_arms"])
+    key = next(k for k in keys[1:] if k.endswith(f"@{chosen['share']}"))
+    scores = np.asarray(chosen["cv_fold_scores"])
+    diff = scores[keys.index(key)] - scores[0]
+    return bool(diff.mean() > c * diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
 def write_readme(text: str, path: Path = README) -> None:
     """Put ``text`` between the augmentation markers of the README (appended when they are missing)."""
     block = f"{START}\n{text}\n{END}"
@@ -506,6 +537,7 @@ def parse_args(argv=None):
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--report", action="store_true", help="print the lift table and write it into the README")
     p.add_argument("--cost", action="store_true", help="time n_new='auto' against one fit (500 Adult rows)")
+    p.add_argument("--replay", action="store_true", help="auto's lift under stricter 'no rows' rules, from --out")
     args = p.parse_args(argv)
     unknown = set(args.tables) - set(DATASETS)
     if unknown:
@@ -526,6 +558,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.cost:
         return cost()
+    if args.replay:
+        return print(replay_none_rule(load_results(args.out)))
     if args.report:
         rows = load_results(args.out)
         text = report(rows)

@@ -1,6 +1,6 @@
 """The augmentation benchmark's report: the last row of a cell wins, and the targets are computed."""
 
-from benchmarks.augmentation import full_report, latest, report
+from benchmarks.augmentation import full_report, latest, replay_none_rule, report
 
 
 def _row(table, size, seed, model, arm, lift, n_new=None):
@@ -35,3 +35,16 @@ def test_report_states_the_targets_from_the_cells():
     assert "| 100 | 1 | 3 | +0.0020 | +0.0100 | 1/1 |" in text
     cells = full_report(_rows())
     assert "| adult | 100 | hgb | 3 | +0.0020 ± 0.0050 | +0.0100 ± 0.0050 | 1/3 |" in cells
+
+
+def test_replay_drops_rows_the_folds_did_not_show_helping():
+    gain = {"n_new": 50, "share": "balance", "cv_arms": {"none@0.0": [0, 0], "refined@balance": [0.1, 0.0]}}
+    rows = [
+        _row("adult", 100, seed, "hgb", "auto", 0.01)
+        | {"chosen": gain | {"cv_fold_scores": [[0.5, 0.5, 0.5], [0.6, 0.6, 0.6] if seed else [0.6, 0.4, 0.5]]}}
+        for seed in range(3)
+    ]
+    table = replay_none_rule(rows, thresholds=(0.0,))
+    assert "| as recorded | classification | +0.0100 | 1/1 (1/1) |" in table
+    # seed 0's folds show no gain (mean difference 0), so its lift becomes 0: mean (0 + 0.01 + 0.01) / 3
+    assert "| none unless gain > 0.0 SE | classification | +0.0067 |" in table
