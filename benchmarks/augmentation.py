@@ -377,7 +377,8 @@ def latest(rows: list[dict]) -> pd.DataFrame:
 
 
 def cell_table(df: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Mean lift, 95 % half-width and seeds per (table, size, model, arm) of one task."""
+    """Mean lift, 95 % half-width, seeds and whether the interval's lower end meets :data:`LOWER_BOUND`
+    (``ok``) per (table, size, model, arm) of one task."""
     tables = [t for t in DATASETS if DATASETS[t][2] == task]
     part = df[df["table"].isin(tables) & (df["arm"] != "none")]
     out = []
@@ -387,7 +388,8 @@ def cell_table(df: pd.DataFrame, task: str) -> pd.DataFrame:
         out.append(
             dict(table=table, size=size, model=model, arm=arm, mean=mean, half=half, seeds=len(g), chose0=chose0)
         )
-    return pd.DataFrame(out)
+    cells = pd.DataFrame(out)
+    return cells.assign(ok=cells["mean"] - cells["half"] >= LOWER_BOUND[task]) if out else cells
 
 
 def _by_task(df: pd.DataFrame):
@@ -437,7 +439,7 @@ def report(rows: list[dict]) -> str:
         for size, g in cells.groupby("size"):
             means = g.pivot_table(index=["table", "model"], columns="arm", values="mean")
             auto = g[g["arm"] == "auto"]
-            ok = f"{int((auto['mean'] - auto['half'] >= LOWER_BOUND[task]).sum())}/{len(auto)}" if len(auto) else ""
+            ok = f"{int(auto['ok'].sum())}/{len(auto)}" if len(auto) else ""
             row = [f"{means[a].mean():+.4f}" if a in means and means[a].notna().all() else "" for a in arms]
             seeds = f"{g['seeds'].min()}–{g['seeds'].max()}" if g["seeds"].nunique() > 1 else str(g["seeds"].max())
             lines.append(f"| {size} | {len(means)} | {seeds} | " + " | ".join(row) + f" | {ok} |")
@@ -450,14 +452,9 @@ def _targets(cells: pd.DataFrame, task: str) -> list[str]:
     auto = cells[cells["arm"] == "auto"]
     if auto.empty:
         return []
-    low = auto["mean"] - auto["half"]
-    out = [
-        "",
-        f"- auto's 95 % lower end ≥ {LOWER_BOUND[task]}: {int((low >= LOWER_BOUND[task]).sum())} of {len(auto)} cells",
-    ]
-    ok = (low >= LOWER_BOUND[task]).groupby(auto["model"])
-    out[-1] += " (" + ", ".join(f"{m} {int(k.sum())} of {len(k)}" for m, k in ok)
-    worst = auto.loc[low.idxmin()]
+    out = ["", f"- auto's 95 % lower end ≥ {LOWER_BOUND[task]}: {int(auto['ok'].sum())} of {len(auto)} cells"]
+    out[-1] += " (" + ", ".join(f"{m} {int(k.sum())} of {len(k)}" for m, k in auto["ok"].groupby(auto["model"]))
+    worst = auto.loc[(auto["mean"] - auto["half"]).idxmin()]
     where = f"{worst['table']} {worst['size']} {worst['model']}"
     out[-1] += f"; lowest lower end: {where}, {worst['mean']:+.4f} ± {worst['half']:.4f});"
     if task == "classification":
@@ -492,10 +489,10 @@ def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0)) -> str:
         keep = auto["chosen"].map(lambda ch: c is None or _shows_gain(ch, c))
         replayed = auto.assign(lift=auto["lift"].where(keep, 0.0))
         for task, cells, _ in _by_task(replayed.assign(arm="auto")):
-            low = cells["mean"] - cells["half"] >= LOWER_BOUND[task]
-            per = ", ".join(f"{int(k.sum())}/{len(k)}" for _, k in low.groupby(cells["model"]))
+            ok = cells["ok"]
+            per = ", ".join(f"{int(k.sum())}/{len(k)}" for _, k in ok.groupby(cells["model"]))
             rule = "as recorded" if c is None else f"none unless gain > {c} SE"
-            lines.append(f"| {rule} | {task} | {cells['mean'].mean():+.4f} | {int(low.sum())}/{len(low)} ({per}) |")
+            lines.append(f"| {rule} | {task} | {cells['mean'].mean():+.4f} | {int(ok.sum())}/{len(ok)} ({per}) |")
     return "\n".join(lines)
 
 
