@@ -266,7 +266,7 @@ def test_fill_up_gives_rows_to_the_rarest_classes_first():
     assert sum(fill_up(y, 7).values()) == 7
 
 
-def test_auto_keeps_balance_unless_the_folds_disagree():
+def test_auto_keeps_balance_unless_the_folds_disagree_and_adds_rows_only_on_a_gain():
     from tabvae.augmentation.search import summarize
 
     params = [{"strategy": "none", "n_new": 0.0}] + [{"strategy": "refined", "n_new": a} for a in ("balance", 1.0)]
@@ -279,3 +279,9 @@ def test_auto_keeps_balance_unless_the_folds_disagree():
     # rows that hurt on every fold: none
     hurt = np.array([[0.80, 0.70, 0.75], [0.78, 0.69, 0.73], [0.77, 0.68, 0.74]])
     assert summarize({"params": params, "scores": hurt}, default=1)[1] == 0
+    # a mean gain below half its standard error (+0.03, -0.02, +0.01 on the folds): none
+    noisy = np.array([[0.80, 0.70, 0.75], [0.83, 0.68, 0.76], [0.79, 0.69, 0.74]])
+    assert summarize({"params": params, "scores": noisy}, default=1)[1] == 0
+    # the same folds with a clearer gain (+0.03, -0.01, +0.02): rows
+    clearer = np.array([[0.80, 0.70, 0.75], [0.83, 0.69, 0.77], [0.79, 0.69, 0.74]])
+    assert summarize({"params": params, "scores": clearer}, default=1)[1] == 1

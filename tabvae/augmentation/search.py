@@ -29,6 +29,9 @@ BALANCE = "balance"  # the rows the classes lack to reach the majority count
 AUTO_AMOUNTS = {"classification": (BALANCE, 1.0, 2.0), "regression": (0.5, 1.0, 2.0)}
 DEFAULT_AMOUNT = {"classification": BALANCE, "regression": 1.0}
 DEFAULT_SCORING = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
+# Rows are added only when the kept arm's mean lift over no rows exceeds this
+# many standard errors of the per-fold lift (docs/decisions/augmentation-auto.md).
+MIN_GAIN_SE = 0.5
 
 
 def check_scoring(scoring, y: pd.Series, classification: bool):
@@ -163,8 +166,8 @@ def summarize(search: dict, default: int) -> tuple[dict, int]:
     ``default`` indexes the arm kept unless the folds say otherwise.  Another
     arm replaces it when its mean score beats the default's by more than the
     standard error of their paired difference over the folds.  No
-    augmentation is chosen when the kept arm's mean lift over it is below
-    minus its standard error, i.e. when the folds show the rows hurt.
+    augmentation is chosen unless the kept arm's mean lift over it exceeds
+    :data:`MIN_GAIN_SE` standard errors, i.e. unless the folds show a gain.
     """
     params, scores = search["params"], search["scores"]
     lift = scores - scores[0]
@@ -184,13 +187,13 @@ def summarize(search: dict, default: int) -> tuple[dict, int]:
     rival = 1 + int(np.argmax(results["mean_test_score"][1:]))
     if rival != best and _mean_minus_error(scores[rival] - scores[best]) > 0:
         best = rival
-    if _mean_minus_error(-lift[best]) > 0:
+    if _mean_minus_error(lift[best], MIN_GAIN_SE) <= 0:
         best = 0
     return results, best
 
 
-def _mean_minus_error(diff: np.ndarray) -> float:
-    """Mean of per-fold differences minus its standard error (one fold: the mean)."""
+def _mean_minus_error(diff: np.ndarray, k: float = 1.0) -> float:
+    """Mean of per-fold differences minus ``k`` standard errors (one fold: the mean)."""
     if len(diff) < 2:
         return float(diff.mean())
-    return float(diff.mean() - diff.std(ddof=1) / np.sqrt(len(diff)))
+    return float(diff.mean() - k * diff.std(ddof=1) / np.sqrt(len(diff)))
