@@ -19,6 +19,7 @@ def detector(adult_slice):
         contamination=0.05,
         scoring_epochs=None,  # one fully trained model: these tests check its likelihood and explanations
         units="data",
+        trim=0.0,  # trained on every row (the training rows are the "normal" ones below)
         random_state=0,
     ).fit(adult_slice)
 
@@ -162,3 +163,22 @@ def test_default_detector_finds_contextual_anomalies(adult_slice):
 def test_scoring_epochs_is_checked(adult_slice, bad):
     with pytest.raises(ValueError, match="scoring_epochs"):
         TabularVAEAnomalyDetector(scoring_epochs=bad).fit(adult_slice.head(50))
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0.5, True, "auto"])
+def test_trim_is_checked(adult_slice, bad):
+    with pytest.raises(ValueError, match="trim"):
+        TabularVAEAnomalyDetector(trim=bad).fit(adult_slice.head(50))
+
+
+def test_trim_leaves_out_the_rows_a_brief_model_finds_least_likely():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.multivariate_normal([0, 0, 0], np.eye(3) + 0.5, size=400), columns=["a", "b", "c"])
+    X.iloc[:20] = rng.uniform(-8, 8, size=(20, 3))  # 5 % scattered anomalies
+    detector = TabularVAEAnomalyDetector(trim=0.1, random_state=0)
+    detector._n_train = len(X)
+    kept = detector._typical_rows(TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE)), X, seed=0, epochs=3)
+    assert len(kept) == 360 and kept.index.is_monotonic_increasing
+    assert kept.index.isin(range(20)).sum() <= 4  # most anomalies are among the 40 rows left out
+    detector.trim = 0.0
+    assert detector._typical_rows(None, X, seed=0, epochs=3) is X  # nothing to leave out: no first fit
