@@ -736,7 +736,10 @@ def _variant_section(payload) -> list[str]:
                 lines.append(f"| {src} | {name} | {label} | " + " | ".join(cells) + f" | {_ms(per_seed)} |")
         lines.append("")
         lines.append(
-            f"({f.name}: `{vp['command']}`, wall time {vp.get('runtime_s', float('nan')) / 60:.1f} min; "
+            f"({f.name}: `{vp['command']}`"
+            + (f", {vp['note']}" if vp.get("note") else "")
+            + (f", wall time {vp['runtime_s'] / 60:.1f} min" if vp.get("runtime_s") else "")
+            + "; "
             "ROC-AUC, mean ± std over seeds.)"
         )
         lines.append("")
