@@ -58,8 +58,9 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         "discrete_levels": 0}`` (rare levels and extremes are kept: they are
         what the scores must see).  Scores are ELBO bounds on
         log p(x), which are only that with the unweighted ELBO, and scoring
-        needs no sampler.  Two models are fitted from it: one trained for
-        ``scoring_epochs`` epochs, one trained as the template says.
+        needs no sampler.  Two models are fitted from it, both on the rows
+        ``trim`` keeps: one trained for ``scoring_epochs`` epochs, one trained
+        as the template says.
     scoring_epochs : int or None, default=3
         Epochs of the briefly trained model.  It has learned what most rows
         share but not yet the anomalies among the training rows, which the
@@ -96,7 +97,11 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         every row, finds least likely in either unit.  Anomalies among the
         training rows are kept from becoming a mode the models learn as
         normal.  The tail shares of ``units="both"`` and the threshold still
-        count every training row.  0 trains on every row (one fit fewer).
+        count every training row.  The rows left out score as less likely
+        than those trained on, which matters most with one model
+        (``scoring_epochs=None``) in one unit; 0 trains on every row (one fit
+        fewer).  Set it near the share of anomalies you expect among the
+        training rows, if you know it.
     random_state : None, int, RandomState or numpy Generator, default=None
 
     Attributes
