@@ -557,8 +557,7 @@ def summarize(payload: dict) -> str:
         "a VARIANT, not the defaults"
         if vp or dp
         else "the detector's default template, epochs='auto' (about 2,000 steps, at most 300 epochs), and its "
-        "defaults scoring_epochs=3, units='both', trim=0.1: both models trained on the 90 % of rows a first "
-        "3-epoch model of all rows finds most likely; rows scored by their smallest training tail share under "
+        "defaults scoring_epochs=3, units='both', trim=0: rows scored by their smallest training tail share under "
         "a 3-epoch and the fully trained model (whose data-unit shares count 5x), in data and encoded units"
     )
     lines.append(

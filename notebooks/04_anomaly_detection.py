@@ -353,9 +353,7 @@ pd.Series(
 # model that learns from the anomalies too finds them less easily. The
 # detector's default scores every row by both a briefly trained model, which
 # has not yet learned the rare rows, and a fully trained one, which knows how
-# columns depend on each other. Both train on all but the 10 % of rows that a
-# first brief model finds least likely (`trim=0.1`), which keeps most
-# anomalies out of their training; in data units the fully trained model's
+# columns depend on each other; in data units the fully trained model's
 # verdict counts only where it finds a row five times rarer than the brief
 # model does, since it has learned the density of the anomalies too
 # (`docs/decisions/anomaly-detector.md`).
@@ -364,7 +362,7 @@ pd.Series(
 # here it ranks the injected anomalies better than the detector, but on the
 # four labelled tables of the anomaly benchmark, whose anomalies are extreme
 # values, it is far worse unsupervised (mean ROC-AUC 0.775 against the
-# detector's 0.914 and IsolationForest's 0.901 there; cardio 0.902 against
+# detector's 0.904 and IsolationForest's 0.901 there; cardio 0.883 against
 # IsolationForest's 0.932; `benchmarks/results/anomaly.md`). Try both on
 # rows whose anomalies you know before trusting either.
 

@@ -19,7 +19,6 @@ def detector(adult_slice):
         contamination=0.05,
         scoring_epochs=None,  # one fully trained model: these tests check its likelihood and explanations
         units="data",
-        trim=0.0,  # trained on every row (the training rows are the "normal" ones below)
         random_state=0,
     ).fit(adult_slice)
 
