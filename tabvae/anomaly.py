@@ -172,21 +172,23 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         rng = check_seed(self.random_state)
         template = clone(self.vae) if self.vae is not None else TabularVAE(**copy.deepcopy(DEFAULT_TEMPLATE))
         seed = rng.randint(2**31 - 1)
-        self._n_train = len(X)
+        self._n_train: int = len(X)
         rows = self._typical_rows(template, X, seed, e or SCORING_EPOCHS)
-        self.explainer_ = clone(template).set_params(random_state=seed).fit(rows)
-        self.vae_ = self.explainer_ if e is None else template.set_params(epochs=e, random_state=seed).fit(rows)
+        self.explainer_: TabularVAE = clone(template).set_params(random_state=seed).fit(rows)
+        self.vae_: TabularVAE = (
+            self.explainer_ if e is None else template.set_params(epochs=e, random_state=seed).fit(rows)
+        )
         self.n_features_in_ = self.vae_.n_features_in_
         if hasattr(self.vae_, "feature_names_in_"):
             self.feature_names_in_ = self.vae_.feature_names_in_
-        self.reference_bounds_ = None
+        self.reference_bounds_: dict[str, np.ndarray] | None = None
         if self.units == "both":
             self.reference_bounds_ = {k: np.sort(b) for k, b in self._all_bounds(X).items()}
         scores = self.score_samples(X)
         if c == "auto":
             med = np.median(scores)
             mad = np.median(np.abs(scores - med))
-            self.offset_ = float(med - 3 * 1.4826 * mad)
+            self.offset_: float = float(med - 3 * 1.4826 * mad)
         else:
             self.offset_ = float(np.percentile(scores, 100 * float(c)))
         return self
