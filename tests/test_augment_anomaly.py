@@ -181,3 +181,14 @@ def test_trim_leaves_out_the_rows_a_brief_model_finds_least_likely():
     assert kept.index.isin(range(20)).sum() <= 4  # most anomalies are among the 40 rows left out
     detector.trim = 0.0
     assert detector._typical_rows(None, X, seed=0, epochs=3) is X  # nothing to leave out: no first fit
+
+
+def test_trimmed_detector_counts_every_training_row_in_its_shares(adult_slice):
+    rows = adult_slice.head(300)
+    vae = TabularVAE(**{**copy.deepcopy(DEFAULT_TEMPLATE), "epochs": 3})
+    detector = TabularVAEAnomalyDetector(vae=vae, trim=0.1, random_state=0).fit(rows)
+    assert all(len(b) == 300 for b in detector.reference_bounds_.values())  # all rows, 270 trained on
+    scores = detector.score_samples(rows)
+    assert np.isfinite(scores).all() and scores.max() <= 0
+    again = TabularVAEAnomalyDetector(vae=vae, trim=0.1, random_state=0).fit(rows).score_samples(rows)
+    np.testing.assert_array_equal(scores, again)  # seeded: the first model and the row ranking repeat
