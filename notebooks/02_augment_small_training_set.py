@@ -287,7 +287,7 @@ display(
 # +0.011 on average over the 16 classification cells (SMOTE-NC +0.009), and
 # one cell's 95 % interval reached below -0.003 (Adult at 100 rows, to
 # -0.004). With a logistic regression the average lift was +0.002 (SMOTE-NC
-# -0.004), and five cells' intervals reached -0.009 to -0.004: pass the model
+# -0.004), and five cells' intervals reached -0.0086 to -0.0032: pass the model
 # you will train as `estimator=`.
 #
 # **Caveats.** Three seeds is a small experiment: the differences above
