@@ -377,8 +377,8 @@ def latest(rows: list[dict]) -> pd.DataFrame:
 
 
 def cell_table(df: pd.DataFrame, task: str) -> pd.DataFrame:
-    """Mean lift, 95 % half-width, seeds and whether the interval's lower end meets :data:`LOWER_BOUND`
-    (``ok``) per (table, size, model, arm) of one task."""
+    """Mean lift, 95 % half-width, seeds, the interval's lower end (``low``) and whether it meets
+    :data:`LOWER_BOUND` (``ok``) per (table, size, model, arm) of one task."""
     tables = [t for t in DATASETS if DATASETS[t][2] == task]
     part = df[df["table"].isin(tables) & (df["arm"] != "none")]
     out = []
@@ -389,7 +389,10 @@ def cell_table(df: pd.DataFrame, task: str) -> pd.DataFrame:
             dict(table=table, size=size, model=model, arm=arm, mean=mean, half=half, seeds=len(g), chose0=chose0)
         )
     cells = pd.DataFrame(out)
-    return cells.assign(ok=cells["mean"] - cells["half"] >= LOWER_BOUND[task]) if out else cells
+    if cells.empty:
+        return cells
+    cells["low"] = cells["mean"] - cells["half"]
+    return cells.assign(ok=cells["low"] >= LOWER_BOUND[task])
 
 
 def _by_task(df: pd.DataFrame):
@@ -454,7 +457,7 @@ def _targets(cells: pd.DataFrame, task: str) -> list[str]:
         return []
     out = ["", f"- auto's 95 % lower end ≥ {LOWER_BOUND[task]}: {int(auto['ok'].sum())} of {len(auto)} cells"]
     out[-1] += " (" + ", ".join(f"{m} {int(k.sum())} of {len(k)}" for m, k in auto["ok"].groupby(auto["model"]))
-    worst = auto.loc[(auto["mean"] - auto["half"]).idxmin()]
+    worst = auto.loc[auto["low"].idxmin()]
     where = f"{worst['table']} {worst['size']} {worst['model']}"
     out[-1] += f"; lowest lower end: {where}, {worst['mean']:+.4f} ± {worst['half']:.4f});"
     if task == "classification":
@@ -497,14 +500,15 @@ def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0)) -> str:
 
 
 def _shows_gain(chosen: dict, c: float) -> bool:
-    """Whether auto's chosen arm beat no rows on its folds by more than ``c`` standard errors."""
+    """Whether auto's chosen arm beat no rows on its folds by more than ``c`` standard errors (the search's test)."""
+    from tabvae.augmentation.search import _mean_minus_error
+
     if chosen["n_new"] == 0:
         return False
     keys = list(chosen["cv_arms"])
     key = next(k for k in keys[1:] if k.endswith(f"@{chosen['share']}"))
     scores = np.asarray(chosen["cv_fold_scores"])
-    diff = scores[keys.index(key)] - scores[0]
-    return bool(diff.mean() > c * diff.std(ddof=1) / np.sqrt(len(diff)))
+    return _mean_minus_error(scores[keys.index(key)] - scores[0], c) > 0
 
 
 def write_readme(text: str, path: Path = README) -> None:
