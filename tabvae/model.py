@@ -22,6 +22,9 @@ from .heads import CategoricalParts, sample_categorical
 
 LOG_2PI = math.log(2 * math.pi)
 MIN_LOG_SIGMA = math.log(0.01)  # a floor on the Gaussian heads' std, as in TVAE
+# Rows per pass of the column-by-column draw on a CPU, whose (rows, hidden) state then stays in
+# cache: 1.45x faster than one 65,536-row pass on Adult.  A GPU draws all its rows in one pass.
+CPU_DRAW_ROWS = 8192
 
 
 @dataclass
@@ -143,6 +146,8 @@ class ColumnAutoregression(nn.Module):
         positions = cfg.input_positions
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
+        self.degree = degree  # (H,) the last position each hidden unit sees
+        self.by_degree = np.argsort(degree, kind="stable")
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
         self.register_buffer(
             "mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)), persistent=False
@@ -260,54 +265,74 @@ class VAE(nn.Module):
     def draw(self, z, generator=None, cond=None, temperature: float = 1.0):
         """Decode latents into sampled (cont, codes) blocks (temperature 0: means and modes)."""
         if self.ar is not None:
-            return self._draw_in_order(z, generator, cond, temperature)
+            rows = CPU_DRAW_ROWS if z.device.type == "cpu" else max(len(z), 1)
+            blocks = [slice(i, i + rows) for i in range(0, max(len(z), 1), rows)]
+            at = lambda b: None if cond is None else cond[b]  # noqa: E731
+            drawn = [self._draw_in_order(z[b], generator, at(b), temperature) for b in blocks]
+            return drawn[0] if len(drawn) == 1 else tuple(torch.cat(parts) for parts in zip(*drawn))
         mean, logits = self.decode(z, cond)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         cont = mean + temperature * noise * self.sigma()
         return cont, self.parts.sample(logits, generator, temperature)
 
+    @torch.no_grad()
     def _draw_in_order(self, z, generator, cond, temperature):
-        """Sample one position at a time; what was drawn is added to the masked network's input."""
-        ar = self.ar
+        """Sample one position at a time; what was drawn updates the hidden units that see it.
+
+        A hidden unit of degree d sees positions <= d and feeds positions > d, so its
+        activation is final once position d is drawn: each unit's SiLU is computed once,
+        and a position reads only the units below it (hidden units sorted by degree).
+        """
+        ar, steps = self.ar, self._sampling_order()
+        hidden = torch.as_tensor(ar.by_degree, device=z.device)
         zc = self.latent_input(z, cond)
-        base = self.decoder(zc)
-        x = base.new_zeros(base.shape)
-        codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
-        pre = ar.lat(zc)  # the pre-activation of x = 0: nothing drawn yet
-        w_in, w_out = ar.inp.weight * ar.mask_in, ar.out.weight * ar.mask_out
-        w_per = None if ar.periodic is None else ar.periodic.weight * ar.mask_periodic
+        base = self.decoder(zc)  # (B, n_inputs)
+        w_in = (ar.inp.weight * ar.mask_in)[hidden].T.contiguous()  # (n_inputs, H): one-hot rows gathered by code
+        w_out = (ar.out.weight * ar.mask_out)[:, hidden]  # (n_inputs, H)
+        w_per = None if ar.periodic is None else (ar.periodic.weight * ar.mask_periodic)[hidden]  # (H, C * 2F)
         width = 2 * ar.n_frequencies  # periodic features per continuous dimension
-        sigma, rows = self.sigma(), torch.arange(len(z), device=z.device)
+        # (B, H): the pre-activation of x = 0, nothing drawn yet; a final unit's turns into its activation
+        h = F.linear(zc, ar.lat.weight[hidden], ar.lat.bias[hidden])
+        cont = base.new_zeros((len(z), self.cfg.n_continuous))
+        codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
+        sigma, final = self.sigma(), 0
         gates = self.cfg.value_gates  # host ints: no device sync per column
-        for units, conts, parts in self._sampling_order(z.device):
-            out = base[:, units] + F.silu(pre) @ w_out[units].T  # (B, units at this position)
+        for (start, stop), below, conts, parts in steps:
+            F.silu(h[:, final:below], inplace=True)  # units of degree < this position are final
+            final = below
+            out = base[:, start:stop] + h[:, :below] @ w_out[start:stop, :below].T  # (B, units here)
+            later = h[:, below:]  # pre-activations of the units that see this position
             for j, u in conts:
                 noise = torch.randn(len(z), generator=generator, device=z.device)
-                x[:, u] = out[:, j] + temperature * noise * sigma[u]
+                value = out[:, j] + temperature * noise * sigma[u]
                 if gates and gates[u] >= 0:
                     # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
-                    x[:, u] = torch.where(codes[:, gates[u]] == 0, x[:, u], 0.0)
+                    value = torch.where(codes[:, gates[u]] == 0, value, 0.0)
+                cont[:, u] = value
+                later += value[:, None] * w_in[start + j, below:]
                 if w_per is not None:
-                    pre = pre + ar.periodic_features(x[:, u : u + 1]) @ w_per[:, u * width : (u + 1) * width].T
+                    later += ar.periodic_features(value[:, None]) @ w_per[below:, u * width : (u + 1) * width].T
             for j, part, k in parts:
                 code = sample_categorical(out[:, j : j + k], generator, temperature)
                 codes[:, part] = code
-                x[rows, units[j] + code] = 1.0
-            pre = pre + x[:, units] @ w_in[:, units].T
-        return x[:, : self.cfg.n_continuous], codes
+                later += w_in[start + j + code, below:]  # the one-hot input's weights
+        return cont, codes
 
-    def _sampling_order(self, device) -> list:
-        """Per position: (its units, [(index in units, continuous dim)], [(index in units, part, k)])."""
+    def _sampling_order(self) -> list:
+        """Per position: ((start, stop) of its units, hidden units below it, [(index in units,
+        continuous dim)], [(index in units, part, k)]); a position's units are contiguous."""
         n_cont, cards = self.cfg.n_continuous, self.cfg.cardinalities
         pos = self.cfg.input_positions
         starts = n_cont + np.concatenate([[0], np.cumsum(cards)[:-1]]).astype(np.int64)
+        degrees = np.sort(self.ar.degree)
         steps = []
         for level in np.unique(pos):
             units = np.flatnonzero(pos == level)
-            index = {int(u): j for j, u in enumerate(units)}
-            conts = [(j, int(u)) for j, u in enumerate(units) if u < n_cont]
-            parts = [(index[int(starts[p])], p, k) for p, k in enumerate(cards) if self.cfg.part_positions[p] == level]
-            steps.append((torch.as_tensor(units, device=device), conts, parts))
+            start, stop = int(units[0]), int(units[-1]) + 1
+            assert stop - start == len(units), "a position's units are contiguous"
+            conts = [(int(u) - start, int(u)) for u in units if u < n_cont]
+            parts = [(int(starts[p]) - start, p, k) for p, k in enumerate(cards) if self.cfg.part_positions[p] == level]
+            steps.append(((start, stop), int(np.searchsorted(degrees, level)), conts, parts))
         return steps
 
 

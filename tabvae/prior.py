@@ -80,8 +80,11 @@ class GaussianMixturePrior:
     def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
         z = rng.standard_normal((n, len(self.active)))
         comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
-        eps = z[:, self.active]
-        z[:, self.active] = self.means[comp] + np.einsum("nij,nj->ni", self.chol[comp], eps)
+        eps, shifted = z[:, self.active], np.empty((n, int(self.active.sum())))
+        for k in np.unique(comp):  # one (rows, A) @ (A, A) product per component
+            rows = comp == k
+            shifted[rows] = self.means[k] + eps[rows] @ self.chol[k].T
+        z[:, self.active] = shifted
         return z
 
     def sample_on(self, n: int, generator: torch.Generator) -> torch.Tensor:
