@@ -22,8 +22,8 @@ from .heads import CategoricalParts, sample_categorical
 
 LOG_2PI = math.log(2 * math.pi)
 MIN_LOG_SIGMA = math.log(0.01)  # a floor on the Gaussian heads' std, as in TVAE
-# Rows per pass of the column-by-column draw on a CPU, whose (rows, hidden) state then stays in
-# cache: 1.45x faster than one 65,536-row pass on Adult.  A GPU draws all its rows in one pass.
+# Rows per pass of the decoder's draw on a CPU, whose (rows, width) tensors then stay in cache: 1.45x
+# (autoregressive) and 1.8x (factorized) faster than one 65,536-row pass on Adult.  A GPU makes one pass.
 CPU_DRAW_ROWS = 8192
 
 
@@ -263,13 +263,24 @@ class VAE(nn.Module):
         return mean, logits, mu, logvar
 
     def draw(self, z, generator=None, cond=None, temperature: float = 1.0):
-        """Decode latents into sampled (cont, codes) blocks (temperature 0: means and modes)."""
+        """Decode latents into sampled (cont, codes) blocks (temperature 0: means and modes).
+
+        On a CPU the rows go through in passes of ``CPU_DRAW_ROWS``, one after the other from
+        ``generator``'s stream; on a GPU in one pass.
+        """
+        rows = CPU_DRAW_ROWS if z.device.type == "cpu" else max(len(z), 1)
+        if len(z) <= rows:
+            return self._draw_pass(z, generator, cond, temperature)
+        at = lambda b: None if cond is None else cond[b]  # noqa: E731
+        drawn = [
+            self._draw_pass(z[i : i + rows], generator, at(slice(i, i + rows)), temperature)
+            for i in range(0, len(z), rows)
+        ]
+        return tuple(torch.cat(parts) for parts in zip(*drawn))
+
+    def _draw_pass(self, z, generator, cond, temperature):
         if self.ar is not None:
-            rows = CPU_DRAW_ROWS if z.device.type == "cpu" else max(len(z), 1)
-            blocks = [slice(i, i + rows) for i in range(0, max(len(z), 1), rows)]
-            at = lambda b: None if cond is None else cond[b]  # noqa: E731
-            drawn = [self._draw_in_order(z[b], generator, at(b), temperature) for b in blocks]
-            return drawn[0] if len(drawn) == 1 else tuple(torch.cat(parts) for parts in zip(*drawn))
+            return self._draw_in_order(z, generator, cond, temperature)
         mean, logits = self.decode(z, cond)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         cont = mean + temperature * noise * self.sigma()

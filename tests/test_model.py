@@ -76,13 +76,13 @@ def test_buckets_cover_every_part_once_and_keep_padding_bounded():
     assert sorted(next(b for b in buckets if 0 in b)) == [0, 1, 2, 3, 5]
 
 
-def _ar_model(seed=0, numeric_frequencies=0):
+def _ar_model(seed=0, numeric_frequencies=0, decoder="autoregressive"):
     from conftest import make_mixed
 
     from tabvae import TabularVAE
 
     df = make_mixed(300)
-    config = {"decoder": "autoregressive", "hidden_dims": (32,), "numeric_frequencies": numeric_frequencies}
+    config = {"decoder": decoder, "hidden_dims": (32,), "numeric_frequencies": numeric_frequencies}
     return df, TabularVAE(
         epochs=3, latent_dim=8, conditional_columns=["object"], config=config, random_state=seed, device="cpu"
     ).fit(df)  # the tests feed CPU tensors
@@ -122,6 +122,31 @@ def test_autoregressive_draw_matches_the_teacher_forced_decoder(frequencies, blo
     assert (~present).any() and (cont[~present] == 0).all()
     torch.testing.assert_close(mean[present], cont[present])
     assert (vae.parts.sample(logits, None, temperature=0) == codes).all()
+
+
+@pytest.mark.parametrize("decoder", ["autoregressive", "factorized"])
+def test_draw_in_passes_follows_one_stream(decoder, monkeypatch):
+    # On a CPU the rows go through in passes of CPU_DRAW_ROWS: the first pass draws what a draw of
+    # its rows alone would, a seed repeats the whole draw, and at temperature 0 every pass decodes
+    # the means and modes.
+    monkeypatch.setattr(model_module, "CPU_DRAW_ROWS", 16)
+    _, model = _ar_model(decoder=decoder)
+    vae = model.model_
+    assert (vae.ar is not None) == (decoder == "autoregressive")
+    z = torch.randn(50, 8)
+    cond = torch.randint(0, vae.cfg.cond_cardinalities[0], (50, 1))
+    cont, codes = vae.draw(z, torch.Generator().manual_seed(0), cond)
+    again = vae.draw(z, torch.Generator().manual_seed(0), cond)
+    first = vae.draw(z[:16], torch.Generator().manual_seed(0), cond[:16])
+    assert cont.shape == (50, vae.cfg.n_continuous) and codes.shape == (50, len(vae.cfg.cardinalities))
+    assert torch.equal(cont, again[0]) and torch.equal(codes, again[1])
+    assert torch.equal(cont[:16], first[0]) and torch.equal(codes[:16], first[1])
+    assert not torch.equal(codes[16:32], vae.draw(z[16:32], torch.Generator().manual_seed(0), cond[16:32])[1])
+    if decoder == "factorized":
+        cont, codes = vae.draw(z, None, cond, temperature=0)
+        mean, logits = vae.decode(z, cond)
+        torch.testing.assert_close(cont, mean)
+        assert torch.equal(codes, vae.parts.sample(logits, None, temperature=0))
 
 
 def test_periodic_features_follow_the_column_order():
