@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -146,8 +146,8 @@ class ColumnAutoregression(nn.Module):
         positions = cfg.input_positions
         levels = np.unique(positions)
         degree = levels[:-1][np.arange(self.inp.out_features) % max(len(levels) - 1, 1)]
-        self.degree = degree  # (H,) the last position each hidden unit sees
-        self.by_degree = np.argsort(degree, kind="stable")
+        self.by_degree = np.argsort(degree, kind="stable")  # hidden units in the order sampling activates them
+        self.sorted_degree = degree[self.by_degree]  # the last position each of them sees
         as_t = lambda a: torch.as_tensor(a, device=device)  # noqa: E731
         self.register_buffer(
             "mask_in", as_t((positions[None, :] <= degree[:, None]).astype(np.float32)), persistent=False
@@ -262,57 +262,56 @@ class VAE(nn.Module):
         mean, logits = self.decode(mu + eps * (0.5 * logvar).exp(), cond, x if self.ar is not None else None)
         return mean, logits, mu, logvar
 
+    @torch.no_grad()
     def draw(self, z, generator=None, cond=None, temperature: float = 1.0):
         """Decode latents into sampled (cont, codes) blocks (temperature 0: means and modes).
 
         On a CPU the rows go through in passes of ``CPU_DRAW_ROWS``, one after the other from
         ``generator``'s stream; on a GPU in one pass.
         """
-        rows = CPU_DRAW_ROWS if z.device.type == "cpu" else max(len(z), 1)
-        if len(z) <= rows:
-            return self._draw_pass(z, generator, cond, temperature)
-        at = lambda b: None if cond is None else cond[b]  # noqa: E731
-        drawn = [
-            self._draw_pass(z[i : i + rows], generator, at(slice(i, i + rows)), temperature)
-            for i in range(0, len(z), rows)
-        ]
-        return tuple(torch.cat(parts) for parts in zip(*drawn))
+        plan = None if self.ar is None else self._sampling_plan(z.device)
 
-    def _draw_pass(self, z, generator, cond, temperature):
-        if self.ar is not None:
-            return self._draw_in_order(z, generator, cond, temperature)
+        def one_pass(z, cond):
+            if plan is None:
+                return self._draw_factorized(z, generator, cond, temperature)
+            return self._draw_in_order(plan, z, generator, cond, temperature)
+
+        rows = CPU_DRAW_ROWS
+        if z.device.type != "cpu" or len(z) <= rows:
+            return one_pass(z, cond)
+        passes = [
+            one_pass(z[i : i + rows], None if cond is None else cond[i : i + rows]) for i in range(0, len(z), rows)
+        ]
+        return tuple(torch.cat(blocks) for blocks in zip(*passes))
+
+    def _draw_factorized(self, z, generator, cond, temperature):
         mean, logits = self.decode(z, cond)
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         cont = mean + temperature * noise * self.sigma()
         return cont, self.parts.sample(logits, generator, temperature)
 
-    @torch.no_grad()
-    def _draw_in_order(self, z, generator, cond, temperature):
+    def _draw_in_order(self, plan: SamplingPlan, z, generator, cond, temperature):
         """Sample one position at a time; what was drawn updates the hidden units that see it.
 
         A hidden unit of degree d sees positions <= d and feeds positions > d, so its
-        activation is final once position d is drawn: each unit's SiLU is computed once,
-        and a position reads only the units below it (hidden units sorted by degree).
+        activation is final once position d is drawn: each unit's SiLU is computed once, and
+        a position reads only the units of lower degree (hidden units sorted by degree).
         """
-        ar, steps = self.ar, self._sampling_order()
-        hidden = torch.as_tensor(ar.by_degree, device=z.device)
+        ar, w_in, w_out, w_per = self.ar, plan.w_in, plan.w_out, plan.w_per
         zc = self.latent_input(z, cond)
         base = self.decoder(zc)  # (B, n_inputs)
-        w_in = (ar.inp.weight * ar.mask_in)[hidden].T.contiguous()  # (n_inputs, H): one-hot rows gathered by code
-        w_out = (ar.out.weight * ar.mask_out)[:, hidden]  # (n_inputs, H)
-        w_per = None if ar.periodic is None else (ar.periodic.weight * ar.mask_periodic)[hidden]  # (H, C * 2F)
         width = 2 * ar.n_frequencies  # periodic features per continuous dimension
         # (B, H): the pre-activation of x = 0, nothing drawn yet; a final unit's turns into its activation
-        h = F.linear(zc, ar.lat.weight[hidden], ar.lat.bias[hidden])
+        h = F.linear(zc, ar.lat.weight[plan.hidden], ar.lat.bias[plan.hidden])
         cont = base.new_zeros((len(z), self.cfg.n_continuous))
         codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
-        sigma, final = self.sigma(), 0
+        sigma, done = self.sigma(), 0  # done: units whose SiLU is applied
         gates = self.cfg.value_gates  # host ints: no device sync per column
-        for (start, stop), below, conts, parts in steps:
-            F.silu(h[:, final:below], inplace=True)  # units of degree < this position are final
-            final = below
-            out = base[:, start:stop] + h[:, :below] @ w_out[start:stop, :below].T  # (B, units here)
-            later = h[:, below:]  # pre-activations of the units that see this position
+        for (start, stop), ready, conts, parts in plan.steps:
+            F.silu(h[:, done:ready], inplace=True)  # the units of degree < this position are final
+            done = ready
+            out = base[:, start:stop] + h[:, :ready] @ w_out[start:stop, :ready].T  # (B, units here)
+            later = h[:, ready:]  # pre-activations of the units that see this position
             for j, u in conts:
                 noise = torch.randn(len(z), generator=generator, device=z.device)
                 value = out[:, j] + temperature * noise * sigma[u]
@@ -320,31 +319,47 @@ class VAE(nn.Module):
                     # Missing and spike rows were trained with the placeholder 0 here; their gate precedes it.
                     value = torch.where(codes[:, gates[u]] == 0, value, 0.0)
                 cont[:, u] = value
-                later += value[:, None] * w_in[start + j, below:]
+                later += value[:, None] * w_in[start + j, ready:]
                 if w_per is not None:
-                    later += ar.periodic_features(value[:, None]) @ w_per[below:, u * width : (u + 1) * width].T
+                    later += ar.periodic_features(value[:, None]) @ w_per[ready:, u * width : (u + 1) * width].T
             for j, part, k in parts:
                 code = sample_categorical(out[:, j : j + k], generator, temperature)
                 codes[:, part] = code
-                later += w_in[start + j + code, below:]  # the one-hot input's weights
+                later += w_in[start + j + code, ready:]  # the one-hot input's weights
         return cont, codes
 
-    def _sampling_order(self) -> list:
-        """Per position: ((start, stop) of its units, hidden units below it, [(index in units,
-        continuous dim)], [(index in units, part, k)]); a position's units are contiguous."""
-        n_cont, cards = self.cfg.n_continuous, self.cfg.cardinalities
-        pos = self.cfg.input_positions
+    def _sampling_plan(self, device) -> SamplingPlan:
+        """The masked weights with hidden units sorted by degree, and per position: the span
+        [start, stop) of its units, how many hidden units are final there (degree < position),
+        [(index in the span, continuous dim)] and [(index in the span, part, k)]."""
+        ar, cfg = self.ar, self.cfg
+        n_cont, cards, pos = cfg.n_continuous, cfg.cardinalities, cfg.input_positions
         starts = n_cont + np.concatenate([[0], np.cumsum(cards)[:-1]]).astype(np.int64)
-        degrees = np.sort(self.ar.degree)
         steps = []
         for level in np.unique(pos):
             units = np.flatnonzero(pos == level)
             start, stop = int(units[0]), int(units[-1]) + 1
-            assert stop - start == len(units), "a position's units are contiguous"
             conts = [(int(u) - start, int(u)) for u in units if u < n_cont]
-            parts = [(int(starts[p]) - start, p, k) for p, k in enumerate(cards) if self.cfg.part_positions[p] == level]
-            steps.append(((start, stop), int(np.searchsorted(degrees, level)), conts, parts))
-        return steps
+            parts = [(int(starts[p]) - start, p, k) for p, k in enumerate(cards) if cfg.part_positions[p] == level]
+            steps.append(((start, stop), int(np.searchsorted(ar.sorted_degree, level)), conts, parts))
+        hidden = torch.as_tensor(ar.by_degree, device=device)
+        return SamplingPlan(
+            steps,
+            hidden,
+            w_in=(ar.inp.weight * ar.mask_in)[hidden].T.contiguous(),  # (n_inputs, H): a code's row is gathered
+            w_out=(ar.out.weight * ar.mask_out)[:, hidden],  # (n_inputs, H)
+            w_per=None if ar.periodic is None else (ar.periodic.weight * ar.mask_periodic)[hidden],  # (H, C * 2F)
+        )
+
+
+class SamplingPlan(NamedTuple):
+    """What :meth:`VAE.draw` reuses across its passes (see :meth:`VAE._sampling_plan`)."""
+
+    steps: list
+    hidden: torch.Tensor
+    w_in: torch.Tensor
+    w_out: torch.Tensor
+    w_per: torch.Tensor | None
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

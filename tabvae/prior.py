@@ -80,7 +80,8 @@ class GaussianMixturePrior:
     def sample(self, n: int, rng: np.random.RandomState) -> np.ndarray:
         z = rng.standard_normal((n, len(self.active)))
         comp = rng.choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
-        eps, shifted = z[:, self.active], np.empty((n, int(self.active.sum())))
+        eps = z[:, self.active]
+        shifted = np.empty_like(eps)
         for k in np.unique(comp):  # one (rows, A) @ (A, A) product per component
             rows = comp == k
             shifted[rows] = self.means[k] + eps[rows] @ self.chol[k].T
