@@ -269,7 +269,7 @@ class VAE(nn.Module):
         On a CPU the rows go through in passes of ``CPU_DRAW_ROWS``, one after the other from
         ``generator``'s stream; on a GPU in one pass.
         """
-        plan = None if self.ar is None else self._sampling_plan(z.device)
+        plan = None if self.ar is None else self._sampling_plan(self.ar, z.device)
 
         def one_pass(z, cond):
             if plan is None:
@@ -297,7 +297,7 @@ class VAE(nn.Module):
         activation is final once position d is drawn: each unit's SiLU is computed once, and
         a position reads only the units of lower degree (hidden units sorted by degree).
         """
-        ar, w_in, w_out, w_per = self.ar, plan.w_in, plan.w_out, plan.w_per
+        ar, w_in, w_out, w_per = plan.ar, plan.w_in, plan.w_out, plan.w_per
         zc = self.latent_input(z, cond)
         base = self.decoder(zc)  # (B, n_inputs)
         width = 2 * ar.n_frequencies  # periodic features per continuous dimension
@@ -328,11 +328,11 @@ class VAE(nn.Module):
                 later += w_in[start + j + code, ready:]  # the one-hot input's weights
         return cont, codes
 
-    def _sampling_plan(self, device) -> SamplingPlan:
+    def _sampling_plan(self, ar: ColumnAutoregression, device) -> SamplingPlan:
         """The masked weights with hidden units sorted by degree, and per position: the span
         [start, stop) of its units, how many hidden units are final there (degree < position),
         [(index in the span, continuous dim)] and [(index in the span, part, k)]."""
-        ar, cfg = self.ar, self.cfg
+        cfg = self.cfg
         n_cont, cards, pos = cfg.n_continuous, cfg.cardinalities, cfg.input_positions
         starts = n_cont + np.concatenate([[0], np.cumsum(cards)[:-1]]).astype(np.int64)
         steps = []
@@ -344,6 +344,7 @@ class VAE(nn.Module):
             steps.append(((start, stop), int(np.searchsorted(ar.sorted_degree, level)), conts, parts))
         hidden = torch.as_tensor(ar.by_degree, device=device)
         return SamplingPlan(
+            ar,
             steps,
             hidden,
             w_in=(ar.inp.weight * ar.mask_in)[hidden].T.contiguous(),  # (n_inputs, H): a code's row is gathered
@@ -355,6 +356,7 @@ class VAE(nn.Module):
 class SamplingPlan(NamedTuple):
     """What :meth:`VAE.draw` reuses across its passes (see :meth:`VAE._sampling_plan`)."""
 
+    ar: ColumnAutoregression
     steps: list
     hidden: torch.Tensor
     w_in: torch.Tensor
