@@ -198,7 +198,9 @@ def peer_section() -> list[str]:
     """MOSTLY AI's engine on the same protocol (``benchmarks.privacy_peer``), if it was run."""
     if not PEER.exists():
         return []
-    rows = sorted(json.loads(PEER.read_text())["rows"], key=lambda r: float(r["epsilon"]))
+    order = {d: i for i, d in enumerate(DATASETS)}
+    rows = json.loads(PEER.read_text())["rows"]
+    rows = sorted(rows, key=lambda r: (order.get(r["dataset"], 99), float(r["epsilon"])))
     lines = [
         "## Peer: MOSTLY AI's TabularARGN (`mostlyai-engine`)",
         "",
