@@ -873,9 +873,9 @@ def main(argv=None):
         variants["tabvae_tag"] = f"tabvae_ep{args.tabvae_epochs}"
     if args.tabvae_params:
         variants["tabvae_params"] = {**variants.get("tabvae_params", {}), **args.tabvae_params}
-        variants["tabvae_tag"] = args.tag or "tabvae_variant"
     if args.detector_params:
         variants["detector_params"] = args.detector_params
+    if args.tabvae_params or args.detector_params:
         variants["tabvae_tag"] = args.tag or "tabvae_variant"
 
     t_start = time.time()

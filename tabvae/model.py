@@ -302,7 +302,7 @@ class VAE(nn.Module):
         base = self.decoder(zc)  # (B, n_inputs)
         width = 2 * ar.n_frequencies  # periodic features per continuous dimension
         # (B, H): the pre-activation of x = 0, nothing drawn yet; a final unit's turns into its activation
-        h = F.linear(zc, ar.lat.weight[plan.hidden], ar.lat.bias[plan.hidden])
+        h = F.linear(zc, plan.w_lat, plan.b_lat)
         cont = base.new_zeros((len(z), self.cfg.n_continuous))
         codes = torch.zeros((len(z), len(self.cfg.cardinalities)), dtype=torch.long, device=z.device)
         sigma, done = self.sigma(), 0  # done: units whose SiLU is applied
@@ -346,10 +346,11 @@ class VAE(nn.Module):
         return SamplingPlan(
             ar,
             steps,
-            hidden,
             w_in=(ar.inp.weight * ar.mask_in)[hidden].T.contiguous(),  # (n_inputs, H): a code's row is gathered
             w_out=(ar.out.weight * ar.mask_out)[:, hidden],  # (n_inputs, H)
             w_per=None if ar.periodic is None else (ar.periodic.weight * ar.mask_periodic)[hidden],  # (H, C * 2F)
+            w_lat=ar.lat.weight[hidden],  # (H, L + conditions)
+            b_lat=ar.lat.bias[hidden],  # (H,)
         )
 
 
@@ -358,10 +359,11 @@ class SamplingPlan(NamedTuple):
 
     ar: ColumnAutoregression
     steps: list
-    hidden: torch.Tensor
     w_in: torch.Tensor
     w_out: torch.Tensor
     w_per: torch.Tensor | None
+    w_lat: torch.Tensor
+    b_lat: torch.Tensor
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
