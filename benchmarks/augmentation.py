@@ -480,35 +480,57 @@ def _targets(cells: pd.DataFrame, task: str) -> list[str]:
     return out
 
 
-def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0)) -> str:
-    """What auto's rows would score if it added none unless its folds showed a gain of ``c`` standard errors.
+def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0), agreeing_folds=(3, 4)) -> str:
+    """What auto's rows would score if it added none unless its folds showed a gain.
 
-    Exact on the recorded runs: such a rule keeps auto's choice or replaces it by no rows (lift 0), and
-    the chosen arm's per-fold scores are in each ``auto`` row.  Markdown, one line per task and ``c``.
+    Two kinds of rule: a mean gain of more than ``c`` standard errors (for each ``c`` in
+    ``thresholds``), and today's 0.5 standard errors with at least ``m`` folds gaining (for each
+    ``m`` in ``agreeing_folds``).  Exact on the recorded runs: such a rule keeps auto's choice or
+    replaces it by no rows (lift 0), and the chosen arm's per-fold scores are in each ``auto`` row.
+    Markdown, one line per task and rule.
     """
+    from tabvae.augmentation.search import _mean_minus_error
+
     auto = latest(rows).query("arm == 'auto'")
-    lines = ["| rule | task | mean lift | cells with lower end ≥ bound (hgb, linear) |", "|---|---|---|---|"]
-    for c in (None, *thresholds):
-        keep = auto["chosen"].map(lambda ch: c is None or _shows_gain(ch, c))
+    rules = [("as recorded", None)]
+    rules += [(f"none unless gain > {c} SE", lambda d, c=c: _mean_minus_error(d, c) > 0) for c in thresholds]
+    rules += [
+        (
+            f"none unless gain > 0.5 SE and ≥ {m} folds gain",
+            lambda d, m=m: _mean_minus_error(d, 0.5) > 0 and (d > 0).sum() >= m,
+        )
+        for m in agreeing_folds
+    ]
+    lines = [
+        "| rule | task | mean lift | cells with lower end ≥ bound (hgb, linear) | hgb ≥ +0.005 at 100 / 200 rows |",
+        "|---|---|---|---|---|",
+    ]
+    for name, rule in rules:
+        keep = auto["chosen"].map(lambda ch: rule is None or _shows_gain(ch, rule))
         replayed = auto.assign(lift=auto["lift"].where(keep, 0.0))
         for task, cells, _ in _by_task(replayed.assign(arm="auto")):
             ok = cells["ok"]
             per = ", ".join(f"{int(k.sum())}/{len(k)}" for _, k in ok.groupby(cells["model"]))
-            rule = "as recorded" if c is None else f"none unless gain > {c} SE"
-            lines.append(f"| {rule} | {task} | {cells['mean'].mean():+.4f} | {int(ok.sum())}/{len(ok)} ({per}) |")
+            hgb = cells[cells["model"] == "hgb"]
+            hits = " / ".join(
+                f"{int((g['mean'] >= 0.005).sum())} of {len(g)}"
+                for _, g in hgb[hgb["size"].isin([100, 200])].groupby("size")
+            )
+            hits = hits if task == "classification" else ""
+            lines.append(
+                f"| {name} | {task} | {cells['mean'].mean():+.4f} | {int(ok.sum())}/{len(ok)} ({per}) | {hits} |"
+            )
     return "\n".join(lines)
 
 
-def _shows_gain(chosen: dict, c: float) -> bool:
-    """Whether auto's chosen arm beat no rows on its folds by more than ``c`` standard errors (the search's test)."""
-    from tabvae.augmentation.search import _mean_minus_error
-
+def _shows_gain(chosen: dict, rule) -> bool:
+    """Whether ``rule`` accepts the per-fold lift of auto's chosen arm over no rows (False when it chose none)."""
     if chosen["n_new"] == 0:
         return False
     keys = list(chosen["cv_arms"])
     key = next(k for k in keys[1:] if k.endswith(f"@{chosen['share']}"))
     scores = np.asarray(chosen["cv_fold_scores"])
-    return _mean_minus_error(scores[keys.index(key)] - scores[0], c) > 0
+    return bool(rule(scores[keys.index(key)] - scores[0]))
 
 
 def write_readme(text: str, path: Path = README) -> None:

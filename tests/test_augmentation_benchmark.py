@@ -48,3 +48,6 @@ def test_replay_drops_rows_the_folds_did_not_show_helping():
     assert "| as recorded | classification | +0.0100 | 1/1 (1/1) |" in table
     # seed 0's folds show no gain (mean difference 0), so its lift becomes 0: mean (0 + 0.01 + 0.01) / 3
     assert "| none unless gain > 0.0 SE | classification | +0.0067 |" in table
+    # the fold-agreement rules: seed 0 has one gaining fold of three; no run has four folds
+    assert "| none unless gain > 0.5 SE and ≥ 3 folds gain | classification | +0.0067 |" in table
+    assert "| none unless gain > 0.5 SE and ≥ 4 folds gain | classification | +0.0000 |" in table
