@@ -11,6 +11,7 @@ import numpy as np
 from scipy.special import ndtri
 
 SMOOTH_MAX_VALUES = 50_000  # above this many values each knot interval holds 50 or more: no smoothing
+LOCAL_BANDWIDTH = 0.25  # a value's Gaussian width, as a share of the span of its sqrt(n) neighbours either side
 
 
 def smoothed_quantiles(x: np.ndarray, references: np.ndarray) -> np.ndarray:
@@ -32,7 +33,7 @@ def smoothed_quantiles(x: np.ndarray, references: np.ndarray) -> np.ndarray:
         return np.quantile(x, references)
     x = np.sort(x)
     k, i = math.isqrt(n - 1) + 1, np.arange(n)
-    width = (x[np.minimum(i + k, n - 1)] - x[np.maximum(i - k, 0)]) / 4  # (n,)
+    width = (x[np.minimum(i + k, n - 1)] - x[np.maximum(i - k, 0)]) * LOCAL_BANDWIDTH  # (n,)
     counts = np.unique(x, return_counts=True)[1]
     width[np.repeat(counts, counts) > 1] = 0.0
     m = int(np.clip(400_000 // n, 8, 32))  # draws per value, at the normal's quantiles
