@@ -4,7 +4,8 @@
     python -m benchmarks.sample_speed --model adult.tabvae  # time a saved model, e.g. under another checkout
 
 The model is a default ``TabularVAE(random_state=0)`` fitted on Adult's benchmark training split
-(26,048 rows); it is saved next to the results so that another checkout can time the same model
+(26,048 rows, ``benchmarks.step_speed.adult_train``); it is saved next to the results so that
+another checkout can time the same model
 (``PYTHONPATH=<checkout> python -m benchmarks.sample_speed --model ... --tag ...``).  Each
 ``sample(n, random_state=0)`` for n = 26,048 and 1,000,000 is timed ``--repeats`` times, after one
 1,000-row warm-up.  Writes ``results/sample_speed<tag>.json``.
@@ -22,7 +23,8 @@ import torch
 
 import tabvae
 from tabvae import TabularVAE, load
-from tabvae.datasets import load_adult
+
+from .step_speed import adult_train
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = (26_048, 1_000_000)
@@ -42,7 +44,7 @@ def main(argv=None) -> dict:
     if args.model:
         model = load(args.model, device=args.device)
     else:
-        train = load_adult().sample(frac=0.8, random_state=0)
+        train = adult_train()
         t = time.perf_counter()
         model = TabularVAE(random_state=0, device=args.device).fit(train)
         out["fit_s"] = round(time.perf_counter() - t, 3)
