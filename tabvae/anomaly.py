@@ -183,8 +183,11 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
             self.feature_names_in_ = self.vae_.feature_names_in_
         self.reference_bounds_: dict[str, np.ndarray] | None = None
         if self.units == "both":
-            self.reference_bounds_ = {k: np.sort(b) for k, b in self._all_bounds(X).items()}
-        scores = self.score_samples(X)
+            bounds = self._all_bounds(X)
+            self.reference_bounds_ = {k: np.sort(b) for k, b in bounds.items()}
+            scores = self._tail_score(bounds)
+        else:
+            scores = self.score_samples(X)
         if c == "auto":
             med = np.median(scores)
             mad = np.median(np.abs(scores - med))
@@ -235,10 +238,14 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "vae_")
         if self.units != "both":
             return self._likelihoods(self.vae_, X)[1][self.units]
+        return self._tail_score(self._all_bounds(X))
+
+    def _tail_score(self, bounds: dict[str, np.ndarray]) -> np.ndarray:
+        """The log of each row's smallest tail share among the training rows' ``reference_bounds_``."""
         reference = self.reference_bounds_ or {}  # set by fit
         handicap = 1 if self.vae_ is self.explainer_ else FULL_MODEL_HANDICAP
         shares = []
-        for k, b in self._all_bounds(X).items():
+        for k, b in bounds.items():
             share = (np.searchsorted(reference[k], b, side="right") + 1) / (self._n_train + 1)
             shares.append(share * handicap if k == "full/data" else share)
         return np.log(np.minimum.reduce(shares))

@@ -7,7 +7,7 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.explain_check import corrupt
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
-from tabvae.anomaly import DEFAULT_TEMPLATE, FULL_MODEL_HANDICAP
+from tabvae.anomaly import DEFAULT_TEMPLATE, FULL_MODEL_HANDICAP, SCORING_EPOCHS
 
 # ---------------------------------------------------------------- anomaly detection
 
@@ -147,7 +147,20 @@ def test_default_detector_finds_anomalies_among_its_training_rows():
     X = pd.DataFrame(np.vstack([normal, odd]), columns=["a", "b", "c"])
     y = np.r_[np.zeros(950), np.ones(50)]
     detector = TabularVAEAnomalyDetector(random_state=0).fit(X)
-    assert roc_auc_score(y, -detector.score_samples(X)) > 0.97
+    scores = detector.score_samples(X)
+    assert roc_auc_score(y, -scores) > 0.97
+    assert len(detector.vae_.history_["loss"]) == SCORING_EPOCHS
+    # fit's threshold comes from the same scores that score_samples gives afterwards
+    median = np.median(scores)
+    assert detector.offset_ == pytest.approx(median - 3 * 1.4826 * np.median(np.abs(scores - median)))
+
+
+def test_full_model_keeps_the_templates_epochs():
+    X = pd.DataFrame(np.random.RandomState(0).normal(size=(200, 2)), columns=["a", "b"])
+    vae = TabularVAE(**{**copy.deepcopy(DEFAULT_TEMPLATE), "epochs": 7})
+    detector = TabularVAEAnomalyDetector(vae=vae, random_state=0).fit(X)
+    assert len(detector.explainer_.history_["loss"]) == 7
+    assert vae.epochs == 7  # the template itself is not changed
 
 
 def test_default_detector_finds_contextual_anomalies(adult_slice):
