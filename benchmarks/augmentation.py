@@ -561,6 +561,9 @@ def parse_args(argv=None):
     p.add_argument("--report", action="store_true", help="print the lift table and write it into the README")
     p.add_argument("--cost", action="store_true", help="time n_new='auto' against one fit (500 Adult rows)")
     p.add_argument("--replay", action="store_true", help="auto's lift under stricter 'no rows' rules, from --out")
+    p.add_argument(
+        "--pool", type=Path, action="append", default=[], help="with --replay: also the runs of this file (other seeds)"
+    )
     args = p.parse_args(argv)
     unknown = set(args.tables) - set(DATASETS)
     if unknown:
@@ -582,7 +585,7 @@ def main(argv=None) -> None:
     if args.cost:
         return cost()
     if args.replay:
-        return print(replay_none_rule(load_results(args.out)))
+        return print(replay_none_rule(load_results(args.out) + [r for f in args.pool for r in load_results(f)]))
     if args.report:
         rows = load_results(args.out)
         text = report(rows)

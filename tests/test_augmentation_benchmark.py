@@ -51,3 +51,22 @@ def test_replay_drops_rows_the_folds_did_not_show_helping():
     # the fold-agreement rules: seed 0 has one gaining fold of three; no run has four folds
     assert "| none unless gain > 0.5 SE and ≥ 3 folds gain | classification | +0.0067 |" in table
     assert "| none unless gain > 0.5 SE and ≥ 4 folds gain | classification | +0.0000 |" in table
+
+
+def test_replay_pools_the_seeds_of_another_file(tmp_path, capsys):
+    import json
+
+    from benchmarks.augmentation import main
+
+    gain = {"n_new": 50, "share": "balance", "cv_arms": {"none@0.0": [0, 0], "refined@balance": [0.1, 0.0]}}
+    rows = [
+        _row("adult", 100, seed, "hgb", "auto", lift) | {"chosen": gain | {"cv_fold_scores": [[0.5] * 3, [0.6] * 3]}}
+        for seed, lift in enumerate([0.01, 0.01, -0.02])
+    ]
+    first, other = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in rows[:2]))
+    other.write_text(json.dumps(rows[2]) + "\n")
+    main(["--replay", "--out", str(first), "--pool", str(other)])
+    out = capsys.readouterr().out
+    assert out.strip() == replay_none_rule(rows)
+    assert "| as recorded | classification | +0.0000 |" in out  # (0.01 + 0.01 - 0.02) / 3: seed 2 counted
