@@ -70,3 +70,19 @@ def test_replay_pools_the_seeds_of_another_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.strip() == replay_none_rule(rows)
     assert "| as recorded | classification | +0.0000 |" in out  # (0.01 + 0.01 - 0.02) / 3: seed 2 counted
+
+
+def test_pooled_probe_adds_rows_only_when_the_pooled_score_gains():
+    import numpy as np
+
+    from benchmarks.augmentation_pooled import summarize
+
+    rng = np.random.RandomState(0)
+    y = np.tile([0, 1], 30)
+    noisy = y + rng.normal(0, 1.0, size=60)  # pooled ROC-AUC about 0.75
+    params = [{"strategy": "none", "n_new": 0.0}, {"strategy": "refined", "n_new": "balance"}]
+    found = {"params": params, "scores": np.zeros((2, 5)), "y": y, "classification": True}
+    _, best = summarize(found | {"oof": np.vstack([noisy, y + rng.normal(0, 0.1, size=60)])}, 1)
+    assert best == 1  # the rows' arm ranks every row right
+    _, best = summarize(found | {"oof": np.vstack([noisy, noisy])}, 1)
+    assert best == 0  # no gain: no rows
