@@ -585,7 +585,8 @@ def main(argv=None) -> None:
     if args.cost:
         return cost()
     if args.replay:
-        return print(replay_none_rule(load_results(args.out) + [r for f in args.pool for r in load_results(f)]))
+        rows = load_results(args.out) + [r for f in args.pool for r in load_results(f)]
+        return print(replay_none_rule([r for r in rows if r["size"] in args.sizes]))
     if args.report:
         rows = load_results(args.out)
         text = report(rows)
