@@ -1,6 +1,6 @@
 """Probe: the anomaly detector with training that down-weights the batch's least likely rows.
 
-    python -m benchmarks.anomaly_robust LOW HIGH
+    python -m benchmarks.anomaly_robust LOW HIGH [benchmarks.anomaly options]
 
 Patches the training objective (``tabvae.training.NegativeELBO``) for every fit in the process: in
 each batch, a row whose negative ELBO lies more than ``LOW`` robust standard deviations (1.4826 x
@@ -9,10 +9,11 @@ rescaled to average 1. A cluster of anomalies among the training rows then pulls
 density both models learn, while the rows themselves stay in the training set (unlike ``trim``).
 Not the library's objective (``docs/decisions/anomaly-detector.md``).
 
-Scores, with the default detector and seeds 0-2: the contextual anomalies among 1,500 Adult rows
-of ``tests/test_augment_anomaly.py``, and on cardio, thyroid and satellite the unsupervised,
-clean semi-supervised and 5 % contamination ROC-AUC of ``benchmarks.anomaly``'s splits. One JSON
-line per table.
+Prints the ROC-AUC of the contextual anomalies among the 1,500 Adult rows of ``tests/data``
+(:func:`benchmarks.explain_check.contextual_anomalies` against 300 of the rows, default detector,
+seeds 0-2), then runs :mod:`benchmarks.anomaly` with the default detector on cardio, thyroid and
+satellite, seeds 0-2, into ``--out`` (default ``/tmp/anomaly_robust.json``); options given after
+``LOW HIGH`` replace those.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
 import tabvae.training as training
-from benchmarks.anomaly import contaminated, load_dataset, semi_split
+from benchmarks import anomaly
+from benchmarks.explain_check import contextual_anomalies
 from tabvae import TabularVAEAnomalyDetector
 from tabvae.model import elbo
 
-SEEDS = (0, 1, 2)
+ADULT_SLICE = Path(__file__).resolve().parents[1] / "tests" / "data" / "adult.csv.gz"
+DEFAULTS = "--detectors tabvae --seeds 3 --threads 1 --iw 0 --datasets cardio thyroid satellite"
+OUT = "/tmp/anomaly_robust.json"
 
 
 def weighted_objective(low: float, high: float):
@@ -48,45 +53,22 @@ def weighted_objective(low: float, high: float):
     return forward
 
 
-def _auc(y, score) -> float:
-    return float(roc_auc_score(y, -score))
-
-
-def contextual(seed: int) -> float:
-    """ROC-AUC of the injected contextual anomalies of the detector's test, against 300 normal rows."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import load_slice
-    from test_augment_anomaly import _corrupt
-
-    adult = load_slice("adult")
+def contextual(adult: pd.DataFrame, seed: int) -> float:
+    """ROC-AUC of :func:`contextual_anomalies` against 300 of ``adult``'s rows, the detector fitted on ``adult``."""
     detector = TabularVAEAnomalyDetector(random_state=seed).fit(adult)
-    normal, bad = detector.score_samples(adult.sample(300, random_state=2)), detector.score_samples(_corrupt(adult))
-    return _auc(np.r_[np.zeros(len(normal)), np.ones(len(bad))], np.r_[normal, bad])
-
-
-def table(name: str, seed: int) -> dict:
-    """Unsupervised, clean semi-supervised and 5 % contamination ROC-AUC of one seed's split."""
-    X, y, _ = load_dataset(name, 15000)
-    y = np.asarray(y)
-    normal, anomalies, test = semi_split(y, seed)
-    rows = contaminated(normal, anomalies, 0.05)[0]
-    fit = lambda idx: TabularVAEAnomalyDetector(random_state=seed).fit(X.iloc[idx])  # noqa: E731
-    return {
-        "unsupervised": _auc(y, TabularVAEAnomalyDetector(random_state=seed).fit(X).score_samples(X)),
-        "semisupervised": _auc(y[test], fit(normal).score_samples(X.iloc[test])),
-        "contamination 5 %": _auc(y[test], fit(rows).score_samples(X.iloc[test])),
-    }
+    normal = detector.score_samples(adult.sample(300, random_state=2))
+    bad = detector.score_samples(contextual_anomalies(adult))
+    return float(roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(bad))], -np.r_[normal, bad]))
 
 
 def main(argv=None) -> None:
-    low, high = (float(a) for a in (argv or sys.argv[1:]))
+    args = list(sys.argv[1:] if argv is None else argv)
+    low, high = float(args[0]), float(args[1])
     torch.set_num_threads(1)
     training.NegativeELBO.forward = weighted_objective(low, high)  # type: ignore[method-assign]
-    print(json.dumps({"ramp": [low, high], "contextual": [round(contextual(s), 4) for s in SEEDS]}), flush=True)
-    for name in ("cardio", "thyroid", "satellite"):
-        runs = [table(name, s) for s in SEEDS]
-        means = {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]}
-        print(json.dumps({"ramp": [low, high], "table": name, **means}), flush=True)
+    adult = pd.read_csv(ADULT_SLICE)
+    print(json.dumps({"ramp": [low, high], "contextual": [round(contextual(adult, s), 4) for s in (0, 1, 2)]}))
+    anomaly.main(args[2:] or [*DEFAULTS.split(), "--out", OUT])
 
 
 if __name__ == "__main__":

@@ -28,6 +28,18 @@ def corrupt(rows, reference, rng):
     return bad, np.asarray(hit)
 
 
+def contextual_anomalies(df):
+    """60 rows of ``df`` whose values are each plausible but not together: ages of 90 working 99 hours
+    (rows 0-19), "Preschool" with 16 years of education (20-39), a capital gain of 99,999 (40-59)."""
+    bad = df.sample(60, random_state=1).reset_index(drop=True)
+    bad.loc[:19, "age"] = 90
+    bad.loc[:19, "hours-per-week"] = 99
+    bad.loc[20:39, "education"] = "Preschool"
+    bad.loc[20:39, "education-num"] = 16  # impossible pair: Preschool is 1
+    bad.loc[40:, "capital-gain"] = 99999
+    return bad
+
+
 def main() -> None:
     df = load_adult()
     train, rows = df.iloc[:4000], df.iloc[4000:4400]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.explain_check import corrupt
+from benchmarks.explain_check import contextual_anomalies, corrupt
 from tabvae import TabularVAE, TabularVAEAnomalyDetector
 from tabvae.anomaly import DEFAULT_TEMPLATE, FULL_MODEL_HANDICAP, SCORING_EPOCHS
 
@@ -23,19 +23,9 @@ def detector(adult_slice):
     ).fit(adult_slice)
 
 
-def _corrupt(df):
-    bad = df.sample(60, random_state=1).reset_index(drop=True)
-    bad.loc[:19, "age"] = 90
-    bad.loc[:19, "hours-per-week"] = 99
-    bad.loc[20:39, "education"] = "Preschool"
-    bad.loc[20:39, "education-num"] = 16  # impossible pair: Preschool is 1
-    bad.loc[40:, "capital-gain"] = 99999
-    return bad
-
-
 def test_injected_outliers_score_lower(detector, adult_slice):
     normal = detector.score_samples(adult_slice.sample(300, random_state=2))
-    bad = detector.score_samples(_corrupt(adult_slice))
+    bad = detector.score_samples(contextual_anomalies(adult_slice))
     from sklearn.metrics import roc_auc_score
 
     auc = roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(bad))], -np.r_[normal, bad])
@@ -53,7 +43,7 @@ def test_predict_share_follows_contamination(detector, adult_slice):
 
 
 def test_explanations_point_to_corrupted_column(detector, adult_slice):
-    bad = _corrupt(adult_slice)
+    bad = contextual_anomalies(adult_slice)
     top = detector.explain(bad).idxmax(axis=1)
     assert list(detector.explain(bad).columns) == list(adult_slice.columns)
     assert top[:20].isin(["age", "hours-per-week"]).mean() > 0.6
@@ -167,7 +157,7 @@ def test_default_detector_finds_contextual_anomalies(adult_slice):
     # Values each seen in training, in combinations that are not: the fully trained model's part.
     detector = TabularVAEAnomalyDetector(random_state=0).fit(adult_slice)
     normal = detector.score_samples(adult_slice.sample(300, random_state=2))
-    bad = detector.score_samples(_corrupt(adult_slice))
+    bad = detector.score_samples(contextual_anomalies(adult_slice))
     assert roc_auc_score(np.r_[np.zeros(len(normal)), np.ones(len(bad))], -np.r_[normal, bad]) > 0.9
 
 
