@@ -38,6 +38,7 @@ DEFAULT_TEMPLATE: dict[str, Any] = {
         "learning_rate": 1e-3,
         "ema_decay": 0.0,
         "discrete_levels": 0,
+        "stop_when_settled": True,  # the full model trains until its ranking of the rows stops changing
     },
 }
 

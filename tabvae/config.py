@@ -107,6 +107,14 @@ class TrainingConfig:
     n_iter_no_change : int, default=10
         Epochs without improvement of the held-out loss before
         ``early_stopping`` stops.
+    stop_when_settled : bool, default=False
+        Stop once training no longer changes which rows the model finds
+        likely: every ``SETTLE_EVERY`` (25) epochs after the KL warm-up, each
+        training row's negative ELBO at its posterior mean is computed, and
+        the fit ends when their ranking correlates at least ``SETTLED``
+        (0.999, Spearman) with the previous check's.  For models fitted to
+        score rows; the anomaly detector's template sets it
+        (``docs/decisions/anomaly-detector.md``).
     precision : {"fp32", "bf16"}, default="fp32"
         ``"bf16"`` trains under bfloat16 autocast (mixed precision); losses
         and weights stay fp32.
@@ -172,6 +180,7 @@ class TrainingConfig:
     discrete_levels: int = 128
     validation_fraction: float = 0.1
     n_iter_no_change: int = 10
+    stop_when_settled: bool = False
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
     cuda_graph: bool = True
@@ -407,6 +416,8 @@ def check_config(cfg: TrainingConfig) -> None:
     check_int(name("discrete_levels"), cfg.discrete_levels, 0)
     _check_number(name("validation_fraction"), cfg.validation_fraction, lambda v: 0 < v < 1, "in (0, 1)")
     check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
+    if not isinstance(cfg.stop_when_settled, (bool, np.bool_)):
+        raise ValueError(f"config.stop_when_settled must be True or False, got {cfg.stop_when_settled!r}.")
     check_choice(name("precision"), cfg.precision, ("fp32", "bf16"))
     check_int(name("value_protection"), cfg.value_protection, 0)
     check_choice(name("rare_replacement"), cfg.rare_replacement, RARE_REPLACEMENTS)

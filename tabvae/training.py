@@ -69,6 +69,7 @@ class TrainConfig:
     compile: bool  # torch.compile the objective
     ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
     tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
+    settle: bool = False  # stop once the training rows' ranking by loss has settled (stop_when_settled)
     capture: bool = True  # on a CUDA GPU, replay the training step as a CUDA graph
     privacy: Any = None  # a tabvae.dp.PrivacyPlan: DP-SGD epochs instead of plain Adam ones
 
@@ -94,6 +95,7 @@ class TrainConfig:
             kl_warmup=round(kl_warmup_share * epochs),
             ema_decay=float(cfg.ema_decay),
             n_iter_no_change=cfg.n_iter_no_change if early_stopping else None,
+            settle=bool(cfg.stop_when_settled),
             verbose=verbose,
             precision=cfg.precision,
             compile=bool(cfg.compile),
@@ -284,6 +286,49 @@ class WeightAverage:
         torch._foreach_add_(self._averaged, diffs)
 
 
+# stop_when_settled: how often the training rows' ranking is checked, and the rank correlation with the
+# previous check at which it counts as settled (docs/decisions/anomaly-detector.md).
+SETTLE_EVERY = 25
+SETTLED = 0.999
+
+
+def row_losses(model: VAE, data: Data, batch_size: int = 8192) -> torch.Tensor:
+    """Each row's negative ELBO (kl weight 1) at its posterior mean, without a draw: (n_rows,)."""
+    model.eval()
+    parts = []
+    with torch.no_grad():
+        for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
+            cont, codes, cond = data.batch(idx)
+            eps = torch.zeros((len(idx), model.cfg.latent_dim), device=data.cont.device)  # (B, L): z = mu
+            parts.append(elbo(model, cont, codes, eps, 1.0, cond)[0])
+    return torch.cat(parts)
+
+
+def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Spearman's correlation of two (n,) tensors (ties broken by position)."""
+    ranks = [x.argsort().argsort().double() for x in (a, b)]
+    ra, rb = (r - r.mean() for r in ranks)
+    return float((ra * rb).sum() / (ra.norm() * rb.norm()).clamp_min(1e-12))
+
+
+class Settling:
+    """``stop_when_settled``: every ``SETTLE_EVERY`` epochs after the warm-up, has the rows' ranking settled?"""
+
+    def __init__(self, data: Data, warmup: int):
+        self.data, self.warmup, self.previous = data, warmup, None
+
+    def __call__(self, model: VAE, epoch: int, history: dict[str, list[float]]) -> bool:
+        done = epoch + 1
+        if done % SETTLE_EVERY or done <= self.warmup:
+            return False
+        losses, previous = row_losses(model, self.data), self.previous
+        self.previous = losses
+        if previous is None:
+            return False
+        history["rank_correlation"].append(rho := rank_correlation(losses, previous))
+        return rho >= SETTLED
+
+
 @torch.no_grad()
 def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int = 8192) -> float:
     """Mean negative ELBO of ``data`` (kl weight 1)."""
@@ -375,7 +420,9 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     the GPU never waits on the host inside an epoch.  With ``validation`` and
     ``n_iter_no_change``, training stops when the validation loss has not
     improved by ``tol`` for that many epochs, and the best weights are kept.
-    With ``cfg.ema_decay``, the weights validated and kept are the moving
+    With ``cfg.settle``, training stops once the training rows' ranking by
+    their loss has settled (:class:`Settling`; the correlations go to
+    ``history["rank_correlation"]``).  With ``cfg.ema_decay``, the weights validated and kept are the moving
     average of the iterates, not the last iterate.  With ``cfg.privacy`` the
     epochs are its DP-SGD epochs (eager, one process) and the history is left
     empty: the losses of the training rows are not private.
@@ -396,6 +443,9 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     history: dict[str, list[float]] = {"loss": [], "reconstruction": [], "kl": []}
     if validation is not None:
         history["val_loss"] = []
+    settled = Settling(data, cfg.kl_warmup) if cfg.settle else None
+    if settled is not None:
+        history["rank_correlation"] = []
     fitted = model if averaged is None else averaged.model  # the weights validated and kept
     best, best_state, stale = np.inf, None, 0
     epochs = _progress(range(cfg.epochs), cfg.verbose)
@@ -421,6 +471,8 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
                 stale += 1
             if cfg.n_iter_no_change is not None and stale >= cfg.n_iter_no_change:
                 break
+        if settled is not None and settled(fitted, epoch, history):
+            break
         if cfg.verbose:
             epochs.set_postfix(postfix, refresh=False)
     if best_state is not None and cfg.n_iter_no_change is not None:

@@ -227,3 +227,33 @@ def test_early_stopping_auto_follows_the_table_size():
     assert resolve_early_stopping(True, 10**6, 0.1, private=False) is True
     with pytest.raises(ValueError, match='early_stopping must be True, False or "auto"'):
         resolve_early_stopping("yes", 500, 0.1, private=False)
+
+
+def test_rank_correlation_is_spearmans():
+    from scipy.stats import spearmanr
+
+    from tabvae.training import rank_correlation
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(500, generator=gen)
+    b = a + 0.5 * torch.randn(500, generator=gen)
+    assert rank_correlation(a, b) == pytest.approx(spearmanr(a.numpy(), b.numpy()).statistic, abs=1e-9)
+    assert rank_correlation(a, a) == pytest.approx(1.0) and rank_correlation(a, -a) == pytest.approx(-1.0)
+
+
+def test_stop_when_settled_ends_the_fit_once_the_ranking_stops_changing():
+    from tabvae.training import SETTLE_EVERY, SETTLED
+
+    df = _table(n=400)
+    params = dict(epochs=400, batch_size=100, early_stopping=False, config={"hidden_dims": (32,), "ema_decay": 0}, random_state=0)
+    settled = TabularVAE(**{**params, "config": {**params["config"], "stop_when_settled": True}}).fit(df)
+    h = settled.history_
+    n = len(h["loss"])
+    assert n < 400 and n % SETTLE_EVERY == 0  # stopped at a check, before the epoch budget
+    rho = h["rank_correlation"]
+    assert len(rho) == n // SETTLE_EVERY - 1  # the first check has nothing to compare with
+    assert rho[-1] >= SETTLED and all(r < SETTLED for r in rho[:-1])
+    # Until it stops, the fit is the one without the check: the check only reads the weights.
+    full = TabularVAE(**params).fit(df)
+    assert "rank_correlation" not in full.history_ and len(full.history_["loss"]) == 400
+    np.testing.assert_allclose(h["loss"], full.history_["loss"][:n], rtol=0, atol=0)
