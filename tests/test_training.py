@@ -245,7 +245,9 @@ def test_stop_when_settled_ends_the_fit_once_the_ranking_stops_changing():
     from tabvae.training import SETTLE_EVERY, SETTLED
 
     df = _table(n=400)
-    params = dict(epochs=400, batch_size=100, early_stopping=False, config={"hidden_dims": (32,), "ema_decay": 0}, random_state=0)
+    params = dict(
+        epochs=400, batch_size=100, early_stopping=False, config={"hidden_dims": (32,), "ema_decay": 0}, random_state=0
+    )
     settled = TabularVAE(**{**params, "config": {**params["config"], "stop_when_settled": True}}).fit(df)
     h = settled.history_
     n = len(h["loss"])
