@@ -115,6 +115,16 @@ class TrainingConfig:
         (0.999, Spearman) with the previous check's.  For models fitted to
         score rows; the anomaly detector's template sets it
         (``docs/decisions/anomaly-detector.md``).
+    robust_ramp : (float, float) or None, default=None
+        ``(low, high)``: in each batch, a row whose negative ELBO lies more
+        than ``low`` robust standard deviations (1.4826 x MAD) above the
+        batch's median counts less in the gradient, linearly down to nothing
+        at ``high``; the weights are rescaled to average 1.  Rows the model
+        finds very unlikely, such as a cluster of anomalies among the
+        training rows, then pull less on what it learns.  The reported
+        losses are unweighted.  Not with differential privacy.  The anomaly
+        detector's template sets ``(2, 4)``
+        (``docs/decisions/anomaly-detector.md``).
     precision : {"fp32", "bf16"}, default="fp32"
         ``"bf16"`` trains under bfloat16 autocast (mixed precision); losses
         and weights stay fp32.
@@ -181,6 +191,7 @@ class TrainingConfig:
     validation_fraction: float = 0.1
     n_iter_no_change: int = 10
     stop_when_settled: bool = False
+    robust_ramp: tuple[float, float] | None = None
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = False
     cuda_graph: bool = True
@@ -418,6 +429,14 @@ def check_config(cfg: TrainingConfig) -> None:
     check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
     if not isinstance(cfg.stop_when_settled, (bool, np.bool_)):
         raise ValueError(f"config.stop_when_settled must be True or False, got {cfg.stop_when_settled!r}.")
+    ramp = cfg.robust_ramp
+    if ramp is not None and not (
+        isinstance(ramp, (tuple, list))
+        and len(ramp) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in ramp)
+        and 0 <= ramp[0] < ramp[1]
+    ):
+        raise ValueError(f"config.robust_ramp must be None or (low, high) with 0 <= low < high, got {ramp!r}.")
     check_choice(name("precision"), cfg.precision, ("fp32", "bf16"))
     check_int(name("value_protection"), cfg.value_protection, 0)
     check_choice(name("rare_replacement"), cfg.rare_replacement, RARE_REPLACEMENTS)

@@ -58,7 +58,9 @@ def quiet_accountant() -> Iterator[None]:
         yield
 
 
-def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditional_columns: Any = None) -> None:
+def check_privacy(
+    dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditional_columns: Any = None, cfg: Any = None
+) -> None:
     """A ValueError/TypeError naming ``dp_epsilon`` or ``dp_delta`` when either is not a valid budget,
     or the setting that a DP fit cannot honour."""
     for name, value in (("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
@@ -77,6 +79,12 @@ def check_privacy(dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditio
         )
     if dp_delta is not None and not 0 < dp_delta < 1:
         raise ValueError(f"dp_delta must be in (0, 1), well below 1 / n_rows (e.g. 1e-6), got {dp_delta!r}.")
+    for field in ("robust_ramp", "stop_when_settled"):
+        if cfg is not None and getattr(cfg, field) not in (None, False):
+            raise ValueError(
+                f"config.{field} cannot be used with dp_epsilon: it steers the fit by the losses of all the batch's "
+                f"or all the training rows, which DP-SGD does not make private. Leave config.{field} at its default."
+            )
     if early_stopping:
         raise ValueError(
             "early_stopping=True cannot be used with dp_epsilon: the validation loss of held-out rows is not "

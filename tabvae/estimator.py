@@ -172,8 +172,8 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
         check_int("epochs", self.epochs, auto=True)
         check_positive("kl_weight", self.kl_weight, auto=True)
         resolve_threads(self.n_threads)
-        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping is True, self.conditional_columns)
         check_config(cfg := TrainingConfig.coerce(self.config))
+        check_privacy(self.dp_epsilon, self.dp_delta, self.early_stopping is True, self.conditional_columns, cfg)
         return cfg
 
     @limit_threads

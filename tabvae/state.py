@@ -130,5 +130,6 @@ def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, A
 def _config_from_state(state: dict[str, Any] | None) -> TrainingConfig | dict[str, Any] | None:
     if state is None:
         return None
-    fields: dict[str, Any] = {k: tuple(v) if k == "hidden_dims" else v for k, v in state["fields"].items()}
+    pairs = ("hidden_dims", "robust_ramp")  # JSON lists of the tuple fields
+    fields: dict[str, Any] = {k: tuple(v) if k in pairs and v is not None else v for k, v in state["fields"].items()}
     return TrainingConfig(**fields) if state["kind"] == "TrainingConfig" else fields

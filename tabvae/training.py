@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.optim.adam import adam
 
 from .config import TrainingConfig, can_hold_out, held_out_rows
 from .cuda_graph import GraphedStep, StaticBatch, can_capture
 from .model import VAE, elbo
+from .optimizer import Adam
 
 
 class NegativeELBO(torch.nn.Module):
@@ -69,6 +69,7 @@ class TrainConfig:
     compile: bool  # torch.compile the objective
     ema_decay: float  # the fitted weights are this moving average of the iterates (0: the last iterate)
     tol: float = 1e-4  # the least improvement of the validation loss that resets the patience
+    robust_ramp: tuple[float, float] | None = None  # down-weight each batch's unlikely rows (robust_weights)
     settle: bool = False  # stop once the training rows' ranking by loss has settled (stop_when_settled)
     capture: bool = True  # on a CUDA GPU, replay the training step as a CUDA graph
     privacy: Any = None  # a tabvae.dp.PrivacyPlan: DP-SGD epochs instead of plain Adam ones
@@ -96,6 +97,7 @@ class TrainConfig:
             ema_decay=float(cfg.ema_decay),
             n_iter_no_change=cfg.n_iter_no_change if early_stopping else None,
             settle=bool(cfg.stop_when_settled),
+            robust_ramp=None if cfg.robust_ramp is None else (float(cfg.robust_ramp[0]), float(cfg.robust_ramp[1])),
             verbose=verbose,
             precision=cfg.precision,
             compile=bool(cfg.compile),
@@ -173,8 +175,17 @@ class Step:
     (:mod:`tabvae.cuda_graph`).
     """
 
-    def __init__(self, objective, optimizer: Adam, averaged: WeightAverage | None, precision: str, device):
+    def __init__(
+        self,
+        objective,
+        optimizer: Adam,
+        averaged: WeightAverage | None,
+        precision: str,
+        device,
+        robust_ramp: tuple[float, float] | None = None,
+    ):
         self.objective, self.optimizer, self.averaged = objective, optimizer, averaged
+        self.robust_ramp = robust_ramp
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
         self.mixed = precision == "bf16"
         # Gradients handed straight to the optimizer skip the per-parameter .grad bookkeeping;
@@ -186,16 +197,27 @@ class Step:
             loss, rec, kl = self.objective(cont, codes, eps, kl_weight, cond)  # (B,) each
         if self.mixed:
             loss, rec, kl = loss.float(), rec.float(), kl.float()
+        objective = loss.mean() if self.robust_ramp is None else (loss * robust_weights(loss, *self.robust_ramp)).mean()
         if self.direct:
-            self.optimizer.step(torch.autograd.grad(loss.mean(), self.optimizer.params, allow_unused=True))
+            self.optimizer.step(torch.autograd.grad(objective, self.optimizer.params, allow_unused=True))
         else:
             self.optimizer.zero_grad()
-            loss.mean().backward()
+            objective.backward()
             self.optimizer.step()
         if self.averaged is not None:
             self.averaged.update()
         with torch.no_grad():
             totals += torch.stack([loss, rec, kl]).sum(1)
+
+
+@torch.no_grad()
+def robust_weights(loss: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """(B,) weights of a batch's rows from their losses (B,): 1 up to ``low`` robust standard deviations
+    (1.4826 x MAD) above the batch's median, falling linearly to 0 at ``high``, rescaled to average 1."""
+    median = loss.median()
+    z = (loss - median) / (1.4826 * (loss - median).abs().median() + 1e-6)  # (B,)
+    weight = ((high - z) / (high - low)).clamp(0, 1)
+    return weight / weight.mean().clamp_min(1e-6)
 
 
 def run_epoch(step: Step, data: Data, batch_size: int, kl_weight: float, gen: torch.Generator, latent_dim: int):
@@ -341,78 +363,6 @@ def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int 
     return float(total) / len(data)
 
 
-# torch.optim.Adam's defaults (docs/decisions/optimizer.md).
-ADAM_CONSTANTS: dict[str, Any] = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "amsgrad": False, "maximize": False}
-
-
-class Adam:
-    """Adam with PyTorch's own update (``torch.optim.adam.adam``), fused where supported.
-
-    The same computation as ``torch.optim.Adam(fused=True)`` (a test checks the
-    weights are identical), without ``torch.optim.Optimizer``, whose construction
-    imports ``torch._dynamo`` (seconds, once per process;
-    ``docs/decisions/optimizer.md``).  The fused kernel (torch >= 2.4 on CPU)
-    does the update in one pass; elsewhere the multi-tensor version is used.
-    """
-
-    def __init__(self, params, lr: float, weight_decay: float = 0.0, capturable: bool = False):
-        self.params = list(params)
-        self.lr, self.weight_decay, self.capturable = lr, weight_decay, capturable
-        device = self.params[0].device
-        self.fused = _fused_adam_works(device)
-        # Step counts live where torch.optim.Adam keeps them: on the device when fused, else the host.
-        step_device = device if self.fused else "cpu"
-        self.steps = [torch.zeros((), device=step_device) for _ in self.params]
-        self.exp_avgs = [torch.zeros_like(p) for p in self.params]
-        self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self, grads=None) -> None:
-        """One update with ``grads`` (one per parameter, None: unused), by default the parameters' ``.grad``."""
-        grads = [p.grad for p in self.params] if grads is None else grads
-        live = [i for i, g in enumerate(grads) if g is not None]
-        pick = lambda xs: [xs[i] for i in live]  # noqa: E731
-        adam(
-            pick(self.params),
-            pick(grads),
-            pick(self.exp_avgs),
-            pick(self.exp_avg_sqs),
-            [],
-            pick(self.steps),
-            foreach=not self.fused,
-            fused=self.fused,
-            capturable=self.capturable,
-            lr=self.lr,
-            weight_decay=self.weight_decay,
-            **ADAM_CONSTANTS,
-        )
-
-
-def _fused_adam_works(device: torch.device) -> bool:
-    """Whether this torch has a fused Adam kernel for float32 tensors on ``device`` (tried on one)."""
-    p, g = torch.zeros(1, device=device), torch.zeros(1, device=device)
-    try:
-        adam(
-            [p],
-            [g],
-            [torch.zeros_like(p)],
-            [torch.zeros_like(p)],
-            [],
-            [torch.zeros((), device=device)],
-            fused=True,
-            lr=1e-3,
-            weight_decay=0.0,
-            **ADAM_CONSTANTS,
-        )
-    except (RuntimeError, TypeError, ValueError):  # older torch, or a device without the kernel
-        return False
-    return True
-
-
 def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, validation: Data | None = None) -> dict:
     """Fit ``model`` with Adam; returns the per-epoch history.
 
@@ -435,7 +385,7 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     capture = capture and can_capture(device, len(data), cfg.batch_size)
     optimizer = Adam(model.parameters(), cfg.learning_rate, cfg.weight_decay, capturable=capture)
     averaged = WeightAverage(model, cfg.ema_decay, on_device=capture) if cfg.ema_decay else None
-    step = Step(_objective(model, cfg, device, world), optimizer, averaged, cfg.precision, device)
+    step = Step(_objective(model, cfg, device, world), optimizer, averaged, cfg.precision, device, cfg.robust_ramp)
     latent_dim = model.cfg.latent_dim
     captured = CapturedEpochs(step, data, cfg.batch_size, latent_dim) if capture else None
     private = None if cfg.privacy is None else cfg.privacy.runner(model, data, cfg, averaged)

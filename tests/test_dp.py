@@ -194,6 +194,12 @@ def test_too_small_a_budget_for_the_ranges_says_what_to_do(adult_slice):
         TabularVAE(epochs=1, dp_epsilon=0.5, random_state=0).fit(adult_slice.head(300))
 
 
+@pytest.mark.parametrize("field, value", [("robust_ramp", (2, 4)), ("stop_when_settled", True)])
+def test_loss_steered_training_is_refused_under_dp(adult_slice, field, value):
+    with pytest.raises(ValueError, match=f"config.{field} cannot be used with dp_epsilon"):
+        TabularVAE(epochs=2, dp_epsilon=2.0, config={**PUBLIC, field: value}).fit(adult_slice.head(200))
+
+
 def test_conditional_columns_are_refused_under_dp(adult_slice):
     with pytest.raises(ValueError, match="conditional_columns cannot be used with dp_epsilon"):
         _fit(adult_slice.head(200), dp_epsilon=2.0, conditional_columns=["income"])

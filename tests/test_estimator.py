@@ -151,6 +151,11 @@ def test_bad_n(fitted_mixed, n):
         ({"config": {"n_iter_no_change": 0}}, r"^config.n_iter_no_change must be a positive int, got 0"),
         ({"config": {"max_categories": 1}}, r"^config.max_categories must be an int >= 2"),
         ({"config": {"stop_when_settled": "yes"}}, r"^config.stop_when_settled must be True or False, got 'yes'"),
+        (
+            {"config": {"robust_ramp": (4, 2)}},
+            r"^config.robust_ramp must be None or \(low, high\) with 0 <= low < high",
+        ),
+        ({"config": {"robust_ramp": 2}}, r"^config.robust_ramp must be None or \(low, high\)"),
         ({"config": {"discrete_levels": -1}}, r"^config.discrete_levels must be an int >= 0, got -1"),
         ({"config": {"precision": "fp8"}}, r"^config.precision must be 'fp32' or 'bf16', got 'fp8'"),
         (
@@ -204,6 +209,7 @@ def test_training_config_defaults_are_the_models():
         "validation_fraction": 0.1,
         "n_iter_no_change": 10,
         "stop_when_settled": False,
+        "robust_ramp": None,
         "precision": "fp32",
         "compile": False,
         "cuda_graph": True,

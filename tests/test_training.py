@@ -76,11 +76,11 @@ def test_adam_matches_torch_optim_adam(weight_decay, fused_kernel, monkeypatch):
 
     Without a fused kernel (older torch, other devices) it is torch's multi-tensor version.
     """
-    from tabvae import training
-    from tabvae.training import Adam
+    from tabvae import optimizer
+    from tabvae.optimizer import Adam
 
     if not fused_kernel:
-        monkeypatch.setattr(training, "_fused_adam_works", lambda device: False)
+        monkeypatch.setattr(optimizer, "_fused_adam_works", lambda device: False)
     gen = torch.Generator().manual_seed(0)
     ours = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.SiLU(), torch.nn.Linear(7, 3))
     theirs = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.SiLU(), torch.nn.Linear(7, 3))
@@ -109,7 +109,8 @@ def test_adam_matches_torch_optim_adam(weight_decay, fused_kernel, monkeypatch):
 def test_step_with_gradients_from_autograd_grad_matches_backward():
     """The step hands autograd.grad's gradients to Adam; backward() (kept for DDP) gives the same weights."""
     from tabvae.model import VAEConfig, build_vae
-    from tabvae.training import Adam, NegativeELBO, Step
+    from tabvae.optimizer import Adam
+    from tabvae.training import NegativeELBO, Step
 
     cfg = VAEConfig(2, (3, 4), latent_dim=4, hidden_dims=(8,), cont_positions=(1, 3), part_positions=(0, 2))
     models = [build_vae(cfg, torch.device("cpu"), torch.Generator().manual_seed(0)) for _ in range(2)]
@@ -133,7 +134,7 @@ def test_step_with_gradients_from_autograd_grad_matches_backward():
 
 
 def test_adam_skips_parameters_without_gradients():
-    from tabvae.training import Adam
+    from tabvae.optimizer import Adam
 
     used, unused = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
     opt = Adam([used, unused], lr=0.1)
@@ -259,3 +260,42 @@ def test_stop_when_settled_ends_the_fit_once_the_ranking_stops_changing():
     full = TabularVAE(**params).fit(df)
     assert "rank_correlation" not in full.history_ and len(full.history_["loss"]) == 400
     np.testing.assert_allclose(h["loss"], full.history_["loss"][:n], rtol=0, atol=0)
+
+
+def test_robust_weights_ramp_down_the_batch_s_unlikely_rows():
+    from tabvae.training import robust_weights
+
+    # Median 0 and MAD 1 (robust sd 1.4826): the last rows lie 2.5 and 10 robust sds above the median.
+    loss = torch.tensor([-2.0, -1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 2.5 * 1.4826, 10 * 1.4826])
+    w = robust_weights(loss, 2.0, 4.0)
+    assert w.mean().item() == pytest.approx(1.0)
+    assert torch.all(w[:7] == w[0]) and w[8] == 0  # full weight up to 2 sds, none from 4
+    assert w[7] / w[0] == pytest.approx(0.75, abs=1e-4)  # 2.5 sds: a quarter of the way down
+    assert torch.equal(robust_weights(torch.zeros(5), 2.0, 4.0), torch.ones(5))  # a batch of equal losses
+
+
+def test_step_with_a_robust_ramp_descends_the_weighted_loss():
+    """The step's gradient is that of the rows' losses weighted by ``robust_weights``; totals stay unweighted."""
+    from tabvae.model import VAEConfig, build_vae
+    from tabvae.optimizer import Adam
+    from tabvae.training import NegativeELBO, Step, robust_weights
+
+    cfg = VAEConfig(2, (3, 4), latent_dim=4, hidden_dims=(8,), cont_positions=(1, 3), part_positions=(0, 2))
+    models = [build_vae(cfg, torch.device("cpu"), torch.Generator().manual_seed(0)) for _ in range(2)]
+    gen = torch.Generator().manual_seed(1)
+    cont, eps = torch.randn(32, 2, generator=gen), torch.randn(32, 4, generator=gen)
+    cont[:3] += 8.0  # three rows far from the rest
+    codes = torch.stack([torch.randint(0, 3, (32,), generator=gen), torch.randint(0, 4, (32,), generator=gen)], 1)
+    ramped = Step(
+        NegativeELBO(models[0]), Adam(models[0].parameters(), 1e-2), None, "fp32", torch.device("cpu"), (2, 4)
+    )
+    totals = torch.zeros(3)
+    ramped(cont, codes, None, eps, 1.0, totals)
+    objective = NegativeELBO(models[1])
+    loss, rec, kl = objective(cont, codes, eps, 1.0)
+    assert robust_weights(loss, 2, 4)[:3].max() < 1  # the far rows do count less
+    torch.testing.assert_close(totals, torch.stack([loss, rec, kl]).sum(1).detach())
+    manual = Adam(models[1].parameters(), 1e-2)
+    manual.step(torch.autograd.grad((loss * robust_weights(loss, 2, 4)).mean(), manual.params, allow_unused=True))
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        torch.testing.assert_close(a, b)
