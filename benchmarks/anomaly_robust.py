@@ -1,19 +1,18 @@
-"""Probe: the anomaly detector with training that down-weights the batch's least likely rows.
+"""Probe: the anomaly detector with another ``config.robust_ramp`` in its template.
 
     python -m benchmarks.anomaly_robust LOW HIGH [benchmarks.anomaly options]
+    python -m benchmarks.anomaly_robust none [benchmarks.anomaly options]
 
-Patches the training objective (``tabvae.training.NegativeELBO``) for every fit in the process: in
-each batch, a row whose negative ELBO lies more than ``LOW`` robust standard deviations (1.4826 x
-MAD) above the batch median counts less, linearly down to nothing at ``HIGH``; the weights are
-rescaled to average 1. A cluster of anomalies among the training rows then pulls less on the
-density both models learn, while the rows themselves stay in the training set (unlike ``trim``).
-Not the library's objective (``docs/decisions/anomaly-detector.md``).
+Sets the detector's default template (``tabvae.anomaly.DEFAULT_TEMPLATE``) to train with
+``robust_ramp=(LOW, HIGH)``, or with none: in each batch, a row whose negative ELBO lies more than
+``LOW`` robust standard deviations (1.4826 x MAD) above the batch median counts less, linearly down
+to nothing at ``HIGH``. The shipped template uses (2, 4) (``docs/decisions/anomaly-detector.md``).
 
 Prints the ROC-AUC of the contextual anomalies among the 1,500 Adult rows of ``tests/data``
 (:func:`benchmarks.explain_check.contextual_anomalies` against 300 of the rows, default detector,
 seeds 0-2), then runs :mod:`benchmarks.anomaly` with the default detector on cardio, thyroid and
 satellite, seeds 0-2, into ``--out`` (default ``/tmp/anomaly_robust.json``); options given after
-``LOW HIGH`` replace those.
+the ramp replace those.
 """
 
 from __future__ import annotations
@@ -27,30 +26,14 @@ import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
-import tabvae.training as training
 from benchmarks import anomaly
 from benchmarks.explain_check import contextual_anomalies
 from tabvae import TabularVAEAnomalyDetector
-from tabvae.model import elbo
+from tabvae.anomaly import DEFAULT_TEMPLATE
 
 ADULT_SLICE = Path(__file__).resolve().parents[1] / "tests" / "data" / "adult.csv.gz"
 DEFAULTS = "--detectors tabvae --seeds 3 --threads 1 --iw 0 --datasets cardio thyroid satellite"
 OUT = "/tmp/anomaly_robust.json"
-
-
-def weighted_objective(low: float, high: float):
-    """``NegativeELBO.forward`` with each row's loss weighted by how far above the batch's median it lies."""
-
-    def forward(self, cont, codes, eps, kl_weight, cond=None):
-        loss, rec, kl = elbo(self.vae, cont, codes, eps, kl_weight, cond)  # (B,) each
-        with torch.no_grad():
-            median = loss.median()
-            z = (loss - median) / (1.4826 * (loss - median).abs().median() + 1e-6)
-            weight = ((high - z) / (high - low)).clamp(0, 1)
-            weight = weight / weight.mean().clamp_min(1e-6)
-        return loss * weight, rec, kl
-
-    return forward
 
 
 def contextual(adult: pd.DataFrame, seed: int) -> float:
@@ -63,12 +46,12 @@ def contextual(adult: pd.DataFrame, seed: int) -> float:
 
 def main(argv=None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    low, high = float(args[0]), float(args[1])
+    ramp, rest = (None, args[1:]) if args[0] == "none" else ((float(args[0]), float(args[1])), args[2:])
     torch.set_num_threads(1)
-    training.NegativeELBO.forward = weighted_objective(low, high)  # type: ignore[method-assign]
+    DEFAULT_TEMPLATE["config"]["robust_ramp"] = ramp  # deep-copied by every fit
     adult = pd.read_csv(ADULT_SLICE)
-    print(json.dumps({"ramp": [low, high], "contextual": [round(contextual(adult, s), 4) for s in (0, 1, 2)]}))
-    anomaly.main(args[2:] or [*DEFAULTS.split(), "--out", OUT])
+    print(json.dumps({"ramp": ramp, "contextual": [round(contextual(adult, s), 4) for s in (0, 1, 2)]}))
+    anomaly.main(rest or [*DEFAULTS.split(), "--out", OUT])
 
 
 if __name__ == "__main__":

@@ -362,7 +362,7 @@ pd.Series(
 # here it ranks the injected anomalies better than the detector, but on the
 # four labelled tables of the anomaly benchmark, whose anomalies are extreme
 # values, it is far worse unsupervised (mean ROC-AUC 0.775 against the
-# detector's 0.904 and IsolationForest's 0.901 there; cardio 0.883 against
+# detector's 0.909 and IsolationForest's 0.901 there; cardio 0.887 against
 # IsolationForest's 0.932; `benchmarks/results/anomaly.md`). Try both on
 # rows whose anomalies you know before trusting either.
 

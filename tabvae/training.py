@@ -337,7 +337,8 @@ class Settling:
     """``stop_when_settled``: every ``SETTLE_EVERY`` epochs after the warm-up, has the rows' ranking settled?"""
 
     def __init__(self, data: Data, warmup: int):
-        self.data, self.warmup, self.previous = data, warmup, None
+        self.data, self.warmup = data, warmup
+        self.previous: torch.Tensor | None = None  # (n_rows,) losses at the last check
 
     def __call__(self, model: VAE, epoch: int, history: dict[str, list[float]]) -> bool:
         done = epoch + 1
