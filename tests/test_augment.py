@@ -266,7 +266,7 @@ def test_fill_up_gives_rows_to_the_rarest_classes_first():
     assert sum(fill_up(y, 7).values()) == 7
 
 
-def test_auto_keeps_balance_unless_the_folds_disagree_and_adds_rows_only_on_a_gain():
+def test_auto_keeps_balance_unless_the_folds_disagree_and_adds_rows_only_on_a_gain_in_most_folds():
     from tabvae.augmentation.search import summarize
 
     params = [{"strategy": "none", "n_new": 0.0}] + [{"strategy": "refined", "n_new": a} for a in ("balance", 1.0)]
@@ -285,3 +285,8 @@ def test_auto_keeps_balance_unless_the_folds_disagree_and_adds_rows_only_on_a_ga
     # the same folds with a clearer gain (+0.03, -0.01, +0.02): rows
     clearer = np.array([[0.80, 0.70, 0.75], [0.83, 0.69, 0.77], [0.79, 0.69, 0.74]])
     assert summarize({"params": params, "scores": clearer}, default=1)[1] == 1
+    # a mean gain above half its standard error from one fold only (+0.05, -0.001, -0.001): none
+    one_fold = np.array([[0.80, 0.70, 0.75], [0.85, 0.699, 0.749], [0.79, 0.69, 0.74]])
+    lift = one_fold[1] - one_fold[0]
+    assert lift.mean() - 0.5 * lift.std(ddof=1) / np.sqrt(3) > 0  # the standard-error test alone would add rows
+    assert summarize({"params": params, "scores": one_fold}, default=1)[1] == 0

@@ -30,7 +30,8 @@ AUTO_AMOUNTS = {"classification": (BALANCE, 1.0, 2.0), "regression": (0.5, 1.0, 
 DEFAULT_AMOUNT = {"classification": BALANCE, "regression": 1.0}
 DEFAULT_SCORING = {"binary": "roc_auc", "multiclass": "roc_auc_ovr", "regression": "r2"}
 # Rows are added only when the kept arm's mean lift over no rows exceeds this
-# many standard errors of the per-fold lift (docs/decisions/augmentation-auto.md).
+# many standard errors of the per-fold lift, and it gains in most folds
+# (docs/decisions/augmentation-auto.md).
 MIN_GAIN_SE = 0.5
 
 
@@ -167,7 +168,8 @@ def summarize(search: dict, default: int) -> tuple[dict, int]:
     arm replaces it when its mean score beats the default's by more than the
     standard error of their paired difference over the folds.  No
     augmentation is chosen unless the kept arm's mean lift over it exceeds
-    :data:`MIN_GAIN_SE` standard errors, i.e. unless the folds show a gain.
+    :data:`MIN_GAIN_SE` standard errors and it gains in more than half of the
+    folds, i.e. unless the folds show a gain.
     """
     params, scores = search["params"], search["scores"]
     lift = scores - scores[0]
@@ -187,9 +189,15 @@ def summarize(search: dict, default: int) -> tuple[dict, int]:
     rival = 1 + int(np.argmax(results["mean_test_score"][1:]))
     if rival != best and _mean_minus_error(scores[rival] - scores[best]) > 0:
         best = rival
-    if _mean_minus_error(lift[best], MIN_GAIN_SE) <= 0:
+    if not shows_gain(lift[best]):
         best = 0
     return results, best
+
+
+def shows_gain(lift: np.ndarray) -> bool:
+    """Whether per-fold lifts (n_folds,) over no rows show a gain: a mean above :data:`MIN_GAIN_SE`
+    standard errors, and more than half of the folds gaining."""
+    return _mean_minus_error(lift, MIN_GAIN_SE) > 0 and 2 * int((lift > 0).sum()) > len(lift)
 
 
 def _mean_minus_error(diff: np.ndarray, k: float = 1.0) -> float:
