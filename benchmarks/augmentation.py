@@ -523,6 +523,32 @@ def replay_none_rule(rows: list[dict], thresholds=(0.0, 0.5, 1.0), agreeing_fold
     return "\n".join(lines)
 
 
+def apply_shipped_rule(rows: list[dict], commit: str | None) -> list[dict]:
+    """Auto's runs as the shipped rule records them, for the runs whose recorded choice it rejects.
+
+    Where :func:`tabvae.augmentation.search.shows_gain` rejects the per-fold lift of the recorded
+    choice, a copy that adds no rows: lift 0 and the ``none`` arm's score of the same run, marked
+    ``replayed_from`` the run's commit.  Exact: the rule reads only the recorded fold scores, and
+    the same folds, VAEs and downstream fits give the recorded choice everywhere else.
+    """
+    from tabvae.augmentation.search import shows_gain
+
+    key = lambda r: (r["table"], r["size"], r["seed"], r["model"], r["arm"])  # noqa: E731
+    last = {key(r): r for r in rows}
+    out = []
+    for k, r in last.items():
+        ch = r["chosen"]
+        if r["arm"] != "auto" or not ch or ch["n_new"] == 0 or _shows_gain(ch, shows_gain):
+            continue
+        none = last[(*k[:4], "none")]
+        no_rows = {"n_new": 0, "strategy": None, "share": 0.0, "cv_lift": 0.0, "cv_lift_std": 0.0}
+        out.append(
+            {**r, "commit": commit, "replayed_from": r["commit"], "score": none["score"], "lift": 0.0}
+            | {"n_synthetic": 0, "chosen": {**ch, **no_rows}}
+        )
+    return out
+
+
 def _shows_gain(chosen: dict, rule) -> bool:
     """Whether ``rule`` accepts the per-fold lift of auto's chosen arm over no rows (False when it chose none)."""
     if chosen["n_new"] == 0:
@@ -564,6 +590,11 @@ def parse_args(argv=None):
     p.add_argument(
         "--pool", type=Path, action="append", default=[], help="with --replay: also the runs of this file (other seeds)"
     )
+    p.add_argument(
+        "--apply-rule",
+        action="store_true",
+        help="append to --out the auto runs whose recorded choice the shipped rule rejects, replayed with no rows",
+    )
     args = p.parse_args(argv)
     unknown = set(args.tables) - set(DATASETS)
     if unknown:
@@ -584,6 +615,12 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.cost:
         return cost()
+    if args.apply_rule:
+        commit = machine_info(packages=()).get("git_commit")
+        replayed = apply_shipped_rule(load_results(args.out), commit)
+        with open(args.out, "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in replayed)
+        return print(f"{len(replayed)} auto runs replayed with no rows into {args.out}")
     if args.replay:
         rows = load_results(args.out) + [r for f in args.pool for r in load_results(f)]
         return print(replay_none_rule([r for r in rows if r["size"] in args.sizes]))

@@ -72,6 +72,31 @@ def test_replay_pools_the_seeds_of_another_file(tmp_path, capsys):
     assert "| as recorded | classification | +0.0000 |" in out  # (0.01 + 0.01 - 0.02) / 3: seed 2 counted
 
 
+def test_apply_rule_appends_auto_runs_the_shipped_rule_rejects(tmp_path, capsys):
+    import json
+
+    from benchmarks.augmentation import main
+
+    arms = {"none@0.0": [0, 0], "refined@balance": [0.1, 0.0]}
+    folds = {0: [0.57, 0.495, 0.495], 1: [0.6, 0.6, 0.6]}  # seed 0: a mean gain > 0.5 SE, from one fold
+    rows = []
+    for seed in (0, 1):
+        gain = {"n_new": 50, "share": "balance", "cv_arms": arms, "cv_fold_scores": [[0.5] * 3, folds[seed]]}
+        rows += [
+            _row("adult", 100, seed, "hgb", "none", 0.0) | {"score": 0.8, "commit": "abc"},
+            _row("adult", 100, seed, "hgb", "auto", 0.02) | {"score": 0.82, "chosen": gain, "commit": "abc"},
+        ]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    main(["--apply-rule", "--out", str(path)])
+    assert "1 auto runs replayed" in capsys.readouterr().out
+    df = latest([json.loads(line) for line in path.read_text().splitlines()])
+    auto = df[df["arm"] == "auto"].set_index("seed")
+    assert auto.loc[0, "lift"] == 0.0 and auto.loc[0, "score"] == 0.8 and auto.loc[0, "chosen"]["n_new"] == 0
+    assert auto.loc[0, "replayed_from"] == "abc"
+    assert auto.loc[1, "lift"] == 0.02 and auto.loc[1, "chosen"]["n_new"] == 50  # every fold gains: kept
+
+
 def test_pooled_probe_adds_rows_only_when_the_pooled_score_gains():
     import numpy as np
 
