@@ -540,7 +540,9 @@ def apply_shipped_rule(rows: list[dict], commit: str | None) -> list[dict]:
         ch = r["chosen"]
         if r["arm"] != "auto" or not ch or ch["n_new"] == 0 or _shows_gain(ch, shows_gain):
             continue
-        none = last[(*k[:4], "none")]
+        none = last.get((*k[:4], "none"))
+        if none is None:
+            raise ValueError(f"auto run {k[:4]} has no 'none' run beside it to replay no rows from")
         no_rows = {"n_new": 0, "strategy": None, "share": 0.0, "cv_lift": 0.0, "cv_lift_std": 0.0}
         out.append(
             {**r, "commit": commit, "replayed_from": r["commit"], "score": none["score"], "lift": 0.0}

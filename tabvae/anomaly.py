@@ -54,10 +54,11 @@ class TabularVAEAnomalyDetector(OutlierMixin, BaseEstimator):
         ``kl_weight=1.0``, ``early_stopping=False`` and ``config={
         "value_protection": 0, "prior": "standard", "decoder": "factorized",
         "hidden_dims": (128, 128), "learning_rate": 1e-3, "ema_decay": 0.0,
-        "discrete_levels": 0, "stop_when_settled": True, "robust_ramp": (2.0,
-        4.0)}`` (rare levels and extremes are kept: they are what the scores
-        must see; training ends once the model's ranking of the rows settles,
-        and each batch's far less likely rows pull less on it).  Scores are ELBO bounds on
+        "discrete_levels": 0, "stop_when_settled": True,
+        "robust_ramp": (2.0, 4.0)}`` (rare levels and extremes are kept: they
+        are what the scores must see; training ends once the model's ranking
+        of the rows settles, and each batch's far less likely rows pull less
+        on it).  Scores are ELBO bounds on
         log p(x), which are only that with the unweighted ELBO, and scoring
         needs no sampler.  Two models are fitted from it, both on the rows
         ``trim`` keeps (all by default): one trained for ``scoring_epochs``

@@ -427,13 +427,13 @@ def check_config(cfg: TrainingConfig) -> None:
     check_int(name("discrete_levels"), cfg.discrete_levels, 0)
     _check_number(name("validation_fraction"), cfg.validation_fraction, lambda v: 0 < v < 1, "in (0, 1)")
     check_int(name("n_iter_no_change"), cfg.n_iter_no_change)
-    if not isinstance(cfg.stop_when_settled, (bool, np.bool_)):
+    if not isinstance(cfg.stop_when_settled, bool):
         raise ValueError(f"config.stop_when_settled must be True or False, got {cfg.stop_when_settled!r}.")
     ramp = cfg.robust_ramp
     if ramp is not None and not (
         isinstance(ramp, (tuple, list))
         and len(ramp) == 2
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in ramp)
+        and all(_is_real(v) and math.isfinite(v) for v in ramp)
         and 0 <= ramp[0] < ramp[1]
     ):
         raise ValueError(f"config.robust_ramp must be None or (low, high) with 0 <= low < high, got {ramp!r}.")

@@ -62,7 +62,7 @@ def check_privacy(
     dp_epsilon: Any, dp_delta: Any, early_stopping: bool, conditional_columns: Any = None, cfg: Any = None
 ) -> None:
     """A ValueError/TypeError naming ``dp_epsilon`` or ``dp_delta`` when either is not a valid budget,
-    or the setting that a DP fit cannot honour."""
+    or the setting (a parameter, or a field of the TrainingConfig ``cfg``) that a DP fit cannot honour."""
     for name, value in (("dp_epsilon", dp_epsilon), ("dp_delta", dp_delta)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             raise TypeError(f"{name} must be a number or None, got {value!r}.")

@@ -109,8 +109,8 @@ class TabularVAE(ImputationMixin, ConfigParamsMixin, TransformerMixin, BaseEstim
     numeric_frequencies_, kl_weight_, kl_warmup_, early_stopping_, decoder_ : int, float, float, bool, str
         The values used for the settings of those names ("auto" resolved for this table).
     history_ : dict of list of float
-        Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and ``val_loss`` with early stopping);
-        empty under DP (the losses of training rows are not private).
+        Per-epoch mean ``loss``, ``reconstruction`` and ``kl`` (and ``val_loss`` with early stopping;
+        ``rank_correlation``, one per check, with ``config.stop_when_settled``); empty under DP.
     dp_epsilon_, dp_delta_, dp_noise_multiplier_ : float or None
         The accountant's epsilon spent by the fit, its delta and noise multiplier (None without DP).
     device_, n_features_in_, feature_names_in_ : torch.device, int, ndarray of str

@@ -124,6 +124,8 @@ def _config_state(config: TrainingConfig | dict[str, Any] | None) -> dict[str, A
     if config is None:
         return None
     fields = config.get_params() if isinstance(config, TrainingConfig) else dict(config)
+    plain = lambda v: v.item() if isinstance(v, np.generic) else v  # noqa: E731  numpy scalars as JSON numbers
+    fields = {k: [plain(x) for x in v] if isinstance(v, (tuple, list)) else plain(v) for k, v in fields.items()}
     return {"kind": type(config).__name__, "fields": fields}
 
 

@@ -320,6 +320,8 @@ def check_config_fields(config: dict[str, Any] | None) -> None:
         require(not unknown, "state.params.config.fields", f"fields of TrainingConfig {field_names()}", unknown)
         if "hidden_dims" in fields:  # the other fields are checked by the estimator
             list_of(integer(1))(fields["hidden_dims"], "state.params.config.fields.hidden_dims")
+        if "robust_ramp" in fields:  # the two tuple fields come back as lists
+            optional(list_of(number(0), 2))(fields["robust_ramp"], "state.params.config.fields.robust_ramp")
 
 
 def check_columns(encoder: dict[str, Any]) -> None:

@@ -212,11 +212,18 @@ class Step:
 
 @torch.no_grad()
 def robust_weights(loss: torch.Tensor, low: float, high: float) -> torch.Tensor:
-    """(B,) weights of a batch's rows from their losses (B,): 1 up to ``low`` robust standard deviations
-    (1.4826 x MAD) above the batch's median, falling linearly to 0 at ``high``, rescaled to average 1."""
+    """(B,) weights of a batch's rows from their losses (B,), averaging 1.
+
+    A row's weight is 1 up to ``low`` robust standard deviations (1.4826 x
+    MAD) above the batch's median loss and falls linearly to 0 at ``high``.
+    A batch whose MAD is 0 (half its rows share the median) weighs every
+    row 1.  No host synchronisation, so it runs inside a CUDA graph.
+    """
     median = loss.median()
-    z = (loss - median) / (1.4826 * (loss - median).abs().median() + 1e-6)  # (B,)
+    scale = 1.4826 * (loss - median).abs().median()
+    z = (loss - median) / (scale + 1e-6)  # (B,)
     weight = ((high - z) / (high - low)).clamp(0, 1)
+    weight = torch.where(scale > 0, weight, torch.ones_like(weight))
     return weight / weight.mean().clamp_min(1e-6)
 
 
@@ -327,14 +334,18 @@ def row_losses(model: VAE, data: Data, batch_size: int = 8192) -> torch.Tensor:
 
 
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Spearman's correlation of two (n,) tensors (ties broken by position)."""
-    ranks = [x.argsort().argsort().double() for x in (a, b)]
+    """Spearman's correlation of two (n,) tensors, ties ranked by position (a stable sort)."""
+    ranks = [x.argsort(stable=True).argsort(stable=True).double() for x in (a, b)]
     ra, rb = (r - r.mean() for r in ranks)
     return float((ra * rb).sum() / (ra.norm() * rb.norm()).clamp_min(1e-12))
 
 
 class Settling:
-    """``stop_when_settled``: every ``SETTLE_EVERY`` epochs after the warm-up, has the rows' ranking settled?"""
+    """``stop_when_settled``: every ``SETTLE_EVERY`` epochs after the warm-up, has the rows' ranking settled?
+
+    Every process of a distributed fit scores all rows with the same weights;
+    the correlation is averaged across them, so they all stop together.
+    """
 
     def __init__(self, data: Data, warmup: int):
         self.data, self.warmup = data, warmup
@@ -348,8 +359,12 @@ class Settling:
         self.previous = losses
         if previous is None:
             return False
-        history["rank_correlation"].append(rho := rank_correlation(losses, previous))
-        return rho >= SETTLED
+        rho = torch.tensor(rank_correlation(losses, previous), device=losses.device)
+        if _world()[1] > 1:
+            torch.distributed.all_reduce(rho)
+            rho /= _world()[1]
+        history["rank_correlation"].append(float(rho))
+        return float(rho) >= SETTLED
 
 
 @torch.no_grad()
@@ -373,9 +388,13 @@ def train(model: VAE, data: Data, cfg: TrainConfig, gen: torch.Generator, valida
     improved by ``tol`` for that many epochs, and the best weights are kept.
     With ``cfg.settle``, training stops once the training rows' ranking by
     their loss has settled (:class:`Settling`; the correlations go to
-    ``history["rank_correlation"]``).  With ``cfg.ema_decay``, the weights validated and kept are the moving
-    average of the iterates, not the last iterate.  With ``cfg.privacy`` the
-    epochs are its DP-SGD epochs (eager, one process) and the history is left
+    ``history["rank_correlation"]``, one per check); with validation too,
+    the best validated weights are still the ones kept.  With
+    ``cfg.robust_ramp``, each step weighs its rows by :func:`robust_weights`
+    (over each process's share of the batch in a distributed fit).  With
+    ``cfg.ema_decay``, the weights validated and kept are the moving average
+    of the iterates, not the last iterate.  With ``cfg.privacy`` the epochs
+    are its DP-SGD epochs (eager, one process) and the history is left
     empty: the losses of the training rows are not private.
     """
     device = data.cont.device

@@ -50,7 +50,9 @@ def test_state_round_trips_without_a_file(saved):
 def test_training_config_survives_saving(tmp_path):
     from tabvae import TrainingConfig
 
-    config = TrainingConfig(hidden_dims=(16,), prior="standard", decoder="autoregressive", robust_ramp=(2.0, 4.0))
+    config = TrainingConfig(
+        hidden_dims=(16,), prior="standard", decoder="autoregressive", robust_ramp=(2.0, 4.0), stop_when_settled=True
+    )
     model = TabularVAE(epochs=1, random_state=0, config=config)
     model.fit(make_mixed(100)).save(tmp_path / "c.tabvae")
     twin = load(tmp_path / "c.tabvae")

@@ -272,6 +272,9 @@ def test_robust_weights_ramp_down_the_batch_s_unlikely_rows():
     assert torch.all(w[:7] == w[0]) and w[8] == 0  # full weight up to 2 sds, none from 4
     assert w[7] / w[0] == pytest.approx(0.75, abs=1e-4)  # 2.5 sds: a quarter of the way down
     assert torch.equal(robust_weights(torch.zeros(5), 2.0, 4.0), torch.ones(5))  # a batch of equal losses
+    # MAD 0 (half the rows share the median; any 2-row batch): every row keeps weight 1
+    assert torch.equal(robust_weights(torch.tensor([1.0, 1.0, 1.0, 5.0]), 2.0, 4.0), torch.ones(4))
+    assert torch.equal(robust_weights(torch.tensor([0.0, 3.0]), 2.0, 4.0), torch.ones(2))
 
 
 def test_step_with_a_robust_ramp_descends_the_weighted_loss():
@@ -299,3 +302,24 @@ def test_step_with_a_robust_ramp_descends_the_weighted_loss():
     manual.step(torch.autograd.grad((loss * robust_weights(loss, 2, 4)).mean(), manual.params, allow_unused=True))
     for a, b in zip(models[0].parameters(), models[1].parameters()):
         torch.testing.assert_close(a, b)
+
+
+def test_settling_waits_for_the_kl_warmup():
+    from tabvae.training import SETTLE_EVERY
+
+    config = {"hidden_dims": (32,), "kl_warmup": 0.5, "stop_when_settled": True}
+    model = TabularVAE(epochs=200, batch_size=100, early_stopping=False, config=config, random_state=0)
+    h = model.fit(_table(n=400)).history_
+    # Checks start after the 100 warm-up epochs: the first at 125 has nothing to compare with.
+    assert len(h["loss"]) >= 100 + 2 * SETTLE_EVERY and len(h["rank_correlation"]) == len(h["loss"]) // 25 - 5
+
+
+def test_robust_ramp_runs_on_the_captured_epochs_path(monkeypatch):
+    from tabvae import training
+
+    monkeypatch.setattr(training, "can_capture", lambda *args: True)
+    config = {"robust_ramp": (2.0, 4.0)}
+    fits = [TabularVAE(epochs=3, batch_size=64, config=config, random_state=0).fit(_table(300)) for _ in range(2)]
+    plain = TabularVAE(epochs=3, batch_size=64, random_state=0).fit(_table(300))
+    assert np.isfinite(fits[0].history_["loss"]).all() and fits[0].history_["loss"] == fits[1].history_["loss"]
+    assert fits[0].history_["loss"] != plain.history_["loss"]  # the ramp changed the training path

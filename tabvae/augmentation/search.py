@@ -195,8 +195,11 @@ def summarize(search: dict, default: int) -> tuple[dict, int]:
 
 
 def shows_gain(lift: np.ndarray) -> bool:
-    """Whether per-fold lifts (n_folds,) over no rows show a gain: a mean above :data:`MIN_GAIN_SE`
-    standard errors, and more than half of the folds gaining."""
+    """Whether per-fold lifts (n_folds,) over no rows show a gain.
+
+    The mean must exceed :data:`MIN_GAIN_SE` standard errors, and more than
+    half of the folds must gain.
+    """
     return _mean_minus_error(lift, MIN_GAIN_SE) > 0 and 2 * int((lift > 0).sum()) > len(lift)
 
 
