@@ -321,16 +321,21 @@ SETTLE_EVERY = 25
 SETTLED = 0.999
 
 
-def row_losses(model: VAE, data: Data, batch_size: int = 8192) -> torch.Tensor:
-    """Each row's negative ELBO (kl weight 1) at its posterior mean, without a draw: (n_rows,)."""
+def _batch_losses(model: VAE, data: Data, gen: torch.Generator | None, batch_size: int = 8192):
+    """Each batch's negative ELBOs (kl weight 1), (B,) each: one random draw per row, or with
+    ``gen=None`` none (z = mu)."""
     model.eval()
-    parts = []
     with torch.no_grad():
         for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
             cont, codes, cond = data.batch(idx)
-            eps = torch.zeros((len(idx), model.cfg.latent_dim), device=data.cont.device)  # (B, L): z = mu
-            parts.append(elbo(model, cont, codes, eps, 1.0, cond)[0])
-    return torch.cat(parts)
+            shape, device = (len(idx), model.cfg.latent_dim), data.cont.device
+            eps = torch.zeros(shape, device=device) if gen is None else torch.randn(shape, generator=gen, device=device)
+            yield elbo(model, cont, codes, eps, 1.0, cond)[0]
+
+
+def row_losses(model: VAE, data: Data) -> torch.Tensor:
+    """Each row's negative ELBO (kl weight 1) at its posterior mean, without a draw: (n_rows,)."""
+    return torch.cat(list(_batch_losses(model, data, None)))
 
 
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -359,23 +364,19 @@ class Settling:
         self.previous = losses
         if previous is None:
             return False
-        rho = torch.tensor(rank_correlation(losses, previous), device=losses.device)
-        if _world()[1] > 1:
+        rho, world = torch.tensor(rank_correlation(losses, previous), device=losses.device), _world()[1]
+        if world > 1:
             torch.distributed.all_reduce(rho)
-            rho /= _world()[1]
+            rho /= world
         history["rank_correlation"].append(float(rho))
         return float(rho) >= SETTLED
 
 
-@torch.no_grad()
-def evaluate_loss(model: VAE, data: Data, gen: torch.Generator, batch_size: int = 8192) -> float:
-    """Mean negative ELBO of ``data`` (kl weight 1)."""
-    model.eval()
+def evaluate_loss(model: VAE, data: Data, gen: torch.Generator) -> float:
+    """Mean negative ELBO of ``data`` (kl weight 1), one draw per row."""
     total = torch.zeros((), device=data.cont.device)
-    for idx in torch.arange(len(data), device=data.cont.device).split(batch_size):
-        cont, codes, cond = data.batch(idx)
-        eps = torch.randn((len(idx), model.cfg.latent_dim), generator=gen, device=data.cont.device)
-        total += elbo(model, cont, codes, eps, 1.0, cond)[0].sum()
+    for losses in _batch_losses(model, data, gen):
+        total += losses.sum()
     return float(total) / len(data)
 
 
